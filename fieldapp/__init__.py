@@ -1,0 +1,80 @@
+"""排查通 fieldapp: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides everything (tests pass a mapping)."""
+    instance_path = os.environ.get("FIELDAPP_INSTANCE_PATH") or (config or {}).get("INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+        instance_relative_config=True,
+        static_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "static"),
+        template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"),
+    )
+    from fieldapp import config as config_module
+
+    config_module.load_config(app, config)
+    _init_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from fieldapp import cli, errors, security
+
+    errors.init_app(app)
+    security.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _init_logging(app: Flask) -> None:
+    if not app.debug and not app.testing and not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _init_extensions(app: Flask) -> None:
+    from fieldapp import database, i18n
+    from fieldapp.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        database.configure_engine(app, db.engine)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    csrf.init_app(app)
+    i18n.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    from fieldapp.models import User
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from fieldapp.admin import bp as admin_bp
+    from fieldapp.api import bp as api_bp
+    from fieldapp.auth import bp as auth_bp
+    from fieldapp.main import bp as main_bp
+    from fieldapp.reports import bp as reports_bp
+    from fieldapp.review import bp as review_bp
+    from fieldapp.worker import bp as worker_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(worker_bp, url_prefix="/app")
+    app.register_blueprint(review_bp, url_prefix="/review")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")

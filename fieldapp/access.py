@@ -1,0 +1,59 @@
+"""Who may see what: role checks and village scope, used by every blueprint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user, login_required
+
+from fieldapp.models import Household, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Logged in (else redirect to /login) and one of ``roles`` (else 403)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def village_scope(user: User) -> list[int] | None:
+    """Village ids the user may see; None means all (admin)."""
+    if user.role == "admin":
+        return None
+    return user.village_ids
+
+
+def in_scope(user: User, village_id: int | None) -> bool:
+    scope = village_scope(user)
+    return scope is None or village_id in scope
+
+
+def scope_filter(user: User, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """A WHERE clause limiting ``column`` (a village id column) to the user's scope."""
+    scope = village_scope(user)
+    if scope is None:
+        return sa.true()
+    return column.in_(scope) if scope else sa.false()
+
+
+def household_or_404(session: Any, user: User, household_id: str) -> Household:
+    """The household if it exists and is in scope; out of scope looks like not found."""
+    household = session.get(Household, household_id)
+    if household is None or not in_scope(user, household.village_id):
+        abort(404)
+    return household

@@ -1,0 +1,1 @@
+"""API views (thin: parse, authorise, call sync, serialise)."""

@@ -1,0 +1,70 @@
+"""Web login and logout (session cookie + CSRF)."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from fieldapp import audit
+from fieldapp.auth import bp
+from fieldapp.auth.forms import LoginForm, LogoutForm
+from fieldapp.auth.throttle import is_throttled, note_attempt
+from fieldapp.extensions import db
+from fieldapp.models import User
+
+log = logging.getLogger(__name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        address = request.remote_addr or "?"
+        if is_throttled(db.session, username, address):
+            flash(_("登录失败次数过多，请5分钟后再试"), "error")
+            log.warning("login throttled for %s from %s", username, address)
+            return render_template("auth/login.html", form=form), 429
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None or not user.active or not user.check_password(form.password.data):
+            note_attempt(db.session, username, address, success=False)
+            db.session.commit()
+            flash(_("用户名或密码错误"), "error")
+            status = 401
+        else:
+            note_attempt(db.session, username, address, success=True)
+            audit.record(db.session, user, "login", "user", user.id)
+            db.session.commit()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Response | str:
+    form = LogoutForm()
+    if request.method == "POST" and form.validate_on_submit():
+        logout_user()
+        flash(_("已退出登录"), "info")
+        return redirect(url_for("auth.login"))
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("auth/logout.html", form=form)

@@ -1,0 +1,34 @@
+"""The pull sequence (change numbers), taken inside the writing transaction."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fieldapp.models import ChangeCounter
+
+COUNTER = "pull"
+
+
+def next_change(session: Session, count: int = 1) -> int:
+    """Reserve ``count`` change numbers and return the first.
+
+    The UPDATE takes the counter row's lock until commit, so a later
+    transaction cannot publish a larger number before this one commits.
+    """
+    result = session.execute(
+        sa.update(ChangeCounter)
+        .where(ChangeCounter.name == COUNTER)
+        .values(value=ChangeCounter.value + count)
+        .returning(ChangeCounter.value)
+    ).scalar_one_or_none()
+    if result is None:
+        session.add(ChangeCounter(name=COUNTER, value=count))
+        session.flush()
+        return 1
+    return int(result) - count + 1
+
+
+def current_change(session: Session) -> int:
+    value = session.scalar(sa.select(ChangeCounter.value).where(ChangeCounter.name == COUNTER))
+    return int(value or 0)

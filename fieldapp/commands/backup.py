@@ -1,0 +1,7 @@
+"""CLI for backup (being written)."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    return None

@@ -1,0 +1,7 @@
+"""CLI for reports (being written)."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    return None

@@ -1,0 +1,70 @@
+"""Configuration: defaults here, overrides from ``FIELDAPP_*`` environment variables.
+
+Nothing is read at import time; :func:`load_config` runs inside ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+class Config:
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    TOKEN_TTL_DAYS = 90
+    PUSH_MAX_RECORDS = 500
+    PUSH_MAX_BYTES = 5 * 1024 * 1024
+    SQLITE_BUSY_TIMEOUT_MS = 30_000
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_WINDOW_SECONDS = 300
+    JSON_AS_ASCII = False
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The secret key: from the environment, else generated once into the instance folder."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets.token_hex(32)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def load_config(app: Any, overrides: dict[str, Any] | None) -> None:
+    """Apply defaults, then ``FIELDAPP_*`` variables, then the test mapping."""
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("FIELDAPP", loads=_loads)
+    if overrides:
+        app.config.update(overrides)
+    instance = Path(app.instance_path)
+    url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        instance.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{instance / 'fieldapp.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
+
+
+def _loads(value: str) -> Any:
+    """Environment values: JSON when they parse as such, else the plain string."""
+    import json
+
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

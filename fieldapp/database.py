@@ -1,0 +1,56 @@
+"""Engine set-up per backend, and the write-transaction helper.
+
+SQLite is opened in WAL mode with foreign keys and a busy timeout. pysqlite's
+own transaction handling is switched off so that we emit BEGIN ourselves:
+a write use case starts with ``BEGIN IMMEDIATE`` (``begin_write``), taking
+the write lock up front instead of upgrading a read lock later, which is what
+makes concurrent writers wait (busy timeout) rather than fail with
+"database is locked" half way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+_BEGIN_OPTION = "fieldapp_begin"
+
+
+def configure_engine(app: Flask, engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+    timeout_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        mode = connection.get_execution_options().get(_BEGIN_OPTION, "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer.
+
+    SQLite: ``BEGIN IMMEDIATE``. PostgreSQL needs nothing here; writers lock
+    the rows they change (``SELECT ... FOR UPDATE`` where order matters).
+    Call before the first query of a write use case; if the session is already
+    in a transaction it is committed first only if it has no pending changes.
+    """
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write called inside a transaction with pending changes")
+        session.commit()
+    session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})

@@ -1,0 +1,87 @@
+"""Error responses: the JSON shape under /api/, friendly Chinese pages elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from fieldapp.extensions import db
+from sync.errors import SyncError
+
+log = logging.getLogger(__name__)
+
+# code, Chinese message, English message per status for HTTP errors without a domain code.
+HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
+    400: ("bad_request", "请求格式错误", "Bad request"),
+    401: ("unauthenticated", "请先登录", "Authentication required"),
+    403: ("forbidden", "没有权限", "Forbidden"),
+    404: ("not_found", "未找到", "Not found"),
+    405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
+    409: ("conflict", "与当前状态冲突", "Conflict"),
+    413: ("too_large", "请求内容过大", "Request too large"),
+    415: ("unsupported_media_type", "请求内容须为 JSON", "Content must be JSON"),
+    422: ("invalid", "数据无效", "Invalid data"),
+    429: ("too_many_attempts", "尝试次数过多，请稍后再试", "Too many attempts, try again later"),
+    500: ("internal_error", "服务器内部错误，请稍后再试", "Internal server error"),
+    503: ("unavailable", "服务暂时不可用，请稍后再试", "Service temporarily unavailable"),
+}
+
+
+def wants_english() -> bool:
+    best = request.accept_languages.best_match(["zh", "en"], default="zh")
+    return best == "en"
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+               headers: dict[str, str] | None = None) -> Response:
+    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def http_error_json(status: int, details: dict[str, Any] | None = None,
+                    code: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    default_code, zh, en = HTTP_ERRORS.get(status, HTTP_ERRORS[500])
+    return json_error(status, code or default_code, en if wants_english() else zh, details, headers)
+
+
+def _render_page(status: int) -> tuple[str, int]:
+    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
+    _code, zh, _en = HTTP_ERRORS.get(status, ("error", "出错了", "Error"))
+    return render_template(template, status=status, message=zh), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(SyncError)
+    def _sync_error(error: SyncError) -> Response:
+        message = error.message_en if wants_english() else error.message
+        return json_error(error.status, error.code, message, error.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        if is_api_request():
+            headers = {}
+            if status == 405 and error.get_response().headers.get("Allow"):
+                headers["Allow"] = error.get_response().headers["Allow"]
+            return http_error_json(status, headers=headers)
+        if status == 401:
+            return error
+        return _render_page(status)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Any:
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if is_api_request():
+            return http_error_json(500)
+        return _render_page(500)

@@ -1,0 +1,1 @@
+"""The fieldapp sync engine: plain Python over SQLAlchemy, no Flask (see README.md)."""

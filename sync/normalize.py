@@ -1,0 +1,127 @@
+"""Normalisation of the labels people type differently: groups, phones, names.
+
+Group labels: "3组", "三组", "第三村民小组", "3队", "三队", "第3组", "03组"
+all normalise to the canonical "3组". Names: spaces and full-width forms
+removed, common traditional characters mapped to simplified.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+
+# A short table of the traditional forms that show up in rural rosters.
+_TRAD_TO_SIMP = str.maketrans({
+    "劉": "刘", "陳": "陈", "張": "张", "王": "王", "黃": "黄", "吳": "吴", "趙": "赵",
+    "鄧": "邓", "陶": "陶", "華": "华", "國": "国", "軍": "军", "東": "东", "偉": "伟",
+    "紅": "红", "蘭": "兰", "鳳": "凤", "雲": "云", "萬": "万", "興": "兴", "榮": "荣",
+    "龍": "龙", "飛": "飞", "強": "强", "麗": "丽", "買": "买", "賣": "卖", "開": "开",
+    "門": "门", "鄉": "乡", "灣": "湾", "塆": "湾", "組": "组", "隊": "队", "學": "学",
+    "貴": "贵", "寶": "宝", "鐵": "铁", "銀": "银", "錢": "钱", "馬": "马", "葉": "叶",
+    "楊": "杨", "許": "许", "鄭": "郑", "謝": "谢", "韓": "韩", "馮": "冯", "蔣": "蒋",
+    "歐": "欧", "陽": "阳", "孫": "孙", "羅": "罗", "嚴": "严", "顧": "顾", "蕭": "萧",
+    "鍾": "钟", "尹": "尹", "柯": "柯", "塘": "塘",
+})
+
+
+def chinese_number(text: str) -> int | None:
+    """Parse 1..99 written as 三, 十二, 二十, 二十三 or as digits."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    if not text or any(ch not in _CN_DIGITS and ch != "十" for ch in text):
+        return None
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        tens_value = _CN_DIGITS[tens] if tens else 1
+        ones_value = _CN_DIGITS[ones] if ones else 0
+        return tens_value * 10 + ones_value
+    if len(text) == 1:
+        return _CN_DIGITS[text]
+    return None
+
+
+_GROUP = re.compile(r"^第?(?P<n>[0-9一二三四五六七八九十两零〇]+)(?:村民小组|村民组|小组|组|队|生产队)$")
+
+
+def normalize_text(value: object) -> str:
+    """NFKC (full-width to half-width), no inner spaces, traditional to simplified."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    text = re.sub(r"\s+", "", text)
+    return text.translate(_TRAD_TO_SIMP)
+
+
+def normalize_group(value: object) -> str:
+    """Canonical group label: "3组" for every spelling of group three.
+
+    A label that is not a numbered group (e.g. "新村组") is returned cleaned.
+    """
+    text = normalize_text(value)
+    match = _GROUP.match(text)
+    if match:
+        number = chinese_number(match.group("n"))
+        if number is not None and number > 0:
+            return f"{number}组"
+    return text
+
+
+def group_number(label: str) -> int | None:
+    match = re.fullmatch(r"(\d+)组", label)
+    return int(match.group(1)) if match else None
+
+
+def normalize_name(value: object) -> str:
+    """Names: cleaned text; the middle dot of minority names kept as ·."""
+    text = normalize_text(value)
+    return text.replace("•", "·").replace("‧", "·").replace("・", "·")
+
+
+def normalize_hamlet(value: object) -> str:
+    return normalize_text(value)
+
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+
+def normalize_phone(value: object) -> str:
+    """Digits only for mobiles (+86 dropped); landlines keep one dash after the area code."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    text = re.sub(r"[\s()（）]", "", text)
+    if text.startswith("+86"):
+        text = text[3:]
+    elif text.startswith("86") and len(text) == 13:
+        text = text[2:]
+    if _LANDLINE.match(text) and "-" not in text:
+        area = 4 if text[:4] in {"0714"} or len(text) == 12 else 3
+        text = f"{text[:area]}-{text[area:]}"
+    return text
+
+
+def phone_error(value: str) -> str | None:
+    if _MOBILE.match(value) or _LANDLINE.match(value):
+        return None
+    return "联系电话应为11位手机号（1开头）或带区号的固定电话（如 0714-1234567）"
+
+
+@lru_cache(maxsize=200_000)
+def name_pinyin(name: str) -> tuple[str, str]:
+    """("wang jian guo", "wjg") for 王建国; letters of non-Chinese names kept lower-case."""
+    syllables = [s.lower() for s in lazy_pinyin(name, errors=lambda chars: list(chars)) if s.strip() and s != "·"]
+    full = " ".join(syllables)
+    initials = "".join(s[0] for s in syllables if s and s[0].isalpha())
+    return full, initials
+
+
+def name_pinyin_style_initials(name: str) -> str:
+    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER))
