@@ -117,3 +117,33 @@ class SmallTown:
         self.households_a = [make_household(self.village_a, name) for name in ("王建国", "刘伟", "陈秀英")]
         self.households_b = [make_household(self.village_b, name) for name in ("柯友明", "尹桂兰")]
         db.session.commit()
+
+
+def make_visit(household: Household, worker: User, campaign: Campaign, *,
+               review_status: str = "pending", sync_status: str = "accepted",
+               data: dict[str, Any] | None = None, batch_id: str = "factory-batch",
+               server_seq: int = 0, **columns: Any) -> "Visit":
+    """A stored visit row with its computed columns filled from the form definition."""
+    from fieldapp.models import Visit
+    from sync.form import FormContext, load_form
+
+    answers = data or visit_data(household)
+    checked = load_form(campaign.form_version).validate(
+        answers, FormContext(monitoring_line=campaign.monitoring_line, start=campaign.start_date,
+                             end=campaign.end_date))
+    values = checked.values
+    visit = Visit(
+        uuid=new_uuid(), campaign_id=campaign.id, household_id=household.id,
+        village_id=household.village_id, worker_id=worker.id, device_id="factory-device",
+        batch_id=batch_id, form_version=campaign.form_version, base_rev=household.rev,
+        visited_on=dt.date.fromisoformat(values["visited_on"]) if values.get("visited_on") else None,
+        server_seq=server_seq, data=values, sync_status=sync_status, review_status=review_status,
+        conclusion=values.get("conclusion"), visit_method=values.get("visit_method"),
+        net_income=values.get("net_income"), per_capita_income=values.get("per_capita_income"),
+        monitoring_income=values.get("monitoring_income"), **checked.flags,
+    )
+    for key, value in columns.items():
+        setattr(visit, key, value)
+    db.session.add(visit)
+    db.session.flush()
+    return visit
