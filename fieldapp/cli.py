@@ -33,3 +33,7 @@ def _create_app() -> Flask:
              add_version_option=False, load_dotenv=False)
 def main() -> None:
     """排查通 fieldapp: offline-first field survey server."""
+
+
+if __name__ == "__main__":
+    main()

@@ -159,3 +159,57 @@ class AuthActions:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+# -- live server and browser ---------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture
+def live_server(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """``fieldapp serve`` (gunicorn, 2 workers) on a free port, over the test's database.
+
+    The ``app`` fixture has created the schema; seed data (e.g. the ``town``
+    fixture) may be added before or after the server starts.
+    """
+    from tests.live import LiveServer
+
+    server = LiveServer(database_url, tmp_path / "live-instance").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail("Chromium is required in CI at /usr/bin/chromium")
+        pytest.skip("Chromium not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh phone-sized (360x640) zh-CN context and page."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Git-ignored folder for screenshots a person can look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
