@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -20,3 +20,23 @@ def home() -> Response:
 @bp.route("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@bp.route("/form", methods=["GET", "POST"])
+@login_required
+def form_preview() -> str:
+    """The active form rendered from its definition; POST checks it with the server's rules."""
+    from fieldapp.commands.campaigns import active_campaign
+    from fieldapp.visit_form import visit_form_class
+    from sync.form import FormContext
+
+    campaign = active_campaign()
+    version = campaign.form_version if campaign else "2023.1"
+    form = visit_form_class(version)()
+    if campaign:
+        form.form_context = FormContext(monitoring_line=campaign.monitoring_line,
+                                        start=campaign.start_date, end=campaign.end_date)
+    checked = request.method == "POST"
+    if checked:
+        form.validate()
+    return render_template("main/form_preview.html", form=form, definition=form.definition, checked=checked)
