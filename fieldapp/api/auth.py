@@ -1,0 +1,121 @@
+"""Token authentication for the API: the decorator and the token endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import current_app, g, jsonify, request
+from werkzeug.wrappers import Response
+
+from fieldapp import audit, tokens
+from fieldapp.api import bp
+from fieldapp.api.body import read_json
+from fieldapp.auth.throttle import is_throttled, note_attempt
+from fieldapp.errors import json_error, wants_english
+from fieldapp.extensions import db
+from fieldapp.models import DeviceToken, User
+from sync.errors import SyncError
+
+F = TypeVar("F", bound=Callable[..., Any])
+LOGIN_MAX_BYTES = 16 * 1024
+
+_TOKEN_PROBLEMS = {
+    "unauthenticated": ("缺少有效的访问令牌，请重新登录", "A valid bearer token is required; log in again"),
+    "token_expired": ("登录已过期，请重新登录", "The token has expired; log in again"),
+    "token_revoked": ("登录已失效（令牌已撤销），请重新登录", "The token was revoked; log in again"),
+}
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def token_required(view: F) -> F:
+    """Require ``Authorization: Bearer <token>``; sets ``g.api_user`` and ``g.api_token``."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        checked = tokens.verify(db.session, _bearer())
+        if checked.row is None:
+            problem = checked.problem or "unauthenticated"
+            zh, en = _TOKEN_PROBLEMS[problem]
+            return json_error(401, problem, en if wants_english() else zh,
+                              headers={"WWW-Authenticate": 'Bearer realm="fieldapp"'})
+        g.api_token = checked.row
+        g.api_user = checked.row.user
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _login_fields(payload: Any) -> tuple[str, str, str, str | None]:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(payload, dict):
+        raise SyncError("invalid_request", "请求内容不符合接口要求", 422, {"fields": {"$": ["expected an object"]}},
+                        message_en="The request does not match the API")
+    for key in sorted(set(payload) - {"username", "password", "device_id", "device_name"}, key=str):
+        errors.setdefault(str(key), []).append("unknown field")
+    limits = {"username": 50, "password": 200, "device_id": 64, "device_name": 100}
+    values: dict[str, str | None] = {}
+    for key, limit in limits.items():
+        value = payload.get(key)
+        if value is None and key == "device_name":
+            values[key] = None
+            continue
+        if not isinstance(value, str) or not value.strip() or len(value) > limit:
+            errors.setdefault(key, []).append(f"expected a non-empty string of at most {limit} characters")
+            continue
+        values[key] = value if key == "password" else value.strip()
+    if errors:
+        raise SyncError("invalid_request", "请求内容不符合接口要求", 422, {"fields": errors},
+                        message_en="The request does not match the API")
+    return (str(values["username"]), str(values["password"]), str(values["device_id"]),
+            values["device_name"])
+
+
+@bp.post("/auth/token")
+def issue_token() -> Response | tuple[Response, int]:
+    """Log a device in: user name and password in, bearer token out."""
+    payload = read_json(LOGIN_MAX_BYTES)
+    username, password, device_id, device_name = _login_fields(payload)
+    address = request.remote_addr or "?"
+    if is_throttled(db.session, username, address):
+        raise SyncError("too_many_attempts", "登录失败次数过多，请5分钟后再试", 429,
+                        message_en="Too many failed logins; try again in 5 minutes")
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None or not user.active or not user.check_password(password):
+        note_attempt(db.session, username, address, success=False)
+        db.session.commit()
+        raise SyncError("invalid_credentials", "用户名或密码错误", 401,
+                        message_en="Wrong user name or password")
+    note_attempt(db.session, username, address, success=True)
+    issued = tokens.issue(db.session, user, device_id, device_name,
+                          int(current_app.config["TOKEN_TTL_DAYS"]))
+    audit.record(db.session, user, "token_issue", "device_token", issued.row.id,
+                 details={"device_id": device_id, "device_name": device_name})
+    db.session.commit()
+    return jsonify({
+        "token": issued.token,
+        "expires_at": tokens._aware(issued.row.expires_at).isoformat(),  # type: ignore[union-attr]
+        "user": {"id": user.id, "username": user.username, "display_name": user.display_name,
+                 "role": user.role, "villages": [v.name for v in user.villages]},
+    })
+
+
+@bp.post("/auth/revoke")
+@token_required
+def revoke_token() -> Response:
+    """Log the calling device out: its token stops working."""
+    row: DeviceToken = g.api_token
+    tokens.revoke(db.session, row)
+    audit.record(db.session, g.api_user, "token_revoke", "device_token", row.id,
+                 details={"device_id": row.device_id})
+    db.session.commit()
+    return jsonify({"revoked": True})

@@ -1,0 +1,279 @@
+"""The OpenAPI 3 document of /api/v1, served at ``/api/v1/openapi.json``.
+
+Written by hand next to the views it describes; ``tests/api/test_openapi.py``
+checks that every route of the blueprint is described and that answers
+match their schemas (schemathesis).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync.protocol import LOCATION_KEYS, MAX_PULL_LIMIT, MAX_RECORDS
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str, codes: list[str]) -> dict[str, Any]:
+    return {
+        "description": f"{description} (error codes: {', '.join(codes)})",
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+UNAUTHENTICATED = _error("Missing, unknown, expired or revoked bearer token",
+                         ["unauthenticated", "token_expired", "token_revoked"])
+NULLABLE_STRING = {"type": ["string", "null"]}
+
+
+def _schemas() -> dict[str, Any]:
+    household_attrs = {
+        "head_name": {"type": "string"}, "head_id": {"type": "string"},
+        "phone": NULLABLE_STRING, "group": {"type": "string"}, "hamlet": NULLABLE_STRING,
+        "size": {"type": "integer"}, "labor_count": {"type": ["integer", "null"]},
+        "category": {"type": "string", "enum": ["general", "lifted"]},
+        "monitor_type": {"type": "string", "enum": ["none", "unstable", "marginal", "hardship"]},
+        "risk_eliminated": {"type": ["boolean", "null"]},
+    }
+    return {
+        "Error": {
+            "type": "object", "required": ["error"], "additionalProperties": False,
+            "properties": {"error": {
+                "type": "object", "required": ["code", "message", "details"],
+                "properties": {
+                    "code": {"type": "string", "description": "snake_case, stable"},
+                    "message": {"type": "string", "description": "zh-CN, or English by Accept-Language"},
+                    "details": {"type": "object"},
+                },
+            }},
+        },
+        "TokenRequest": {
+            "type": "object", "required": ["username", "password", "device_id"],
+            "additionalProperties": False,
+            "properties": {
+                "username": {"type": "string", "minLength": 1, "maxLength": 50},
+                "password": {"type": "string", "minLength": 1, "maxLength": 200},
+                "device_id": {"type": "string", "minLength": 1, "maxLength": 64,
+                              "description": "a UUID made by the phone once"},
+                "device_name": {"type": ["string", "null"], "maxLength": 100},
+            },
+        },
+        "TokenResponse": {
+            "type": "object", "required": ["token", "expires_at", "user"],
+            "properties": {
+                "token": {"type": "string"},
+                "expires_at": {"type": "string", "format": "date-time"},
+                "user": {"type": "object", "required": ["id", "username", "role", "villages"], "properties": {
+                    "id": {"type": "integer"}, "username": {"type": "string"},
+                    "display_name": {"type": "string"},
+                    "role": {"type": "string", "enum": ["worker", "supervisor", "admin"]},
+                    "villages": {"type": "array", "items": {"type": "string"}},
+                }},
+            },
+        },
+        "FormResponse": {
+            "type": "object", "required": ["campaign", "form"],
+            "properties": {
+                "campaign": {"type": "object", "required": ["id", "name", "form_version"], "properties": {
+                    "id": {"type": "string"}, "name": {"type": "string"},
+                    "start_date": {"type": "string", "format": "date"},
+                    "end_date": {"type": "string", "format": "date"},
+                    "form_version": {"type": "string"}, "monitoring_line": {"type": "number"},
+                    "closed": {"type": "boolean"},
+                }},
+                "form": {"type": "object", "required": ["version", "sections", "fields"],
+                         "description": "the form definition (visit-form.md), evaluated by the phone as is"},
+            },
+        },
+        "Household": {
+            "type": "object",
+            "required": ["id", "village", "head_name", "head_id", "rev", "attributes", "visited"],
+            "properties": {
+                "id": {"type": "string"}, "code": NULLABLE_STRING, "village": {"type": "string"},
+                "village_id": {"type": "integer"},
+                "head_pinyin": {"type": "string"}, "head_initials": {"type": "string"},
+                "source": {"type": "string", "enum": ["roster", "field"]},
+                "rev": {"type": "integer"},
+                **household_attrs,
+                "attributes": {"type": "object", "description": "every household field of the form"},
+                "visited": {"type": "boolean", "description":
+                            "has a visit in the active campaign that is not returned or superseded"},
+            },
+        },
+        "PullResponse": {
+            "type": "object", "required": ["cursor", "more", "households", "removed", "visits"],
+            "properties": {
+                "cursor": {"type": "string", "description": "opaque; send it as `since` next time"},
+                "more": {"type": "boolean", "description": "pull again with the new cursor until false"},
+                "households": {"type": "array", "items": _ref("Household")},
+                "removed": {"type": "array", "items": {"type": "string"},
+                            "description": "ids of households merged into another one"},
+                "visits": {"type": "array", "items": {
+                    "type": "object", "required": ["uuid", "status", "household_id"],
+                    "properties": {
+                        "uuid": {"type": "string"},
+                        "status": {"type": "string", "enum": ["pending", "approved", "returned", "superseded"]},
+                        "review_comment": NULLABLE_STRING,
+                        "household_id": {"type": "string"},
+                    },
+                }},
+            },
+        },
+        "PushRecord": {
+            "type": "object", "required": ["uuid", "campaign_id", "form_version", "data"],
+            "additionalProperties": False,
+            "properties": {
+                "uuid": {"type": "string", "format": "uuid"},
+                "campaign_id": {"type": "string", "maxLength": 40},
+                "form_version": {"type": "string", "maxLength": 20},
+                "household_id": {"type": ["string", "null"], "maxLength": 36,
+                                 "description": "null for a household not on the roster"},
+                "base_rev": {"type": ["integer", "null"], "minimum": 0},
+                "supersedes": {"type": ["string", "null"], "format": "uuid"},
+                "started_at": {"type": ["string", "null"], "format": "date-time"},
+                "visited_at": {"type": ["string", "null"], "format": "date-time"},
+                "data": {"type": "object", "description": "answers keyed by field id (visit-form.md)"},
+                "location": {"type": ["object", "null"], "additionalProperties": False,
+                             "properties": {key: {"type": ["number", "null"]} if key != "at"
+                                            else {"type": ["string", "null"], "format": "date-time"}
+                                            for key in sorted(LOCATION_KEYS)}},
+                "village": {"type": ["string", "null"], "maxLength": 50,
+                            "description": "new households only: the village name (default: the user's first village)"},
+            },
+        },
+        "PushRequest": {
+            "type": "object", "required": ["batch_id", "device_id", "records"],
+            "additionalProperties": False,
+            "properties": {
+                "batch_id": {"type": "string", "pattern": "^[0-9A-Za-z][0-9A-Za-z_.:\\-]{0,63}$"},
+                "device_id": {"type": "string", "pattern": "^[0-9A-Za-z][0-9A-Za-z_.:\\-]{0,63}$"},
+                "app_version": {"type": ["string", "null"], "maxLength": 40},
+                "records": {"type": "array", "maxItems": MAX_RECORDS, "items": _ref("PushRecord")},
+            },
+        },
+        "PushResult": {
+            "type": "object", "required": ["uuid", "status"],
+            "properties": {
+                "uuid": {"type": "string"},
+                "status": {"type": "string", "enum": ["accepted", "conflict", "duplicate_suspected",
+                                                      "already_received", "rejected"]},
+                "household_id": {"type": "string"},
+                "household_rev": {"type": "integer"},
+                "conflicts": {"type": "array", "items": {"type": "string"},
+                              "description": "status conflict: the fields kept at the server's value"},
+                "duplicate_of": {"type": "array", "items": {"type": "string"},
+                                 "description": "status duplicate_suspected: the possible duplicates"},
+                "original_status": {"type": "string",
+                                    "enum": ["accepted", "conflict", "duplicate_suspected"]},
+                "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                           "description": "status rejected: messages (data) or codes (out_of_scope, "
+                                          "unknown_campaign, campaign_closed, unknown_form_version, not_found, "
+                                          "other_household, required) by field"},
+            },
+        },
+        "PushResponse": {
+            "type": "object", "required": ["batch_id", "received_at", "results"],
+            "properties": {
+                "batch_id": {"type": "string"},
+                "received_at": {"type": "string", "format": "date-time"},
+                "results": {"type": "array", "items": _ref("PushResult"),
+                            "description": "one per record, in request order"},
+            },
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    """The whole document (a fresh dict each call)."""
+    bearer = [{"bearer": []}]
+    not_json = _error("The body is not JSON", ["unsupported_media_type"])
+    malformed = _error("The body is not valid JSON", ["malformed_json"])
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "排查通 fieldapp sync API", "version": "1",
+            "description": "Sync protocol v1 (sync-protocol.md): token login, form, pull by cursor, "
+                           "idempotent batch push with three-way merge. Every response is JSON; errors "
+                           "have the shape {\"error\": {\"code\", \"message\", \"details\"}}.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": _schemas(),
+        },
+        "paths": {
+            "/auth/token": {"post": {
+                "operationId": "issueToken", "summary": "Log a device in", "security": [],
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": _ref("TokenRequest")}}},
+                "responses": {
+                    "200": _json(_ref("TokenResponse")),
+                    "400": malformed,
+                    "401": _error("Wrong user name or password", ["invalid_credentials"]),
+                    "413": _error("Body too large", ["too_large"]),
+                    "415": not_json,
+                    "422": _error("Wrong fields", ["invalid_request"]),
+                    "429": _error("Too many failed logins", ["too_many_attempts"]),
+                },
+            }},
+            "/auth/revoke": {"post": {
+                "operationId": "revokeToken", "summary": "Log the calling device out", "security": bearer,
+                "responses": {
+                    "200": _json({"type": "object", "required": ["revoked"],
+                                  "properties": {"revoked": {"type": "boolean"}}}),
+                    "401": UNAUTHENTICATED,
+                },
+            }},
+            "/form": {"get": {
+                "operationId": "getForm", "summary": "The active campaign and its form", "security": bearer,
+                "responses": {
+                    "200": _json(_ref("FormResponse")),
+                    "401": UNAUTHENTICATED,
+                    "404": _error("No active campaign", ["no_active_campaign"]),
+                },
+            }},
+            "/sync/pull": {"get": {
+                "operationId": "pull", "summary": "Changes after a cursor", "security": bearer,
+                "parameters": [
+                    {"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
+                     "description": "the cursor of the previous pull; empty for everything"},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PULL_LIMIT, "default": 500}},
+                ],
+                "responses": {
+                    "200": _json(_ref("PullResponse")),
+                    "400": _error("Unknown or malformed cursor", ["bad_cursor"]),
+                    "401": UNAUTHENTICATED,
+                    "422": _error("limit out of range", ["invalid_request"]),
+                },
+            }},
+            "/sync/push": {"post": {
+                "operationId": "push", "summary": "Upload a batch of visits (idempotent)",
+                "security": bearer,
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": _ref("PushRequest")}}},
+                "responses": {
+                    "200": _json(_ref("PushResponse"),
+                                 "Every non-rejected record is durable; one result per record, in order"),
+                    "400": malformed,
+                    "401": UNAUTHENTICATED,
+                    "409": _error("batch_id used by another user", ["batch_id_conflict"]),
+                    "413": _error(f"More than {MAX_RECORDS} records or 5 MiB", ["too_large"]),
+                    "415": not_json,
+                    "422": _error("The envelope breaks the schema (wrong type, unknown key)",
+                                  ["invalid_request"]),
+                    "503": _error("The database stayed busy; retry later", ["busy"]),
+                },
+            }},
+            "/openapi.json": {"get": {
+                "operationId": "openapi", "summary": "This document", "security": [],
+                "responses": {"200": _json({"type": "object"})},
+            }},
+        },
+    }

@@ -1,0 +1,212 @@
+"""The sync use cases as Python functions: the API calls them, and so do other
+parts of the app (the demo generator, ``fieldapp import-backup``).
+
+``push_batch`` and ``pull`` return exactly the HTTP response bodies of
+sync-protocol.md and raise :class:`sync.errors.SyncError` for the error
+responses. Both need an application context (they use ``db.session``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from fieldapp import access, changes
+from fieldapp.extensions import db
+from fieldapp.models import Campaign, Household, User, Village, Visit
+from fieldapp.sync_store import SqlStore
+from sync.errors import SyncError
+from sync.form import load_form
+from sync.ingest import ingest
+from sync.protocol import cut_page, parse_cursor, parse_limit, parse_push
+from sync.store import Actor, VillageRef
+
+log = logging.getLogger(__name__)
+
+PUSH_ATTEMPTS = 3
+# PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
+_RETRY_SQLSTATES = {"40P01", "40001", "55P03"}
+
+
+def actor_for(user: User) -> Actor:
+    """The engine's view of a user: id, role and village scope."""
+    scope = access.village_scope(user)
+    return Actor(
+        user_id=user.id, role=user.role,
+        village_ids=None if scope is None else frozenset(scope),
+        villages=tuple(VillageRef(v.id, v.name, v.town_id) for v in user.villages),
+    )
+
+
+def push_batch(user: User, payload: dict[str, Any], *, today: dt.date | None = None) -> dict[str, Any]:
+    """Apply one push batch (sync-protocol.md) and return the response body.
+
+    The batch is one transaction. A concurrent push of the same ``batch_id``
+    or visit uuid, or a PostgreSQL deadlock/serialization failure, makes the
+    transaction fail; it is rolled back and retried, and the retry then sees
+    what the other push committed (a replay or ``already_received``).
+
+    :param user: the pushing user (scope is theirs)
+    :param payload: the decoded JSON body
+    :param today: the date in China for validating ``visited_on`` (tests pin it)
+    :raises SyncError: 413 too_large, 422 invalid_request, 409 batch_id_conflict, 503 busy
+    """
+    request = parse_push(payload, max_records=int(current_app.config["PUSH_MAX_RECORDS"]))
+    actor = actor_for(user)
+    for attempt in range(1, PUSH_ATTEMPTS + 1):
+        try:
+            return ingest(SqlStore(db.session(), user), actor, request, today=today)
+        except (IntegrityError, OperationalError, DBAPIError) as exc:
+            db.session.rollback()
+            if not _retryable(exc) or attempt == PUSH_ATTEMPTS:
+                if isinstance(exc, OperationalError):
+                    log.warning("push %s gave up after %d attempts: %s", request.batch_id, attempt, exc)
+                    raise SyncError("busy", "服务器繁忙，请稍后重试", 503,
+                                    message_en="The server is busy; retry later") from exc
+                raise
+            log.info("push %s: retrying after %s", request.batch_id, type(exc).__name__)
+        except BaseException:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _RETRY_SQLSTATES:
+        return True
+    return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
+
+
+def _begin_snapshot() -> None:
+    """One consistent snapshot for the whole pull.
+
+    The cursor handed out must never skip a change: the page's queries and
+    the counter read must all see the same committed state. SQLite gives a
+    snapshot for the life of a read transaction; on PostgreSQL the default
+    READ COMMITTED gives each statement its own, so use REPEATABLE READ.
+    """
+    session = db.session()
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("pull called inside a transaction with pending changes")
+        session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def pull(user: User, since: str | None, limit: str | int | None = None) -> dict[str, Any]:
+    """The households, removals and visit statuses changed after ``since``.
+
+    :param user: the pulling user; only their scope (and their own visits) is returned
+    :param since: the cursor from the previous page, or ``None``/``""`` for everything
+    :param limit: page size, 1..2000 (default 500)
+    :raises SyncError: 400 bad_cursor, 422 invalid_request (limit)
+    """
+    page_size = parse_limit(limit)
+    _begin_snapshot()
+    session = db.session()
+    try:
+        current = changes.current_change(session)
+        after = parse_cursor(since, current)
+        household_rows = session.execute(
+            sa.select(Household, Village.name.label("village_name"))
+            .join(Village, Village.id == Household.village_id)
+            .where(access.scope_filter(user, Household.village_id), Household.change_seq > after)
+            .order_by(Household.change_seq, Household.id)
+            .limit(page_size + 1)
+        ).all()
+        visit_rows = session.execute(
+            sa.select(Visit.change_seq, Visit.uuid, Visit.review_status, Visit.review_comment,
+                      Visit.household_id)
+            .where(Visit.worker_id == user.id, Visit.change_seq > after)
+            .order_by(Visit.change_seq, Visit.uuid)
+            .limit(page_size + 1)
+        ).all()
+        (kept_households, kept_visits), last, more = cut_page(
+            [[(row.Household.change_seq, row) for row in household_rows],
+             [(row.change_seq, row) for row in visit_rows]],
+            page_size,
+        )
+        live = [row for row in kept_households if row.Household.merged_into_id is None]
+        removed = [row.Household.id for row in kept_households
+                   if row.Household.merged_into_id is not None and after >= 0]
+        visited = _visited({row.Household.id for row in live})
+        fields = _household_field_ids()
+        cursor = last if more and last is not None else max(current, after, 0)
+        body = {
+            "cursor": str(cursor),
+            "more": more,
+            "households": [_household_json(row.Household, row.village_name, fields,
+                                           row.Household.id in visited) for row in live],
+            "removed": removed,
+            "visits": [{"uuid": v.uuid, "status": v.review_status, "review_comment": v.review_comment,
+                        "household_id": v.household_id} for v in kept_visits],
+        }
+    finally:
+        session.rollback()
+    return body
+
+
+def _visited(household_ids: set[str]) -> set[str]:
+    """Households with a visit in an active campaign that is not returned or superseded."""
+    if not household_ids:
+        return set()
+    found: set[str] = set()
+    ids = sorted(household_ids)
+    active = sa.select(Campaign.id).where(Campaign.active.is_(True)).scalar_subquery()
+    for start in range(0, len(ids), 900):
+        found.update(db.session.scalars(
+            sa.select(Visit.household_id).distinct().where(
+                Visit.household_id.in_(ids[start:start + 900]),
+                Visit.campaign_id.in_(active),
+                Visit.review_status.not_in(("returned", "superseded")),
+            )
+        ))
+    return found
+
+
+def _household_field_ids() -> list[str]:
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.active.is_(True)).order_by(Campaign.id))
+    form = load_form(campaign.form_version if campaign else "2023.1")
+    return [f.id for f in form.household_fields]
+
+
+def _household_json(h: Household, village: str, fields: list[str], visited: bool) -> dict[str, Any]:
+    return {
+        "id": h.id, "code": h.code, "village": village, "village_id": h.village_id,
+        "group": h.group, "hamlet": h.hamlet, "head_name": h.head_name,
+        "head_pinyin": h.head_pinyin, "head_initials": h.head_initials, "head_id": h.head_id,
+        "phone": h.phone, "size": h.size, "labor_count": h.labor_count, "category": h.category,
+        "monitor_type": h.monitor_type, "risk_eliminated": h.risk_eliminated, "source": h.source,
+        "rev": h.rev, "attributes": {name: getattr(h, name, None) for name in fields},
+        "visited": visited,
+    }
+
+
+def active_campaign() -> Campaign | None:
+    """The active campaign (the first by id if several are marked active)."""
+    return db.session.scalar(sa.select(Campaign).where(Campaign.active.is_(True)).order_by(Campaign.id))
+
+
+def form_document() -> dict[str, Any]:
+    """``GET /api/v1/form``: the active campaign and its form definition."""
+    campaign = active_campaign()
+    if campaign is None:
+        raise SyncError("no_active_campaign", "当前没有进行中的排查活动", 404,
+                        message_en="There is no active campaign")
+    return {
+        "campaign": {
+            "id": campaign.id, "name": campaign.name, "start_date": campaign.start_date.isoformat(),
+            "end_date": campaign.end_date.isoformat(), "form_version": campaign.form_version,
+            "monitoring_line": campaign.monitoring_line, "closed": campaign.closed,
+        },
+        "form": load_form(campaign.form_version).to_json(),
+    }

@@ -1,0 +1,263 @@
+"""The SQLAlchemy implementation of :class:`sync.store.Store` over fieldapp's models.
+
+Reads are one query per kind per batch; the writes of a batch are bulk
+INSERT/UPDATE statements (executemany), with no ORM unit of work: a batch of
+200 visits costs a handful of round trips, not hundreds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fieldapp import audit, changes, database
+from fieldapp.models import (
+    HOUSEHOLD_FIELDS,
+    Campaign,
+    Conflict,
+    DuplicateCandidate,
+    Household,
+    HouseholdRevision,
+    SyncBatch,
+    User,
+    Village,
+    Visit,
+)
+from sync.dedup import BlockingKeys, HouseholdRecord
+from sync.store import (
+    BatchWrite,
+    CampaignInfo,
+    HouseholdState,
+    StoredBatch,
+    StoredVisit,
+    VillageRef,
+)
+
+# Bound parameters per IN (...) list: SQLite allows 32,766 variables, PostgreSQL 65,535.
+_CHUNK = 900
+_HOUSEHOLD_COLUMNS = [getattr(Household, name) for name in HOUSEHOLD_FIELDS]
+_FIELD_INDEX = {name: index for index, name in enumerate(HOUSEHOLD_FIELDS)}
+
+
+def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+    items = list(values)
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+class SqlStore:
+    """One batch's storage, bound to a session (the Flask-SQLAlchemy one in the app)."""
+
+    def __init__(self, session: Session, user: User | None = None) -> None:
+        self.session = session
+        self.user = user
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    # -- reads ---------------------------------------------------------------
+
+    def find_batch(self, batch_id: str) -> StoredBatch | None:
+        row = self.session.execute(
+            sa.select(SyncBatch.id, SyncBatch.user_id, SyncBatch.received_at, SyncBatch.results)
+            .where(SyncBatch.id == batch_id)
+        ).first()
+        return None if row is None else StoredBatch(row.id, row.user_id, row.received_at, list(row.results))
+
+    def load_campaigns(self, ids: Iterable[str]) -> dict[str, CampaignInfo]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = self.session.scalars(sa.select(Campaign).where(Campaign.id.in_(wanted)))
+        return {
+            c.id: CampaignInfo(c.id, c.form_version, float(c.monitoring_line), c.start_date, c.end_date,
+                               bool(c.active), bool(c.closed))
+            for c in rows
+        }
+
+    def load_visits(self, uuids: Iterable[str]) -> dict[str, StoredVisit]:
+        found: dict[str, StoredVisit] = {}
+        for chunk in _chunks(sorted(set(uuids))):
+            rows = self.session.execute(
+                sa.select(Visit.uuid, Visit.household_id, Visit.village_id, Visit.worker_id,
+                          Visit.sync_status, Visit.review_status).where(Visit.uuid.in_(chunk))
+            )
+            for row in rows:
+                found[row.uuid] = StoredVisit(*row)
+        return found
+
+    def begin_write(self) -> None:
+        database.begin_write(self.session)
+
+    def load_households(self, ids: Iterable[str], *, lock: bool) -> dict[str, HouseholdState]:
+        found: dict[str, HouseholdState] = {}
+        # Sorted ids, chunks in order, ORDER BY id: every batch takes the row locks
+        # in the same global order, so two batches can wait on each other but never
+        # in a cycle (no deadlock).
+        for chunk in _chunks(sorted(set(ids))):
+            query = (
+                sa.select(Household.id, Household.village_id, Household.town_id, Household.rev,
+                          Household.merged_into_id, *_HOUSEHOLD_COLUMNS)
+                .where(Household.id.in_(chunk)).order_by(Household.id)
+            )
+            if lock and self.postgres:
+                query = query.with_for_update()
+            for row in self.session.execute(query):
+                values = {name: row[5 + index] for name, index in _FIELD_INDEX.items()}
+                found[row.id] = HouseholdState(row.id, row.village_id, row.town_id, row.rev, values,
+                                               row.merged_into_id)
+        return found
+
+    def load_revisions(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+        wanted = sorted(set(keys))
+        found: dict[tuple[str, int], dict[str, Any]] = {}
+        for chunk in _chunks(wanted):
+            condition = sa.tuple_(HouseholdRevision.household_id, HouseholdRevision.rev).in_(chunk)
+            rows = self.session.execute(
+                sa.select(HouseholdRevision.household_id, HouseholdRevision.rev, HouseholdRevision.values)
+                .where(condition)
+            )
+            for row in rows:
+                found[(row.household_id, row.rev)] = dict(row.values)
+        return found
+
+    def find_villages(self, name: str) -> list[VillageRef]:
+        rows = self.session.execute(
+            sa.select(Village.id, Village.name, Village.town_id).where(Village.name == name).order_by(Village.id)
+        )
+        return [VillageRef(*row) for row in rows]
+
+    def find_duplicates(self, keys: BlockingKeys) -> list[HouseholdRecord]:
+        """Every live household under any blocking key (exact ID, ID prefix,
+        village + surname pinyin, phone)."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        if keys.head_ids:
+            conditions.append(Household.head_id.in_(sorted(keys.head_ids)))
+        for prefix in sorted(keys.id_prefixes):
+            conditions.append(Household.head_id.startswith(prefix, autoescape=True))
+        if keys.phones:
+            conditions.append(Household.phone.in_(sorted(keys.phones)))
+        for village_id, surname in sorted(keys.village_surnames):
+            # head_pinyin is "wang jian guo": the surname is its first syllable(s).
+            conditions.append(sa.and_(
+                Household.village_id == village_id,
+                sa.or_(Household.head_pinyin == surname,
+                       Household.head_pinyin.startswith(f"{surname} ", autoescape=True)),
+            ))
+        if not conditions:
+            return []
+        rows = self.session.execute(
+            sa.select(Household.id, Household.village_id, Household.head_name, Household.head_id,
+                      Household.phone, Household.group, Household.hamlet, Household.size,
+                      Household.town_id)
+            .where(sa.or_(*conditions), Household.merged_into_id.is_(None))
+            .order_by(Household.id)
+        )
+        return [HouseholdRecord(*row) for row in rows]
+
+    def dismissed_pairs(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        wanted = sorted(set(pairs))
+        found: set[tuple[str, str]] = set()
+        for chunk in _chunks(wanted):
+            rows = self.session.execute(
+                sa.select(DuplicateCandidate.household_a_id, DuplicateCandidate.household_b_id).where(
+                    sa.tuple_(DuplicateCandidate.household_a_id, DuplicateCandidate.household_b_id).in_(chunk),
+                    DuplicateCandidate.status == "dismissed",
+                )
+            )
+            found.update((row[0], row[1]) for row in rows)
+        return found
+
+    # -- writes --------------------------------------------------------------
+
+    def reserve_changes(self, count: int) -> int:
+        return changes.next_change(self.session, count)
+
+    def write(self, batch: BatchWrite) -> None:
+        session = self.session
+        now = batch.batch.received_at
+        if batch.new_households:
+            session.execute(sa.insert(Household), [
+                {"id": h.id, "code": None, "town_id": h.town_id, "village_id": h.village_id,
+                 **_columns(h.values), "head_pinyin": h.head_pinyin, "head_initials": h.head_initials,
+                 "source": "field", "rev": h.rev, "merged_into_id": None, "change_seq": h.change_seq,
+                 "created_at": now, "updated_at": now}
+                for h in batch.new_households
+            ])
+        if batch.household_updates:
+            # Bulk UPDATE by primary key; the pinyin columns only where the name changed.
+            plain = [u for u in batch.household_updates if u.head_pinyin is None]
+            renamed = [u for u in batch.household_updates if u.head_pinyin is not None]
+            if plain:
+                session.execute(sa.update(Household), [
+                    {"id": u.id, "rev": u.rev, "change_seq": u.change_seq, "updated_at": now,
+                     **_columns(u.values)} for u in plain
+                ])
+            if renamed:
+                session.execute(sa.update(Household), [
+                    {"id": u.id, "rev": u.rev, "change_seq": u.change_seq, "updated_at": now,
+                     "head_pinyin": u.head_pinyin, "head_initials": u.head_initials,
+                     **_columns(u.values)} for u in renamed
+                ])
+        if batch.revisions:
+            session.execute(sa.insert(HouseholdRevision), [
+                {"household_id": r.household_id, "rev": r.rev, "values": r.values, "changed": r.changed,
+                 "reason": r.reason, "visit_uuid": r.visit_uuid, "user_id": r.user_id, "created_at": now}
+                for r in batch.revisions
+            ])
+        if batch.visits:
+            session.execute(sa.insert(Visit), [_visit_row(v) for v in batch.visits])
+        if batch.superseded:
+            session.execute(sa.update(Visit), [
+                {"uuid": uuid, "review_status": "superseded", "change_seq": seq}
+                for uuid, seq in batch.superseded.items()
+            ])
+        if batch.conflicts:
+            session.execute(sa.insert(Conflict), [
+                {"household_id": c.household_id, "visit_uuid": c.visit_uuid, "village_id": c.village_id,
+                 "field": c.field, "base_value": c.base_value, "current_value": c.current_value,
+                 "incoming_value": c.incoming_value, "current_rev": c.current_rev, "status": "open",
+                 "created_at": now}
+                for c in batch.conflicts
+            ])
+        if batch.candidates:
+            session.execute(sa.insert(DuplicateCandidate), [
+                {"household_a_id": c.household_a_id, "household_b_id": c.household_b_id,
+                 "village_id": c.village_id, "campaign_id": c.campaign_id, "visit_uuid": c.visit_uuid,
+                 "score": c.score, "evidence": c.evidence, "source": "ingest", "status": "open",
+                 "created_at": now}
+                for c in batch.candidates
+            ])
+        row = batch.batch
+        audit.record(session, self.user, "sync_push", "sync_batch", row.id,
+                     details={"device_id": row.device_id, "records": row.record_count, "counts": row.counts})
+        session.execute(sa.insert(SyncBatch), [{
+            "id": row.id, "user_id": row.user_id, "device_id": row.device_id,
+            "app_version": row.app_version, "received_at": row.received_at,
+            "record_count": row.record_count, "counts": row.counts, "results": row.results,
+        }])
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+def _columns(values: dict[str, Any]) -> dict[str, Any]:
+    """Household columns from form values (only the fields that are columns)."""
+    return {name: values.get(name) for name in HOUSEHOLD_FIELDS if name in values}
+
+
+def _visit_row(v: Any) -> dict[str, Any]:
+    return {
+        "uuid": v.uuid, "campaign_id": v.campaign_id, "household_id": v.household_id,
+        "village_id": v.village_id, "worker_id": v.worker_id, "device_id": v.device_id,
+        "batch_id": v.batch_id, "form_version": v.form_version, "base_rev": v.base_rev,
+        "supersedes": v.supersedes, "started_at": v.started_at, "visited_at": v.visited_at,
+        "visited_on": v.visited_on, "received_at": v.received_at, "server_seq": v.server_seq,
+        "data": v.data, "location": v.location, "sync_status": v.sync_status,
+        "review_status": "pending", "change_seq": v.server_seq, **v.computed,
+    }
+

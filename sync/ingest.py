@@ -1,0 +1,458 @@
+"""Ingest one push batch: validate -> dedup -> merge -> store, in one transaction.
+
+Shapes: input is a :class:`~sync.protocol.PushRequest` (envelope already
+checked) and an :class:`~sync.store.Actor`; output is the HTTP response
+body of sync-protocol.md, ``{"batch_id", "received_at", "results"}``, one
+result per record in request order. All writes go through one
+:class:`~sync.store.BatchWrite` handed to the store.
+
+Two phases keep the write lock short:
+
+1. Outside the write transaction (so that several app processes validate in
+   parallel): a replayed ``batch_id`` is answered from the stored results;
+   each record not stored before is checked against its campaign and form.
+2. Inside it (``store.begin_write()``): the batch and visit look-ups are
+   repeated (another process may have committed them meanwhile), the
+   touched households are locked in sorted id order, every record is
+   applied in request order to an in-memory view of its household, and the
+   pull change numbers are reserved last (the counter row is the one lock
+   every writer shares, so it is held for the shortest possible time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid as uuidlib
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync.dedup import blocking_keys, match_one
+from sync.errors import SyncError
+from sync.form import FormContext, FormDefinition, load_form
+from sync.merge import three_way_merge
+from sync.normalize import name_pinyin
+from sync.protocol import PushRecord, PushRequest
+from sync.store import (
+    Actor,
+    BatchRow,
+    BatchWrite,
+    CampaignInfo,
+    CandidateRow,
+    ConflictRow,
+    HouseholdState,
+    HouseholdUpdate,
+    NewHousehold,
+    RevisionRow,
+    Store,
+    StoredBatch,
+    StoredVisit,
+    VillageRef,
+    VisitRow,
+    household_record,
+)
+
+COMPUTED_COLUMNS = ("net_income", "per_capita_income", "monitoring_income", "conclusion", "visit_method")
+MAX_MERGE_CHAIN = 20
+
+# Per-record refusal codes (the ``errors`` values of a rejected result).
+OUT_OF_SCOPE = "out_of_scope"
+UNKNOWN_CAMPAIGN = "unknown_campaign"
+CAMPAIGN_CLOSED = "campaign_closed"
+UNKNOWN_FORM_VERSION = "unknown_form_version"
+SUPERSEDES_NOT_FOUND = "not_found"
+SUPERSEDES_OTHER_HOUSEHOLD = "other_household"
+VILLAGE_REQUIRED = "required"
+
+
+@dataclass
+class Checked:
+    """A record after phase 1: its refusal, or its validated values and flags."""
+
+    errors: dict[str, list[str]] | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    flags: dict[str, bool] = field(default_factory=dict)
+    form: FormDefinition | None = None
+
+
+def format_time(moment: dt.datetime) -> str:
+    """ISO 8601 in UTC; naive values (SQLite) are taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def batch_response(batch: StoredBatch) -> dict[str, Any]:
+    return {"batch_id": batch.id, "received_at": format_time(batch.received_at), "results": batch.results}
+
+
+def check_record(record: PushRecord, campaigns: dict[str, CampaignInfo],
+                 today: dt.date | None = None) -> Checked:
+    """Phase 1 for one record: campaign, form version, then the form's own validation.
+
+    :param record: the record, envelope already checked
+    :param campaigns: the campaigns the batch names, by id
+    :param today: the date in China (tests pin it); ``None`` for the real date
+    """
+    campaign = campaigns.get(record.campaign_id)
+    if campaign is None:
+        return Checked(errors={"campaign_id": [UNKNOWN_CAMPAIGN]})
+    if campaign.closed:
+        return Checked(errors={"campaign_id": [CAMPAIGN_CLOSED]})
+    try:
+        form = load_form(record.form_version)
+    except KeyError:
+        return Checked(errors={"form_version": [UNKNOWN_FORM_VERSION]})
+    context = FormContext(monitoring_line=campaign.monitoring_line, start=campaign.start,
+                          end=campaign.end, today=today)
+    validation = form.validate(record.data, context)
+    if validation.errors:
+        return Checked(errors=validation.errors)
+    return Checked(values=validation.values, flags=validation.flags, form=form)
+
+
+class BatchIngest:
+    """Applies one batch; see the module docstring for the phases.
+
+    :param store: the storage for this batch
+    :param actor: the pushing user and their scope
+    :param request: the checked envelope
+    :param today: the date in China for validation (``None``: the real date)
+    :param new_id: makes ids for new households (tests may pin it)
+    """
+
+    def __init__(self, store: Store, actor: Actor, request: PushRequest, *,
+                 today: dt.date | None = None,
+                 new_id: Callable[[], str] = lambda: str(uuidlib.uuid4())) -> None:
+        self.store = store
+        self.actor = actor
+        self.request = request
+        self.today = today
+        self.new_id = new_id
+        self.checked: dict[int, Checked] = {}
+        self.campaigns: dict[str, CampaignInfo] = {}
+
+    # -- phase 1 -------------------------------------------------------------
+
+    def prepare(self) -> dict[str, Any] | None:
+        """Answer a replayed batch, else validate the records not stored before."""
+        stored = self.store.find_batch(self.request.batch_id)
+        if stored is not None:
+            return self._replay(stored)
+        known = self.store.load_visits(r.uuid for r in self.request.records)
+        self.campaigns = self.store.load_campaigns({r.campaign_id for r in self.request.records})
+        for index, record in enumerate(self.request.records):
+            if record.uuid not in known:
+                self.checked[index] = check_record(record, self.campaigns, self.today)
+        return None
+
+    def _replay(self, stored: StoredBatch) -> dict[str, Any]:
+        if stored.user_id != self.actor.user_id:
+            raise SyncError("batch_id_conflict", "该批次编号已被其他用户使用", 409,
+                            {"batch_id": stored.id},
+                            message_en="This batch_id was already used by another user")
+        return batch_response(stored)
+
+    # -- phase 2 -------------------------------------------------------------
+
+    def apply(self, received_at: dt.datetime) -> dict[str, Any]:
+        """Inside the write transaction: apply every record, write, commit."""
+        store = self.store
+        store.begin_write()
+        stored = store.find_batch(self.request.batch_id)
+        if stored is not None:
+            store.rollback()
+            return self._replay(stored)
+        records = self.request.records
+        known = store.load_visits({r.uuid for r in records} | {r.supersedes for r in records if r.supersedes})
+        households = self._lock_households(records, known)
+        revisions = store.load_revisions(
+            (households[h].id, r.base_rev) for r in records
+            if r.base_rev is not None and (h := self._target_id(r, known, households)) is not None
+            and r.base_rev < households[h].rev
+        )
+        state = _BatchState(actor=self.actor, received_at=received_at, households=households,
+                            revisions=revisions, known=known, store=store, new_id=self.new_id,
+                            request=self.request)
+        for index, record in enumerate(records):
+            checked = self.checked.get(index)
+            if checked is None and record.uuid not in known and record.uuid not in state.stored:
+                checked = check_record(record, self.campaigns or store.load_campaigns([record.campaign_id]),
+                                       self.today)
+            state.results.append(state.apply(record, checked))
+        write = state.finish()
+        store.write(write)
+        store.commit()
+        return {"batch_id": self.request.batch_id, "received_at": format_time(received_at),
+                "results": write.batch.results}
+
+    def _lock_households(self, records: Iterable[PushRecord],
+                         known: dict[str, StoredVisit]) -> dict[str, HouseholdState]:
+        """Lock every household the batch may touch, following merges to the survivor."""
+        wanted = {r.household_id for r in records if r.household_id}
+        wanted |= {known[r.supersedes].household_id for r in records
+                   if r.supersedes and r.supersedes in known}
+        households: dict[str, HouseholdState] = {}
+        for _ in range(MAX_MERGE_CHAIN):
+            missing = sorted(wanted - households.keys())
+            if not missing:
+                break
+            found = self.store.load_households(missing, lock=True)
+            households.update(found)
+            wanted = {h.merged_into_id for h in found.values() if h.merged_into_id}
+        return households
+
+    @staticmethod
+    def _target_id(record: PushRecord, known: dict[str, StoredVisit],
+                   households: dict[str, HouseholdState]) -> str | None:
+        household_id = record.household_id
+        if household_id is None and record.supersedes and record.supersedes in known:
+            household_id = known[record.supersedes].household_id
+        return resolve(household_id, households)
+
+
+def resolve(household_id: str | None, households: dict[str, HouseholdState]) -> str | None:
+    """Follow ``merged_into_id`` to the surviving household (``None`` if unknown)."""
+    seen = 0
+    while household_id is not None and household_id in households and seen < MAX_MERGE_CHAIN:
+        survivor = households[household_id].merged_into_id
+        if survivor is None:
+            return household_id
+        household_id = survivor
+        seen += 1
+    return None
+
+
+@dataclass
+class _BatchState:
+    """The in-memory view of the batch while its records are applied in order."""
+
+    actor: Actor
+    received_at: dt.datetime
+    households: dict[str, HouseholdState]
+    revisions: dict[tuple[str, int], dict[str, Any]]
+    known: dict[str, StoredVisit]
+    store: Store
+    new_id: Callable[[], str]
+    request: PushRequest
+    results: list[dict[str, Any]] = field(default_factory=list)
+    stored: dict[str, StoredVisit] = field(default_factory=dict)
+    new_households: dict[str, NewHousehold] = field(default_factory=dict)
+    touched: dict[str, HouseholdState] = field(default_factory=dict)
+    renamed: set[str] = field(default_factory=set)
+    write_revisions: list[RevisionRow] = field(default_factory=list)
+    visits: list[VisitRow] = field(default_factory=list)
+    conflicts: list[ConflictRow] = field(default_factory=list)
+    candidates: list[CandidateRow] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)
+
+    def apply(self, record: PushRecord, checked: Checked | None) -> dict[str, Any]:
+        earlier = self.stored.get(record.uuid) or self.known.get(record.uuid)
+        if earlier is not None:
+            return {"uuid": record.uuid, "status": "already_received",
+                    "original_status": earlier.sync_status, "household_id": earlier.household_id}
+        assert checked is not None
+        if checked.errors:
+            return _rejected(record, checked.errors)
+        assert checked.form is not None
+        fields = [f.id for f in checked.form.household_fields]
+        incoming = {name: checked.values.get(name) for name in fields}
+
+        household_id = record.household_id
+        if record.supersedes:
+            old = self.stored.get(record.supersedes) or self.known.get(record.supersedes)
+            if old is None or not self.actor.may_access(old.village_id):
+                return _rejected(record, {"supersedes": [SUPERSEDES_NOT_FOUND]})
+            old_target = resolve(old.household_id, self.households) or (
+                old.household_id if old.household_id in self.new_households else None)
+            if household_id is None:
+                household_id = old_target
+            elif old_target != resolve(household_id, self.households):
+                return _rejected(record, {"supersedes": [SUPERSEDES_OTHER_HOUSEHOLD]})
+
+        if household_id is None:
+            return self._new_household(record, checked, incoming)
+        if household_id in self.new_households:
+            return self._existing(record, checked, self._new_state(household_id), incoming, fields)
+        target = resolve(household_id, self.households)
+        if target is None or not self.actor.may_access(self.households[target].village_id):
+            return _rejected(record, {"household_id": [OUT_OF_SCOPE]})
+        return self._existing(record, checked, self.households[target], incoming, fields)
+
+    def _new_state(self, household_id: str) -> HouseholdState:
+        created = self.new_households[household_id]
+        state = self.households.get(household_id)
+        if state is None:
+            state = HouseholdState(created.id, created.village_id, created.town_id, 1, dict(created.values))
+            self.households[household_id] = state
+        return state
+
+    def _base(self, state: HouseholdState, base_rev: int | None) -> dict[str, Any] | None:
+        if base_rev is None or base_rev > state.rev:
+            return None
+        if base_rev == state.rev:
+            return state.values
+        return self.revisions.get((state.id, base_rev))
+
+    def _existing(self, record: PushRecord, checked: Checked, state: HouseholdState,
+                  incoming: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+        merged = three_way_merge(self._base(state, record.base_rev), state.values, incoming, fields)
+        if merged.changed:
+            state.rev += 1
+            state.values = merged.values
+            snapshot = dict(merged.values)
+            self.revisions[(state.id, state.rev)] = snapshot
+            self.write_revisions.append(RevisionRow(
+                household_id=state.id, rev=state.rev, values=snapshot, changed=list(merged.changed),
+                visit_uuid=record.uuid, user_id=self.actor.user_id))
+            if "head_name" in merged.changed:
+                self.renamed.add(state.id)
+        status = "conflict" if merged.conflicts else "accepted"
+        for conflict in merged.conflicts:
+            self.conflicts.append(ConflictRow(
+                household_id=state.id, visit_uuid=record.uuid, village_id=state.village_id,
+                field=conflict.field, base_value=conflict.base, current_value=conflict.current,
+                incoming_value=conflict.incoming, current_rev=state.rev))
+        self._store_visit(record, checked, state, status)
+        result: dict[str, Any] = {"uuid": record.uuid, "status": status, "household_id": state.id,
+                                  "household_rev": state.rev}
+        if merged.conflicts:
+            result["conflicts"] = merged.conflict_fields
+        return result
+
+    def _new_household(self, record: PushRecord, checked: Checked,
+                       incoming: dict[str, Any]) -> dict[str, Any]:
+        village = self._village_for(record)
+        if isinstance(village, dict):
+            return _rejected(record, village)
+        pinyin, initials = name_pinyin(str(incoming.get("head_name") or ""))
+        created = NewHousehold(id=self.new_id(), town_id=village.town_id, village_id=village.id,
+                               values=dict(incoming), head_pinyin=pinyin, head_initials=initials)
+        record_view = household_record(created)
+        pool = self.store.find_duplicates(blocking_keys(record_view))
+        pool += [household_record(other) for other in self.new_households.values()]
+        found = [c for c in match_one(record_view, pool) if c.other_id != created.id]
+        dismissed = self.store.dismissed_pairs(_pair(created.id, c.other_id) for c in found) if found else set()
+        found = [c for c in found if _pair(created.id, c.other_id) not in dismissed]
+        self.new_households[created.id] = created
+        state = self._new_state(created.id)
+        self.write_revisions.append(RevisionRow(
+            household_id=created.id, rev=1, values=dict(created.values), changed=list(created.values),
+            visit_uuid=record.uuid, user_id=self.actor.user_id))
+        status = "duplicate_suspected" if found else "accepted"
+        for candidate in found:
+            a, b = _pair(created.id, candidate.other_id)
+            self.candidates.append(CandidateRow(
+                household_a_id=a, household_b_id=b, village_id=village.id,
+                campaign_id=record.campaign_id, visit_uuid=record.uuid, score=candidate.score,
+                evidence=list(candidate.evidence)))
+        self._store_visit(record, checked, state, status)
+        result: dict[str, Any] = {"uuid": record.uuid, "status": status, "household_id": created.id,
+                                  "household_rev": 1}
+        if found:
+            result["duplicate_of"] = [c.other_id for c in found]
+        return result
+
+    def _village_for(self, record: PushRecord) -> VillageRef | dict[str, list[str]]:
+        """The village of a new household: the named one if in scope, else the user's first."""
+        if record.village:
+            options = [v for v in self.actor.villages if v.name == record.village]
+            if not options and self.actor.village_ids is None:
+                options = self.store.find_villages(record.village)
+            options = [v for v in options if self.actor.may_access(v.id)]
+            if len(options) != 1:
+                return {"village": [OUT_OF_SCOPE]}
+            return options[0]
+        if not self.actor.villages:
+            return {"village": [VILLAGE_REQUIRED]}
+        return self.actor.villages[0]
+
+    def _store_visit(self, record: PushRecord, checked: Checked, state: HouseholdState,
+                     status: str) -> None:
+        values = checked.values
+        visited_on = values.get("visited_on")
+        computed: dict[str, Any] = {name: values.get(name) for name in COMPUTED_COLUMNS}
+        computed.update(checked.flags)
+        self.visits.append(VisitRow(
+            uuid=record.uuid, campaign_id=record.campaign_id, household_id=state.id,
+            village_id=state.village_id, worker_id=self.actor.user_id,
+            device_id=self.request.device_id, batch_id=self.request.batch_id,
+            form_version=record.form_version, base_rev=record.base_rev, supersedes=record.supersedes,
+            started_at=record.started_at, visited_at=record.visited_at,
+            visited_on=dt.date.fromisoformat(visited_on) if visited_on else None,
+            received_at=self.received_at, data=values,
+            location=dict(record.location) if record.location is not None else None,
+            sync_status=status, computed=computed))
+        self.stored[record.uuid] = StoredVisit(record.uuid, state.id, state.village_id,
+                                               self.actor.user_id, status, "pending")
+        if state.id not in self.new_households:
+            self.touched[state.id] = state
+        if record.supersedes and record.supersedes not in self.superseded:
+            self.superseded.append(record.supersedes)
+
+    def finish(self) -> BatchWrite:
+        """Reserve change numbers (last, see the module docstring) and build the write."""
+        counts = Counter(r["status"] for r in self.results)
+        batch = BatchRow(id=self.request.batch_id, user_id=self.actor.user_id,
+                         device_id=self.request.device_id, app_version=self.request.app_version,
+                         received_at=self.received_at, record_count=len(self.request.records),
+                         counts=dict(counts), results=self.results)
+        touched = [self.touched[k] for k in sorted(self.touched)]
+        news = list(self.new_households.values())
+        total = len(self.visits) + len(touched) + len(news) + len(self.superseded)
+        seq = self.store.reserve_changes(total) if total else 0
+        for visit in self.visits:
+            visit.server_seq = seq
+            seq += 1
+        superseded: dict[str, int] = {}
+        for old in self.superseded:
+            superseded[old] = seq
+            seq += 1
+        for created in news:
+            # A later record of this batch may have corrected the new household.
+            final = self.households[created.id]
+            created.values = dict(final.values)
+            created.rev = final.rev
+            created.head_pinyin, created.head_initials = name_pinyin(str(final.values.get("head_name") or ""))
+            created.change_seq = seq
+            seq += 1
+        updates = []
+        for state in touched:
+            pinyin: tuple[str | None, str | None] = (None, None)
+            if state.id in self.renamed:
+                pinyin = name_pinyin(str(state.values.get("head_name") or ""))
+            updates.append(HouseholdUpdate(id=state.id, rev=state.rev, values=dict(state.values),
+                                           head_pinyin=pinyin[0], head_initials=pinyin[1],
+                                           change_seq=seq))
+            seq += 1
+        return BatchWrite(batch=batch, new_households=news, household_updates=updates,
+                          revisions=self.write_revisions, visits=self.visits, conflicts=self.conflicts,
+                          candidates=self.candidates, superseded=superseded)
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+def _rejected(record: PushRecord, errors: dict[str, list[str]]) -> dict[str, Any]:
+    return {"uuid": record.uuid, "status": "rejected", "errors": errors}
+
+
+def ingest(store: Store, actor: Actor, request: PushRequest, *, today: dt.date | None = None,
+           received_at: dt.datetime | None = None) -> dict[str, Any]:
+    """Apply a push batch and return the response body.
+
+    :param store: the storage (one batch per store instance)
+    :param actor: who pushes, with their village scope
+    :param request: the checked envelope (:func:`sync.protocol.parse_push`)
+    :param today: the date in China for validation (tests pin it)
+    :param received_at: the server time of receipt (default: now, UTC, whole seconds)
+    :raises SyncError: ``409 batch_id_conflict`` when another user owns the ``batch_id``
+    """
+    job = BatchIngest(store, actor, request, today=today)
+    replay = job.prepare()
+    if replay is not None:
+        return replay
+    moment = received_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return job.apply(moment)

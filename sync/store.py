@@ -1,0 +1,247 @@
+"""The storage interface the ingest engine talks to, and the plain shapes it exchanges.
+
+Shapes: everything crossing this boundary is a frozen dataclass or a plain
+dict of JSON values, never an ORM object, so the engine stays testable
+without a database and free of Flask. Reads come in bulk (one call per batch
+for visits, households, revisions); all writes of a batch arrive together in
+one :class:`BatchWrite`, which the store applies with bulk statements inside
+the transaction opened by :meth:`Store.begin_write` and made durable by
+:meth:`Store.commit`.
+
+``fieldapp/sync_store.py`` implements :class:`Store` over SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sync.dedup import BlockingKeys, HouseholdRecord
+
+
+@dataclass(frozen=True)
+class VillageRef:
+    id: int
+    name: str
+    town_id: int
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who pushes: a user with a village scope.
+
+    :param village_ids: the villages the user may read and write; ``None`` means all (admin)
+    :param villages: the user's assigned villages in order (a new household goes to the first)
+    """
+
+    user_id: int
+    role: str
+    village_ids: frozenset[int] | None
+    villages: tuple[VillageRef, ...] = ()
+
+    def may_access(self, village_id: int) -> bool:
+        return self.village_ids is None or village_id in self.village_ids
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    id: str
+    form_version: str
+    monitoring_line: float
+    start: dt.date
+    end: dt.date
+    active: bool
+    closed: bool
+
+
+@dataclass
+class HouseholdState:
+    """A household as the merge sees it: its revision and its form field values."""
+
+    id: str
+    village_id: int
+    town_id: int
+    rev: int
+    values: dict[str, Any]
+    merged_into_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredVisit:
+    uuid: str
+    household_id: str
+    village_id: int
+    worker_id: int
+    sync_status: str
+    review_status: str
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    id: str
+    user_id: int
+    received_at: dt.datetime
+    results: list[dict[str, Any]]
+
+
+# -- what one batch writes ----------------------------------------------------
+
+
+@dataclass
+class NewHousehold:
+    id: str
+    town_id: int
+    village_id: int
+    values: dict[str, Any]
+    head_pinyin: str
+    head_initials: str
+    rev: int = 1
+    change_seq: int = 0
+
+
+@dataclass
+class HouseholdUpdate:
+    """The final state of an existing household after the batch (full field values)."""
+
+    id: str
+    rev: int
+    values: dict[str, Any]
+    head_pinyin: str | None
+    head_initials: str | None
+    change_seq: int = 0
+
+
+@dataclass
+class RevisionRow:
+    household_id: str
+    rev: int
+    values: dict[str, Any]
+    changed: list[str]
+    visit_uuid: str
+    user_id: int
+    reason: str = "visit"
+
+
+@dataclass
+class VisitRow:
+    uuid: str
+    campaign_id: str
+    household_id: str
+    village_id: int
+    worker_id: int
+    device_id: str
+    batch_id: str
+    form_version: str
+    base_rev: int | None
+    supersedes: str | None
+    started_at: dt.datetime | None
+    visited_at: dt.datetime | None
+    visited_on: dt.date | None
+    received_at: dt.datetime
+    data: dict[str, Any]
+    location: dict[str, Any] | None
+    sync_status: str
+    computed: dict[str, Any]
+    server_seq: int = 0
+
+
+@dataclass
+class ConflictRow:
+    household_id: str
+    visit_uuid: str
+    village_id: int
+    field: str
+    base_value: Any
+    current_value: Any
+    incoming_value: Any
+    current_rev: int
+
+
+@dataclass
+class CandidateRow:
+    household_a_id: str
+    household_b_id: str
+    village_id: int
+    campaign_id: str
+    visit_uuid: str
+    score: float
+    evidence: list[str]
+
+
+@dataclass
+class BatchRow:
+    id: str
+    user_id: int
+    device_id: str
+    app_version: str | None
+    received_at: dt.datetime
+    record_count: int
+    counts: dict[str, int]
+    results: list[dict[str, Any]]
+
+
+@dataclass
+class BatchWrite:
+    batch: BatchRow
+    new_households: list[NewHousehold] = field(default_factory=list)
+    household_updates: list[HouseholdUpdate] = field(default_factory=list)
+    revisions: list[RevisionRow] = field(default_factory=list)
+    visits: list[VisitRow] = field(default_factory=list)
+    conflicts: list[ConflictRow] = field(default_factory=list)
+    candidates: list[CandidateRow] = field(default_factory=list)
+    superseded: dict[str, int] = field(default_factory=dict)  # visit uuid -> change_seq
+
+
+class Store(Protocol):
+    """What ingest needs from storage. One instance serves one batch."""
+
+    def find_batch(self, batch_id: str) -> StoredBatch | None:
+        """The stored batch with this id, if any."""
+
+    def load_campaigns(self, ids: Iterable[str]) -> dict[str, CampaignInfo]:
+        """Campaigns by id (unknown ids are absent)."""
+
+    def load_visits(self, uuids: Iterable[str]) -> dict[str, StoredVisit]:
+        """Stored visits by uuid (unknown uuids are absent)."""
+
+    def begin_write(self) -> None:
+        """Open the batch's write transaction (SQLite: ``BEGIN IMMEDIATE``)."""
+
+    def load_households(self, ids: Iterable[str], *, lock: bool) -> dict[str, HouseholdState]:
+        """Households by id. With ``lock``, rows are locked until commit, taken in
+        sorted id order so that two batches never wait on each other in a cycle."""
+
+    def load_revisions(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+        """Field snapshots by ``(household_id, rev)``; missing ones are absent."""
+
+    def find_villages(self, name: str) -> list[VillageRef]:
+        """Villages with this name."""
+
+    def find_duplicates(self, keys: BlockingKeys) -> list[HouseholdRecord]:
+        """Live (not merged) households found under any of the blocking keys."""
+
+    def dismissed_pairs(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Those of the canonical ``(a, b)`` pairs a supervisor dismissed before."""
+
+    def reserve_changes(self, count: int) -> int:
+        """Reserve ``count`` consecutive pull change numbers; return the first."""
+
+    def write(self, batch: BatchWrite) -> None:
+        """Apply every row of the batch (bulk statements, no commit)."""
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+def household_record(state: HouseholdState | NewHousehold) -> HouseholdRecord:
+    """The dedup view of a household."""
+    values: Mapping[str, Any] = state.values
+    return HouseholdRecord(
+        id=state.id, village_id=state.village_id, head_name=str(values.get("head_name") or ""),
+        head_id=str(values.get("head_id") or ""), phone=values.get("phone"),
+        group=values.get("group"), hamlet=values.get("hamlet"), size=values.get("size"),
+        town_id=state.town_id,
+    )
