@@ -1,0 +1,110 @@
+// Drafts and the outbox: a visit is a draft while it is being filled, and an
+// outbox record from "保存" until the server acknowledges it. Records carry
+// their worker (owner): logging out or another worker logging in never
+// deletes them.
+
+import * as store from './db.js';
+
+export const PUSH_KEYS = ['uuid', 'campaign_id', 'form_version', 'household_id', 'base_rev', 'supersedes',
+  'started_at', 'visited_at', 'data', 'location', 'village'];
+
+/** Local time with its UTC offset, e.g. 2023-10-12T09:30:00+08:00. */
+export function isoNow(now = new Date()) {
+  const offset = -now.getTimezoneOffset();
+  const sign = offset >= 0 ? '+' : '-';
+  const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, '0');
+  const local = new Date(now.getTime() + offset * 60000).toISOString().slice(0, 19);
+  return `${local}${sign}${pad(offset / 60)}:${pad(offset % 60)}`;
+}
+
+export function newUuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export async function deviceId() {
+  let id = await store.getMeta('device_id');
+  if (!id) {
+    id = newUuid();
+    await store.setMeta('device_id', id);
+  }
+  return id;
+}
+
+export async function findDraft(owner, householdKey) {
+  const found = await store.getAllByIndex('drafts', 'household', [owner, householdKey]);
+  return found.sort((a, b) => (b.updated_at || '').localeCompare(a.updated_at || ''))[0] || null;
+}
+
+/** Save the draft (every change); resolves when it is on disk. */
+export function saveDraft(draft) {
+  draft.updated_at = isoNow();
+  return store.write(['drafts'], (tx) => { tx.objectStore('drafts').put(draft); });
+}
+
+export function deleteDraft(uuid) {
+  return store.write(['drafts'], (tx) => { tx.objectStore('drafts').delete(uuid); });
+}
+
+/**
+ * Move a finished visit into the outbox (same uuid: a corrected rejected
+ * record replaces itself). Resolves only when the transaction is complete,
+ * which is when the screen may say "已保存".
+ */
+export async function saveVisit(draft, data, {campaignId, formVersion}) {
+  const record = {
+    uuid: draft.uuid,
+    campaign_id: campaignId,
+    form_version: formVersion,
+    household_id: draft.household_id ?? null,
+    base_rev: draft.base_rev ?? null,
+    supersedes: draft.supersedes ?? null,
+    started_at: draft.started_at,
+    visited_at: isoNow(),
+    data,
+    location: null,
+    village: draft.village ?? null,
+    owner: draft.owner,
+    device_id: await deviceId(),
+    label: draft.label || data.head_name || '',
+    status: 'queued',
+    errors: null,
+    attempts: 0,
+    saved_at: isoNow(),
+  };
+  await store.write(['outbox', 'drafts'], (tx) => {
+    tx.objectStore('outbox').put(record);
+    tx.objectStore('drafts').delete(draft.uuid);
+  });
+  return record;
+}
+
+export const pendingFor = (owner) => store.getAllByIndex('outbox', 'owner', owner);
+export const allPending = () => store.getAll('outbox');
+
+/** The push body's view of a record: only the protocol's keys. */
+export function toPush(record) {
+  return Object.fromEntries(PUSH_KEYS.map((k) => [k, record[k] ?? null]));
+}
+
+/** The 导出备份 file: every unsynced visit of every worker on this phone. */
+export async function backupFile(appVersion) {
+  const records = await allPending();
+  const device = await deviceId();
+  const byOwner = new Map();
+  for (const r of records) {
+    if (!byOwner.has(r.owner)) byOwner.set(r.owner, []);
+    byOwner.get(r.owner).push(r);
+  }
+  const batches = [...byOwner.entries()].map(([worker, items]) => ({
+    worker,
+    device_id: device,
+    batch_id: newUuid(),
+    records: items.map((r) => ({...toPush(r), status: r.status, errors: r.errors, saved_at: r.saved_at})),
+  }));
+  return {format: 'fieldapp-backup', version: 1, exported_at: isoNow(), device_id: device,
+    app_version: appVersion, batches};
+}

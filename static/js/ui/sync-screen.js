@@ -1,0 +1,89 @@
+// Sync: pending count, last successful sync, per-record errors, 同步,
+// 导出备份, storage (persisted? how much used), logout.
+
+import {request} from '../api.js';
+import * as store from '../db.js';
+import {allPending, backupFile} from '../outbox.js';
+import {appVersion, isRunning, syncNow} from '../sync.js';
+import {requestPersistence} from './login.js';
+import {clear, formatBytes, formatTime, h, toast} from './dom.js';
+
+let view = null;
+
+export async function show(container, ctx) {
+  view = {container, ctx};
+  await refresh();
+}
+
+export async function refresh() {
+  if (!view) return;
+  const {container, ctx: {auth, scope, go}} = view;
+  const owner = auth.user.username;
+  const [pending, last, lastError, persisted, estimate] = await Promise.all([
+    allPending(), store.getMeta('last_sync'), store.getMeta('last_sync_error'), store.getMeta('persisted'),
+    navigator.storage?.estimate ? navigator.storage.estimate().catch(() => null) : null]);
+  const mine = pending.filter((r) => r.owner === owner);
+  const others = pending.length - mine.length;
+  const rejected = mine.filter((r) => r.status === 'rejected');
+  const syncButton = h('button', {type: 'button', class: 'primary big wide', id: 'sync-button', disabled: isRunning(),
+    onclick: async () => {
+      syncButton.disabled = true;
+      syncButton.textContent = '正在同步…';
+      const result = await syncNow('button');
+      if (result?.error) toast(`同步失败：${result.error.message}`, 'bad', 5000);
+      else if (result?.pushed) toast(`同步完成：上传 ${result.pushed.stored} 条`, 'ok');
+      await refresh();
+    }}, isRunning() ? '正在同步…' : '同步');
+  const exportButton = h('button', {type: 'button', class: 'wide', id: 'export-button', onclick: exportBackup}, '导出备份');
+  clear(container).append(
+    h('h1', {}, '同步'),
+    h('div', {class: 'card'},
+      h('p', {class: 'big-number'}, h('span', {id: 'pending-count'}, String(mine.length)), ' 条待同步'),
+      others ? h('p', {class: 'muted'}, `另有其他网格员的 ${others} 条记录待他们登录后同步（不会删除）`) : null,
+      h('p', {id: 'last-sync'}, `上次成功同步：${formatTime(last?.at)}`),
+      lastError ? h('p', {class: 'error', id: 'last-error'}, `上次同步失败：${lastError.message}（${formatTime(lastError.at)}）`) : null,
+      syncButton),
+    rejected.length ? h('div', {class: 'card', id: 'rejected-list'}, h('h2', {}, `被服务器拒收（${rejected.length}）`),
+      rejected.map((r) => h('div', {class: 'rejected-item', dataset: {uuid: r.uuid}},
+        h('strong', {}, r.label || r.data?.head_name || r.uuid),
+        h('ul', {class: 'errors'}, Object.entries(r.errors || {}).map(([field, messages]) => h('li', {class: 'error'}, `${field}：${[].concat(messages).join('；')}`))),
+        h('a', {class: 'button', href: `${scope}visit?edit=${encodeURIComponent(r.uuid)}`, 'data-link': true}, '修改')))) : null,
+    h('div', {class: 'card'},
+      h('h2', {}, '备份'),
+      h('p', {class: 'muted'}, '手机无法连接服务器时，导出所有未同步记录，交管理员导入（fieldapp import-backup）。'),
+      exportButton),
+    h('div', {class: 'card', id: 'storage-info'},
+      h('h2', {}, '本机存储'),
+      h('p', {id: 'persist-status'}, persisted === true ? '已获得持久存储：浏览器不会自动清除本应用的数据'
+        : persisted === false ? '浏览器未授予持久存储：请把本应用添加到主屏幕，并尽快同步' : '持久存储：未知'),
+      h('p', {}, `已用 ${formatBytes(estimate?.usage)} / 可用 ${formatBytes(estimate?.quota)}`),
+      persisted !== true ? h('button', {type: 'button', onclick: async () => { await requestPersistence(); refresh(); }}, '申请持久存储') : null),
+    h('div', {class: 'card'},
+      h('p', {class: 'muted'}, `登录：${auth.user.display_name || auth.user.username} · 版本 ${appVersion()}`),
+      h('button', {type: 'button', class: 'wide', id: 'logout-button', onclick: () => logOut(go, scope)}, '退出登录')));
+}
+
+async function exportBackup() {
+  const file = await backupFile(appVersion());
+  const count = file.batches.reduce((n, b) => n + b.records.length, 0);
+  const blob = new Blob([JSON.stringify(file, null, 1)], {type: 'application/json'});
+  const a = h('a', {href: URL.createObjectURL(blob), download: `fieldapp-backup-${file.exported_at.slice(0, 19).replace(/[:T]/g, '')}.json`});
+  document.body.append(a);
+  a.click();
+  a.remove();
+  toast(`已导出 ${count} 条未同步记录`, 'ok');
+}
+
+/** Logout revokes the token; the outbox and drafts stay on the phone. */
+async function logOut(go, scope) {
+  const auth = await store.getMeta('auth');
+  try {
+    await request('POST', '/auth/revoke', {token: auth?.token});
+  } catch (error) {
+    // Offline or already revoked: forgetting the token locally is enough.
+  }
+  await store.setMeta('auth', {...auth, token: null});
+  go(`${scope}login`);
+}
+
+export function leave() { view = null; }
