@@ -147,3 +147,50 @@ def make_visit(household: Household, worker: User, campaign: Campaign, *,
     db.session.add(visit)
     db.session.flush()
     return visit
+
+
+# Review helpers (batches, conflicts, duplicate candidates).
+import collections  # noqa: E402
+
+from fieldapp.models import Conflict, DuplicateCandidate, SyncBatch, Visit  # noqa: E402
+
+
+def make_batch(worker: User, batch_id: str | None = None, results: list[dict[str, Any]] | None = None,
+               received_at: dt.datetime | None = None) -> SyncBatch:
+    """A stored sync batch with its per-status counts derived from ``results``."""
+    results = list(results or [])
+    batch = SyncBatch(id=batch_id or new_uuid(), user_id=worker.id, device_id="factory-device",
+                      app_version="test", record_count=len(results),
+                      counts=dict(collections.Counter(r["status"] for r in results)), results=results,
+                      received_at=received_at or dt.datetime.now(dt.UTC))
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def make_conflict(visit: Visit, field: str, base: Any, current: Any, incoming: Any,
+                  current_rev: int | None = None) -> Conflict:
+    """An open field conflict raised by ``visit`` on its household (the visit becomes ``conflict``)."""
+    conflict = Conflict(household_id=visit.household_id, visit_uuid=visit.uuid, village_id=visit.village_id,
+                        field=field, base_value=base, current_value=current, incoming_value=incoming,
+                        current_rev=current_rev, status="open")
+    visit.sync_status = "conflict"
+    db.session.add(conflict)
+    db.session.flush()
+    return conflict
+
+
+def make_candidate(first: Household, second: Household, *, visit: Visit | None = None,
+                   score: float = 0.95, evidence: list[str] | None = None,
+                   campaign: Campaign | None = None) -> DuplicateCandidate:
+    """An open duplicate pair (stored as a < b by id); a given visit becomes ``duplicate_suspected``."""
+    a, b = sorted((first, second), key=lambda h: h.id)
+    candidate = DuplicateCandidate(
+        household_a_id=a.id, household_b_id=b.id, village_id=second.village_id,
+        campaign_id=campaign.id if campaign else None, visit_uuid=visit.uuid if visit else None,
+        score=score, evidence=evidence or ["身份证号完全相同"], status="open")
+    if visit is not None:
+        visit.sync_status = "duplicate_suspected"
+    db.session.add(candidate)
+    db.session.flush()
+    return candidate

@@ -1,14 +1,309 @@
-"""The review area."""
+"""Supervisor review pages: thin views (the form validates, a service acts, a template renders)."""
 
 from __future__ import annotations
 
-from flask import render_template
+import datetime as dt
+from typing import Any
 
-from fieldapp.access import roles_required
-from fieldapp.review import bp
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from fieldapp.access import household_or_404, roles_required
+from fieldapp.extensions import db
+from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
+from fieldapp.review import bp, display, queries, services
+from fieldapp.review.forms import ConfirmForm, ReviewForm, make_merge_form, make_resolve_form
+
+REVIEWERS = ("supervisor", "admin")
+View = str | Response | tuple[str, int]
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _date_arg(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(request.args.get(name, "").strip())
+    except ValueError:
+        return None
+
+
+def _page() -> int:
+    return _int_arg("page") or 1
+
+
+def _refused(error: services.ReviewError) -> None:
+    """A service refusal: not found is a 404 page, the rest is a message on the same page."""
+    if isinstance(error, services.NotFound):
+        abort(404)
+    flash(error.message, "error")
+
+
+def _local_time(value: dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(queries.CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    """Template helpers for the review pages only."""
+    return {
+        "value_of": display.field_value, "label_of": display.field_label, "local_time": _local_time,
+        "mask_id": display.mask_id, "mask_phone": display.mask_phone,
+        "sync_labels": display.SYNC_LABELS, "review_labels": display.REVIEW_LABELS,
+        "action_labels": display.ACTION_LABELS,
+    }
 
 
 @bp.route("/")
-@roles_required("supervisor", "admin")
-def index() -> str:
-    return render_template("review/index.html")
+@roles_required(*REVIEWERS)
+def index() -> View:
+    return render_template("review/index.html", counts=queries.open_counts(current_user))
+
+
+# -- batches -------------------------------------------------------------------
+
+
+@bp.route("/batches")
+@roles_required(*REVIEWERS)
+def batches() -> View:
+    village_id = queries.checked_village(current_user, _int_arg("village"))
+    worker_id = _int_arg("worker")
+    status = request.args.get("status") or None
+    if status not in queries.BATCH_STATUS_FILTERS:
+        status = None
+    day = _date_arg("date")
+    page = queries.paginate(queries.batch_query(current_user, village_id, worker_id, day, status), _page())
+    reviews = queries.review_counts(current_user, [b.id for b in page.items])
+    return render_template(
+        "review/batches.html", page=page, reviews=reviews, counts={b.id: queries.batch_counts(b) for b in page.items},
+        villages=queries.scope_villages(current_user), workers=queries.scope_workers(current_user),
+        filters={"village": village_id, "worker": worker_id, "date": day, "status": status},
+        statuses=queries.BATCH_STATUS_FILTERS, count_keys=queries.BATCH_COUNT_KEYS,
+    )
+
+
+def _act(form: ReviewForm) -> services.ReviewOutcome | None:
+    """Run the approve/return the form asks for; flash the outcome."""
+    try:
+        if form.action.data == "approve":
+            outcome = services.approve_visits(current_user, form.uuids.data, form.comment.data)
+        else:
+            outcome = services.return_visits(current_user, form.uuids.data, form.comment.data)
+    except services.ReviewError as error:
+        _refused(error)
+        return None
+    verb = _("通过") if form.action.data == "approve" else _("退回")
+    if outcome.done:
+        flash(_("已%(verb)s %(n)d 条走访记录", verb=verb, n=len(outcome.done)), "success")
+    for reason in sorted(set(outcome.skipped.values())):
+        n = sum(1 for r in outcome.skipped.values() if r == reason)
+        flash(_("%(n)d 条未处理：%(reason)s", n=n, reason=reason), "error")
+    return outcome
+
+
+@bp.route("/batches/<batch_id>", methods=["GET", "POST"])
+@roles_required(*REVIEWERS)
+def batch(batch_id: str) -> View:
+    item = queries.batch_or_404(current_user, batch_id)
+    form = ReviewForm()
+    status = 200
+    if form.is_submitted():
+        if form.validate() and _act(form) is not None:
+            return redirect(url_for("review.batch", batch_id=batch_id))
+        status = 422
+    visits = queries.batch_visits(current_user, batch_id)
+    return render_template("review/batch.html", batch=item, visits=visits, form=form,
+                           counts=queries.batch_counts(item), count_keys=queries.BATCH_COUNT_KEYS,
+                           display=display), status
+
+
+@bp.route("/visits/<uuid>", methods=["GET", "POST"])
+@roles_required(*REVIEWERS)
+def visit(uuid: str) -> View:
+    item = queries.visit_or_404(current_user, uuid)
+    form = ReviewForm()
+    status = 200
+    if form.is_submitted():
+        form.uuids.data = [uuid]
+        if form.validate() and _act(form) is not None:
+            return redirect(url_for("review.visit", uuid=uuid))
+        status = 422
+    conflicts = list(db.session.scalars(sa.select(Conflict).where(Conflict.visit_uuid == uuid)
+                                        .order_by(Conflict.id)))
+    return render_template("review/visit.html", visit=item, form=form, display=display,
+                           conflicts=conflicts), status
+
+
+# -- conflicts -----------------------------------------------------------------
+
+
+@bp.route("/conflicts")
+@roles_required(*REVIEWERS)
+def conflicts() -> View:
+    village_id = queries.checked_village(current_user, _int_arg("village"))
+    status = "resolved" if request.args.get("status") == "resolved" else "open"
+    page = queries.paginate(queries.conflict_query(current_user, village_id, status), _page(), rows=True)
+    return render_template("review/conflicts.html", page=page, status=status,
+                           villages=queries.scope_villages(current_user), village_id=village_id)
+
+
+@bp.route("/conflicts/<int:conflict_id>", methods=["GET", "POST"])
+@roles_required(*REVIEWERS)
+def conflict(conflict_id: int) -> View:
+    item = queries.conflict_or_404(current_user, conflict_id)
+    visit_row = queries.visit_or_404(current_user, item.visit_uuid)
+    definition = display.form_for(visit_row.form_version)
+    siblings = queries.sibling_conflicts(item)
+    open_ones = [c for c in siblings if c.status == "open"]
+    form = make_resolve_form(definition, open_ones)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            picks = {f: services.Pick(source, text) for f, (source, text) in form.picks().items()}
+            try:
+                services.resolve_conflict(current_user, conflict_id, picks)
+            except services.ReviewError as error:
+                _refused(error)
+                for field_id, messages in error.errors.items():
+                    if f"custom_{field_id}" in form:
+                        form[f"custom_{field_id}"].errors = list(messages)
+                status = error.status
+            else:
+                flash(_("冲突已解决，户信息已更新"), "success")
+                return redirect(url_for("review.conflict", conflict_id=conflict_id))
+        else:
+            status = 422
+        siblings = queries.sibling_conflicts(item)
+    household = db.session.get(Household, item.household_id)
+    sources = {
+        "base": queries.revision_author(item.household_id, visit_row.base_rev),
+        "current": queries.revision_author(item.household_id, item.current_rev),
+    }
+    return render_template("review/conflict.html", conflict=item, siblings=siblings, form=form,
+                           visit=visit_row, household=household, sources=sources,
+                           version=visit_row.form_version), status
+
+
+# -- duplicate households ------------------------------------------------------
+
+
+@bp.route("/duplicates")
+@roles_required(*REVIEWERS)
+def duplicates() -> View:
+    village_id = queries.checked_village(current_user, _int_arg("village"))
+    status = request.args.get("status", "open")
+    if status not in ("open", "merged", "dismissed", "superseded"):
+        status = "open"
+    page = queries.paginate(queries.candidate_query(current_user, village_id, status), _page(), rows=True)
+    return render_template("review/duplicates.html", page=page, status=status,
+                           villages=queries.scope_villages(current_user), village_id=village_id)
+
+
+@bp.route("/duplicates/<int:candidate_id>", methods=["GET", "POST"])
+@roles_required(*REVIEWERS)
+def duplicate(candidate_id: int) -> View:
+    candidate, a, b = queries.candidate_or_404(current_user, candidate_id)
+    campaign = db.session.get(Campaign, candidate.campaign_id) if candidate.campaign_id else None
+    version = campaign.form_version if campaign else "2023.1"
+    differing = [f for f in HOUSEHOLD_FIELDS if getattr(a, f) != getattr(b, f)]
+    form = make_merge_form(display.form_for(version), a, b, differing)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                record = services.merge_households(current_user, candidate_id, form.survivor.data,
+                                                   form.choices_by_field())
+            except services.ReviewError as error:
+                _refused(error)
+                status = error.status
+            else:
+                flash(_("已合并，另一户的走访记录已转入保留户"), "success")
+                return redirect(url_for("review.household", household_id=record.survivor_id))
+        else:
+            status = 422
+    return render_template("review/duplicate.html", candidate=candidate, a=a, b=b, form=form,
+                           differing=differing, version=version, dismiss=ConfirmForm(),
+                           evidence=display.pair_evidence(a, b)), status
+
+
+@bp.route("/duplicates/<int:candidate_id>/dismiss", methods=["POST"])
+@roles_required(*REVIEWERS)
+def dismiss(candidate_id: int) -> View:
+    queries.candidate_or_404(current_user, candidate_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.dismiss_candidate(current_user, candidate_id)
+    except services.ReviewError as error:
+        _refused(error)
+    else:
+        flash(_("已排除：这两户今后不再提示为疑似重复"), "success")
+    return redirect(url_for("review.duplicate", candidate_id=candidate_id))
+
+
+# -- households and merges -------------------------------------------------------
+
+
+@bp.route("/households/<household_id>")
+@roles_required(*REVIEWERS)
+def household(household_id: str) -> View:
+    item = household_or_404(db.session, current_user, household_id)
+    merges = queries.household_merges(item)
+    return render_template(
+        "review/household.html", household=item, history=queries.revision_history(item),
+        visits=queries.household_visits(item), merges=merges, undo=ConfirmForm(), version="2023.1",
+        survivor=db.session.get(Household, item.merged_into_id) if item.merged_into_id else None,
+    )
+
+
+@bp.route("/merges/<int:merge_id>/undo", methods=["POST"])
+@roles_required("admin")
+def undo_merge(merge_id: int) -> View:
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    record = db.session.get(HouseholdMerge, merge_id)
+    if record is None:
+        abort(404)
+    try:
+        services.undo_merge(current_user, merge_id)
+    except services.ReviewError as error:
+        _refused(error)
+    else:
+        flash(_("已撤销合并，两户及其走访记录已恢复"), "success")
+    return redirect(url_for("review.household", household_id=record.survivor_id))
+
+
+# -- audit log (admin) -----------------------------------------------------------
+
+
+@bp.route("/audit")
+@roles_required("admin")
+def audit_log() -> View:
+    filters = {
+        "action": request.args.get("action", "").strip() or None,
+        "user": request.args.get("user", "").strip() or None,
+        "date_from": _date_arg("from"), "date_to": _date_arg("to"),
+        "object": request.args.get("object", "").strip() or None,
+    }
+    stmt = queries.audit_query(filters["action"], filters["user"], filters["date_from"],
+                               filters["date_to"], filters["object"])
+    page = queries.paginate(stmt, _page(), rows=True)
+    merge_ids = [int(e.object_id) for e, _u in page.items
+                 if e.object_type == "household_merge" and (e.object_id or "").isdigit()]
+    merges = {str(m.id): m for m in db.session.scalars(
+        sa.select(HouseholdMerge).where(HouseholdMerge.id.in_(merge_ids or [-1])))}
+    users = list(db.session.scalars(sa.select(User.username).order_by(User.username)))
+    return render_template("review/audit.html", page=page, filters=filters, merges=merges,
+                           actions=queries.audit_actions(), users=users, undo=ConfirmForm(),
+                           pretty=display.pretty)
