@@ -1,14 +1,221 @@
-"""The admin area."""
+"""The admin area: users, village scope, passwords, device tokens, campaigns, roster upload.
+
+Views are thin: the form validates, a function of ``services`` acts (one
+transaction, audited), the template renders. Every page is admin-only.
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from fieldapp.access import roles_required
-from fieldapp.admin import bp
+from fieldapp.admin import bp, roster_upload, services
+from fieldapp.admin.forms import (
+    ActionForm,
+    CampaignForm,
+    PasswordResetForm,
+    UserCreateForm,
+    UserEditForm,
+    VillagesForm,
+)
+from fieldapp.extensions import db
+from fieldapp.models import Campaign, DeviceToken, User, Village, utcnow
+from sync.form import available_versions
+from wtforms.fields.choices import SelectChoice
+
+Page = str | tuple[str, int] | Response
+
+
+@bp.before_request
+@roles_required("admin")
+def _admin_only() -> None:
+    """Every admin route, present and future, is for admins only."""
+
+
+def _village_choices() -> list[SelectChoice]:
+    villages = db.session.scalars(sa.select(Village).order_by(Village.code, Village.name))
+    return [SelectChoice(v.id, v.name) for v in villages]
 
 
 @bp.route("/")
-@roles_required("admin")
 def index() -> str:
-    return render_template("admin/index.html")
+    counts = dict(db.session.execute(
+        sa.select(User.role, sa.func.count()).where(User.active.is_(True)).group_by(User.role)).all())
+    active = db.session.scalar(sa.select(Campaign).where(Campaign.active.is_(True)))
+    tokens = db.session.scalar(sa.select(sa.func.count()).select_from(DeviceToken).where(
+        DeviceToken.revoked_at.is_(None), DeviceToken.expires_at > utcnow())) or 0
+    return render_template("admin/index.html", counts=counts, active=active, tokens=tokens)
+
+
+@bp.route("/users/")
+def users() -> str:
+    role = request.args.get("role", "")
+    query = sa.select(User).order_by(User.role, User.username)
+    if role in ("worker", "supervisor", "admin"):
+        query = query.where(User.role == role)
+    rows = list(db.session.scalars(query))
+    active_tokens = dict(db.session.execute(
+        sa.select(DeviceToken.user_id, sa.func.count()).where(
+            DeviceToken.revoked_at.is_(None), DeviceToken.expires_at > utcnow()
+        ).group_by(DeviceToken.user_id)).all())
+    return render_template("admin/users.html", users=rows, role=role, active_tokens=active_tokens)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new() -> Page:
+    form = UserCreateForm()
+    form.villages.choices = _village_choices()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(current_user, form.username.data.strip(),
+                                        form.display_name.data.strip(), form.role.data,
+                                        list(form.villages.data or []), form.password.data)
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("已创建用户 %(name)s", name=user.username), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/user_new.html", form=form), status
+
+
+def _user_page(user: User, status: int = 200, *, edit: UserEditForm | None = None,
+               villages: VillagesForm | None = None,
+               password: PasswordResetForm | None = None) -> tuple[str, int]:
+    if edit is None:
+        edit = UserEditForm(obj=user, formdata=None)
+    if villages is None:
+        villages = VillagesForm(formdata=None, villages=user.village_ids)
+    villages.villages.choices = _village_choices()
+    tokens = list(db.session.scalars(
+        sa.select(DeviceToken).where(DeviceToken.user_id == user.id)
+        .order_by(DeviceToken.revoked_at.is_not(None), DeviceToken.created_at.desc())))
+    return render_template(
+        "admin/user_edit.html", user=user, edit=edit, villages_form=villages,
+        password=password or PasswordResetForm(formdata=None), tokens=tokens,
+        action=ActionForm(), now=utcnow(),
+    ), status
+
+
+def _user_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int) -> Page:
+    user = _user_or_404(user_id)
+    if request.method == "GET":
+        return _user_page(user)
+    form = UserEditForm()
+    if form.validate_on_submit():
+        try:
+            services.update_user(current_user, user.id, form.display_name.data.strip(),
+                                 form.role.data, bool(form.active.data))
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("已保存"), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return _user_page(user, 422, edit=form)
+
+
+@bp.route("/users/<int:user_id>/villages", methods=["POST"])
+def user_villages(user_id: int) -> Page:
+    user = _user_or_404(user_id)
+    form = VillagesForm()
+    form.villages.choices = _village_choices()
+    if form.validate_on_submit():
+        try:
+            services.assign_villages(current_user, user.id, list(form.villages.data or []))
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("已更新负责的村"), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return _user_page(user, 422, villages=form)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def user_password(user_id: int) -> Page:
+    user = _user_or_404(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(current_user, user.id, form.password.data)
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("密码已重置，请把新密码当面告知本人"), "success")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return _user_page(user, 422, password=form)
+
+
+@bp.route("/users/<int:user_id>/tokens/<int:token_id>/revoke", methods=["POST"])
+def token_revoke(user_id: int, token_id: int) -> Page:
+    user = _user_or_404(user_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.revoke_token(current_user, user.id, token_id)
+    except services.AdminError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("已吊销该设备的登录。该手机上未上传的记录会保留，重新登录后即可上传。"), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/campaigns/")
+def campaigns() -> str:
+    rows = list(db.session.scalars(sa.select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id)))
+    return render_template("admin/campaigns.html", campaigns=rows, action=ActionForm())
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+def campaign_new() -> Page:
+    form = CampaignForm()
+    form.form_version.choices = [SelectChoice(v) for v in available_versions()]
+    if form.validate_on_submit():
+        try:
+            campaign = services.create_campaign(
+                current_user, form.campaign_id.data.strip(), form.name.data.strip(), form.start.data,
+                form.end.data, float(form.monitoring_line.data), form.form_version.data,
+                bool(form.activate.data))
+        except services.AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("已创建排查活动 %(id)s", id=campaign.id), "success")
+            return redirect(url_for("admin.campaigns"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/campaign_new.html", form=form), status
+
+
+@bp.route("/campaigns/<campaign_id>/activate", methods=["POST"])
+def campaign_activate(campaign_id: str) -> Response:
+    return _campaign_action(campaign_id, services.activate_campaign, _("已启用排查活动"))
+
+
+@bp.route("/campaigns/<campaign_id>/close", methods=["POST"])
+def campaign_close(campaign_id: str) -> Response:
+    return _campaign_action(campaign_id, services.close_campaign, _("已结束排查活动"))
+
+
+def _campaign_action(campaign_id: str, action: object, done: str) -> Response:
+    if db.session.get(Campaign, campaign_id) is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action(current_user, campaign_id)  # type: ignore[operator]
+    except services.AdminError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("admin.campaigns"))
+
+
+bp.add_url_rule("/roster", view_func=roster_upload.roster, methods=["GET", "POST"])

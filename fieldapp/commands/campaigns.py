@@ -12,13 +12,13 @@ from flask.cli import AppGroup
 
 from fieldapp import audit
 from fieldapp.extensions import db
-from fieldapp.models import Campaign
+from fieldapp.models import Campaign, User
 from sync.form import available_versions
 
 
 def create_campaign(campaign_id: str, name: str, start: dt.date, end: dt.date,
                     monitoring_line: float = 7600.0, form_version: str = "2023.1",
-                    activate: bool = False) -> Campaign:
+                    activate: bool = False, actor: User | None = None) -> Campaign:
     """Create a campaign; raises ValueError with a Chinese message."""
     if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z_\-]{0,39}", campaign_id):
         raise ValueError("排查活动编号只能包含字母、数字、- 和 _")
@@ -35,7 +35,7 @@ def create_campaign(campaign_id: str, name: str, start: dt.date, end: dt.date,
     db.session.add(campaign)
     if activate:
         activate_campaign(campaign)
-    audit.record(db.session, None, "campaign_create", "campaign", campaign_id,
+    audit.record(db.session, actor, "campaign_create", "campaign", campaign_id,
                  after={"name": name, "start": str(start), "end": str(end),
                         "monitoring_line": monitoring_line, "active": activate})
     return campaign

@@ -1,0 +1,219 @@
+"""Admin use cases: one function each, one transaction each, each audited.
+
+Every function starts the write transaction with ``begin_write`` (BEGIN
+IMMEDIATE on SQLite), checks, changes, records an audit entry with the
+before/after images and commits. A refusal raises :class:`AdminError` with a
+Chinese message and rolls back, so nothing half-done is ever committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from fieldapp import audit
+from fieldapp.commands.campaigns import activate_campaign as _activate
+from fieldapp.commands.campaigns import create_campaign as _create_campaign
+from fieldapp.commands.users import create_user as _create_user
+from fieldapp.database import begin_write
+from fieldapp.extensions import db
+from fieldapp.models import Campaign, DeviceToken, LoginAttempt, User, Village, utcnow
+
+
+class AdminError(ValueError):
+    """A refused admin action; ``str(error)`` is the Chinese message for the user."""
+
+
+@contextmanager
+def _write() -> Iterator[None]:
+    """One write transaction: commit on success, roll back on any error."""
+    begin_write(db.session())
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _user_or_error(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise AdminError("用户不存在")
+    return user
+
+
+def user_snapshot(user: User) -> dict[str, Any]:
+    """What the audit log keeps of a user (never the password hash)."""
+    return {"username": user.username, "display_name": user.display_name, "role": user.role,
+            "active": user.active, "villages": sorted(v.name for v in user.villages)}
+
+
+def _villages_by_id(village_ids: list[int]) -> list[Village]:
+    if not village_ids:
+        return []
+    found = list(db.session.scalars(sa.select(Village).where(Village.id.in_(village_ids))))
+    if len(found) != len(set(village_ids)):
+        raise AdminError("所选的村不存在")
+    return found
+
+
+def _active_admins_other_than(user: User) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(
+            User.role == "admin", User.active.is_(True), User.id != user.id)
+    ) or 0
+
+
+def _revoke_all_tokens(user: User, now: dt.datetime) -> list[int]:
+    tokens = list(db.session.scalars(sa.select(DeviceToken).where(
+        DeviceToken.user_id == user.id, DeviceToken.revoked_at.is_(None))))
+    for token in tokens:
+        token.revoked_at = now
+    return [t.id for t in tokens]
+
+
+def create_user(actor: User, username: str, display_name: str, role: str,
+                village_ids: list[int], password: str) -> User:
+    """Create an account with its village scope (a worker needs at least one village)."""
+    with _write():
+        names = [v.name for v in _villages_by_id(village_ids)]
+        try:
+            user = _create_user(username, role, password, names, display_name, actor=actor)
+        except ValueError as exc:
+            raise AdminError(str(exc)) from exc
+    return user
+
+
+def update_user(actor: User, user_id: int, display_name: str, role: str, active: bool) -> User:
+    """Change name, role or active flag; deactivating also revokes the user's device tokens."""
+    with _write():
+        user = _user_or_error(user_id)
+        before = user_snapshot(user)
+        if user.id == actor.id and (role != user.role or not active):
+            raise AdminError("不能停用自己的账号或更改自己的角色")
+        if user.role == "admin" and (role != "admin" or not active) and _active_admins_other_than(user) == 0:
+            raise AdminError("至少要保留一个启用的管理员")
+        if role == "worker" and not user.villages:
+            raise AdminError("网格员至少要分配一个村，请先分配村")
+        user.display_name = display_name
+        user.role = role
+        user.active = active
+        details: dict[str, Any] = {}
+        if before["active"] and not active:
+            details["revoked_tokens"] = _revoke_all_tokens(user, utcnow())
+        audit.record(db.session, actor, "user_update", "user", user.id,
+                     before=before, after=user_snapshot(user), details=details or None)
+    return user
+
+
+def assign_villages(actor: User, user_id: int, village_ids: list[int]) -> User:
+    """Replace the villages a user is responsible for."""
+    with _write():
+        user = _user_or_error(user_id)
+        before = user_snapshot(user)
+        villages = _villages_by_id(village_ids)
+        if user.role == "worker" and not villages:
+            raise AdminError("网格员至少要分配一个村")
+        user.villages = villages
+        audit.record(db.session, actor, "user_villages", "user", user.id,
+                     before={"villages": before["villages"]},
+                     after={"villages": sorted(v.name for v in villages)})
+    return user
+
+
+def reset_password(actor: User, user_id: int, password: str) -> User:
+    """Set a new password and lift the login throttle on that user name.
+
+    Device tokens stay valid: a forgotten password is not a lost phone.
+    """
+    if len(password) < 8:
+        raise AdminError("密码至少8位")
+    with _write():
+        user = _user_or_error(user_id)
+        user.set_password(password)
+        db.session.execute(sa.delete(LoginAttempt).where(
+            LoginAttempt.username == user.username, LoginAttempt.success.is_(False)))
+        audit.record(db.session, actor, "password_reset", "user", user.id,
+                     before={"password": "(旧密码)"}, after={"password": "(已重置)"})
+    return user
+
+
+def revoke_token(actor: User, user_id: int, token_id: int) -> DeviceToken:
+    """Revoke one device token (a lost phone): the API then answers that phone 401."""
+    with _write():
+        token = db.session.get(DeviceToken, token_id)
+        if token is None or token.user_id != user_id:
+            raise AdminError("设备令牌不存在")
+        if token.revoked_at is not None:
+            raise AdminError("该设备令牌已被吊销")
+        token.revoked_at = utcnow()
+        audit.record(db.session, actor, "token_revoke", "device_token", token.id,
+                     before={"revoked": False}, after={"revoked": True},
+                     details={"user_id": user_id, "device_id": token.device_id,
+                              "device_name": token.device_name})
+    return token
+
+
+def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
+    return {"name": campaign.name, "start": campaign.start_date.isoformat(),
+            "end": campaign.end_date.isoformat(), "monitoring_line": campaign.monitoring_line,
+            "form_version": campaign.form_version, "active": campaign.active, "closed": campaign.closed}
+
+
+def create_campaign(actor: User, campaign_id: str, name: str, start: dt.date, end: dt.date,
+                    monitoring_line: float, form_version: str, activate: bool) -> Campaign:
+    """Open a new campaign; with ``activate`` it becomes the only active one."""
+    with _write():
+        previous = _active_ids()
+        try:
+            campaign = _create_campaign(campaign_id, name, start, end, monitoring_line, form_version,
+                                        activate, actor=actor)
+        except ValueError as exc:
+            raise AdminError(str(exc)) from exc
+        if activate and previous:
+            audit.record(db.session, actor, "campaign_deactivate", "campaign", ",".join(previous),
+                         before={"active": True}, after={"active": False},
+                         details={"because": campaign_id})
+    return campaign
+
+
+def _active_ids() -> list[str]:
+    return list(db.session.scalars(sa.select(Campaign.id).where(Campaign.active.is_(True))))
+
+
+def activate_campaign(actor: User, campaign_id: str) -> Campaign:
+    """Make a campaign the active one (reopening it if it was closed)."""
+    with _write():
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise AdminError("排查活动不存在")
+        if campaign.active:
+            raise AdminError("该排查活动已是启用状态")
+        before = campaign_snapshot(campaign)
+        previous = _active_ids()
+        _activate(campaign)
+        audit.record(db.session, actor, "campaign_activate", "campaign", campaign.id,
+                     before=before, after=campaign_snapshot(campaign),
+                     details={"deactivated": previous} if previous else None)
+    return campaign
+
+
+def close_campaign(actor: User, campaign_id: str) -> Campaign:
+    """Close a campaign: phones can no longer push visits into it."""
+    with _write():
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise AdminError("排查活动不存在")
+        if campaign.closed:
+            raise AdminError("该排查活动已结束")
+        before = campaign_snapshot(campaign)
+        campaign.closed = True
+        campaign.active = False
+        audit.record(db.session, actor, "campaign_close", "campaign", campaign.id,
+                     before=before, after=campaign_snapshot(campaign))
+    return campaign
