@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from fieldapp.extensions import db
@@ -28,6 +29,25 @@ HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
     500: ("internal_error", "服务器内部错误，请稍后再试", "Internal server error"),
     503: ("unavailable", "服务暂时不可用，请稍后再试", "Service temporarily unavailable"),
 }
+
+
+RETRY_AFTER_SECONDS = 5
+# Messages of driver errors that mean "try again later", not "bug": SQLite's
+# lock (busy timeout ran out) and PostgreSQL/psycopg's lost or refused connections.
+_UNAVAILABLE = (
+    "database is locked", "database table is locked", "connection refused", "could not connect",
+    "connection failed", "server closed the connection", "terminating connection",
+    "connection is closed", "the connection is lost", "connection timeout", "timeout expired",
+    "consuming input failed", "ssl syscall error",
+)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when a database error means the store is locked or unreachable right now."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    text = str(getattr(error, "orig", None) or error).lower()
+    return any(marker in text for marker in _UNAVAILABLE)
 
 
 def wants_english() -> bool:
@@ -64,7 +84,25 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(SyncError)
     def _sync_error(error: SyncError) -> Response:
         message = error.message_en if wants_english() else error.message
-        return json_error(error.status, error.code, message, error.details)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.status == 503 else None
+        return json_error(error.status, error.code, message, error.details, headers)
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError) -> Any:
+        """A locked or unreachable database is a 503 with Retry-After, not a 500."""
+        if not database_unavailable(error):
+            return _unexpected(error)
+        try:
+            db.session.rollback()
+        except DBAPIError as again:  # the connection may be gone too; it is discarded either way
+            log.warning("rollback after an unavailable database failed too: %s", type(again).__name__)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    str(error.orig).splitlines()[0] if error.orig else type(error).__name__)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if is_api_request():
+            return http_error_json(503, headers=headers)
+        body, status = _render_page(503)
+        return body, status, headers
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
