@@ -12,6 +12,8 @@
 
 export class ExpressionError extends Error {}
 
+const own = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else', 'for', 'lambda', 'while',
   'def', 'class', 'return', 'import', 'from', 'as', 'with', 'yield', 'await', 'async', 'del',
   'pass', 'raise', 'try', 'except', 'finally', 'global', 'nonlocal', 'assert', 'break',
@@ -53,7 +55,7 @@ function tokenize(source) {
         if (c === '\\' && !raw) {
           const n = text[j + 1];
           const simple = {'\\': '\\', "'": "'", '"': '"', n: '\n', t: '\t', r: '\r', '0': '\0', a: '\x07', b: '\b', f: '\f', v: '\v'};
-          if (n in simple) { value += simple[n]; j += 2; continue; }
+          if (own(simple, n)) { value += simple[n]; j += 2; continue; }
           const hex = {x: 2, u: 4, U: 8}[n];
           if (hex) {
             const digits = text.slice(j + 2, j + 2 + hex);
@@ -130,7 +132,8 @@ class Parser {
       const t = this.peek();
       if (t.type === 'op' && COMPARE_OPS.has(t.value)) {
         this.next(); ops.push(t.value); comparators.push(this.parseArith());
-      } else if (this.isWord('in') || this.isWord('is') || (this.isWord('not') && ops.length >= 0 && this.tokens[this.pos + 1].type === 'name' && this.tokens[this.pos + 1].value === 'in')) {
+      } else if (this.isWord('in') || this.isWord('is')
+          || (this.isWord('not') && this.tokens[this.pos + 1].type === 'name' && this.tokens[this.pos + 1].value === 'in')) {
         this.fail(`operator ${t.value}`);
       } else {
         break;
@@ -178,7 +181,7 @@ class Parser {
       node = {kind: 'const', value: t.value};
       while (t.type === 'str' && this.peek().type === 'str') node.value += this.next().value;
     } else if (t.type === 'name') {
-      if (t.value in CONSTANTS) node = {kind: 'const', value: CONSTANTS[t.value]};
+      if (own(CONSTANTS, t.value)) node = {kind: 'const', value: CONSTANTS[t.value]};
       else if (KEYWORDS.has(t.value)) this.fail(`keyword ${t.value}`);
       else node = {kind: 'name', id: t.value};
     } else if (t.type === 'op' && t.value === '(') {
@@ -191,7 +194,7 @@ class Parser {
       this.fail(t.type === 'end' ? 'end of expression' : `token ${JSON.stringify(t.value)}`);
     }
     if (this.isOp('(')) {
-      if (node.kind !== 'name' || !(node.id in FUNCTION_ARITY)) this.fail('unknown function');
+      if (node.kind !== 'name' || !own(FUNCTION_ARITY, node.id)) this.fail('unknown function');
       this.next();
       const args = [];
       while (!this.isOp(')')) {
@@ -243,7 +246,6 @@ export function evaluate(source, data, settings = {}) {
   return evalNode(compile(source), data || {}, settings || {});
 }
 
-const own = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
 const lookup = (object, key) => (own(object, key) && object[key] !== undefined ? object[key] : null);
 
 export function toNumber(value) {

@@ -1,0 +1,118 @@
+"""The phone's validator (static/js/form.js over /api/v1/form's JSON) answers
+exactly as the server's (sync/form.py): same normalised values, same Chinese
+messages, same flags, for one table of answers run in Chromium and Python."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import struct
+import zlib
+from typing import Any
+
+import pytest
+
+from sync.form import FormContext, load_form
+
+pytestmark = pytest.mark.e2e
+
+TODAY = dt.date(2023, 11, 1)
+CONTEXT = FormContext(monitoring_line=7600.0, start=dt.date(2023, 10, 1), end=dt.date(2023, 12, 31), today=TODAY)
+JS_CONTEXT = {"monitoring_line": 7600.0, "start": "2023-10-01", "end": "2023-12-31", "today": "2023-11-01"}
+
+
+def _png(width: int, noise: int = 0) -> str:
+    rows = b"".join(b"\x00" + bytes((x * 7 + y * noise) % 256 for x in range(width * 3)) for y in range(width))
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, width, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(rows, 0)) + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(raw).decode()
+
+
+BASE: dict[str, Any] = {
+    "head_name": "王建国", "head_id": "420281197005010021", "phone": "13800000001", "group": "3组",
+    "hamlet": "王祖湾", "size": 4, "labor_count": 2, "category": "general", "monitor_type": "none",
+    "risk_eliminated": None, "food_clothing_ok": True, "housing_unsafe": False, "school_dropout": False,
+    "medical_uninsured": False, "serious_illness": False, "water_unsafe": False,
+    "income_wage": 36000, "income_business": 8000, "business_cost": 2000, "income_property": 500,
+    "income_transfer": 1500, "work_out_province": 1, "work_in_province": 0, "work_in_city": 1,
+    "public_welfare_job": 0, "conclusion": "no_risk", "visit_method": "phone", "visited_on": "2023-10-12",
+    "respondent": "王建国", "respondent_relation": "self",
+}
+
+MUTATIONS: list[dict[str, Any]] = [
+    {},
+    {"head_name": "王"}, {"head_name": "王 建 国"}, {"head_name": "Wang1"}, {"head_name": "阿卜杜•热合曼"},
+    {"head_name": None}, {"head_name": 5}, {"head_name": "劉德華"},
+    {"head_id": "420281197005010022"}, {"head_id": "42028119700501002"}, {"head_id": "4202811970050100xx"},
+    {"head_id": "420281202512010023"}, {"head_id": "420281197002300021"}, {"head_id": "4.20281E+17"},
+    {"head_id": 420281197005010021}, {"head_id": "４２０２８１１９７００５０１００２１"},
+    {"head_id": "420281 19700501 0021"},
+    {"phone": "0714-1234567"}, {"phone": "07141234567"}, {"phone": "+86 138 0000 0001"}, {"phone": "12345"},
+    {"group": "三组"}, {"group": "第十二村民小组"}, {"group": 3}, {"group": "新村组"}, {"group": ""},
+    {"size": 0}, {"size": 21}, {"size": 2.5}, {"size": "4"}, {"size": True}, {"labor_count": 5},
+    {"category": "poor"}, {"monitor_type": "marginal"}, {"monitor_type": "unstable"},
+    {"monitor_type": "hardship"}, {"monitor_type": "hardship", "risk_eliminated": False},
+    {"risk_eliminated": True},
+    {"food_clothing_ok": False}, {"food_clothing_ok": False, "risk_types": ["other"]},
+    {"food_clothing_ok": False, "risk_types": ["other"], "risk_note": "说明"},
+    {"housing_unsafe": True}, {"housing_unsafe": True, "housing_grade": "C", "risk_types": ["housing"], "risk_note": "危房"},
+    {"housing_grade": "D"}, {"school_dropout": True, "dropout_count": 0},
+    {"medical_uninsured": True, "risk_types": ["schooling"], "risk_note": "x"},
+    {"water_unsafe": True, "water_issues": ["quality", "quality"], "risk_types": ["water"], "risk_note": "水"},
+    {"water_unsafe": "yes"}, {"serious_illness": True}, {"serious_illness": True, "out_of_pocket": 99999},
+    {"income_wage": -1}, {"income_wage": 1.234}, {"income_wage": 1.23}, {"income_wage": "abc"},
+    {"income_wage": 0, "income_business": 0, "income_property": 0, "income_transfer": 0},
+    {"income_wage": 3000, "income_business": 0, "income_transfer": 0, "insurance_payout": 1000.5},
+    {"microcredit_balance": 50001}, {"work_out_province": 3, "work_in_city": 2},
+    {"risk_types": ["illness", "schooling", "disability", "disaster", "accident", "other"]},
+    {"risk_types": ["nope"]}, {"risk_types": "illness"}, {"risk_note": "多行\n说明"},
+    {"conclusion": "continue_monitor"}, {"conclusion": "suggest_eliminate", "monitor_type": "hardship", "risk_eliminated": True},
+    {"conclusion": "suggest_monitor", "food_clothing_ok": False, "risk_types": ["illness"], "risk_note": "病"},
+    {"visit_method": "in_person"}, {"visit_method": "in_person", "signature": _png(8)},
+    {"visit_method": "in_person", "signature": "data:image/png;base64,!!!"},
+    {"visit_method": "in_person", "signature": "data:image/jpeg;base64,AAAA"},
+    {"visit_method": "in_person", "signature": _png(270, noise=13)},
+    {"visited_on": "2023-09-29"}, {"visited_on": "2023-09-30"}, {"visited_on": "2023-02-30"},
+    {"visited_on": "2023-11-03"}, {"visited_on": "12/10/2023"}, {"respondent": ""},
+    {"respondent": "a" * 21}, {"remarks": "备注\t\x01"}, {"unknown_key": 1},
+    {"respondent_relation": None, "conclusion": None, "visit_method": None},
+]
+
+JS_VALIDATE = """async ([form, table, context]) => {
+  const m = await import('/static/js/form.js');
+  const f = new m.Form(form);
+  return table.map((data) => f.validate(data, context));
+}"""
+
+
+def test_phone_and_server_validate_alike(module_page: Any) -> None:
+    form = load_form("2023.1")
+    table = [{**BASE, **mutation} for mutation in MUTATIONS]
+    js = module_page.evaluate(JS_VALIDATE, [form.to_json(), table, JS_CONTEXT])
+    checked_errors = 0
+    for data, phone in zip(table, js, strict=True):
+        server = form.validate(data, CONTEXT)
+        assert phone["errors"] == server.errors, data
+        assert phone["flags"] == server.flags, data
+        assert {k: v for k, v in phone["values"].items()} == server.values, data
+        checked_errors += len(server.errors)
+    assert checked_errors >= 50  # the table really exercises the messages
+
+
+def test_phone_reads_html_strings_as_the_server_does(module_page: Any) -> None:
+    form = load_form("2023.1")
+    inputs = [
+        {"size": "4", "income_wage": "36,000", "food_clothing_ok": "true", "water_issues": ["quality", ""],
+         "visited_on": "2023-10-12", "head_name": " 王建国 "},
+        {"size": "4.0", "income_wage": "1e3", "food_clothing_ok": "否", "water_issues": [], "income_business": "12a"},
+        {"size": "", "income_wage": "  ", "food_clothing_ok": "maybe", "labor_count": "-1"},
+    ]
+    js = module_page.evaluate("""async ([form, inputs]) => {
+      const m = await import('/static/js/form.js');
+      const f = new m.Form(form);
+      return inputs.map((i) => f.coerceStrings(i));
+    }""", [form.to_json(), inputs])
+    for raw, phone in zip(inputs, js, strict=True):
+        assert phone == form.coerce_strings(raw)
