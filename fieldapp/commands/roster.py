@@ -1,7 +1,83 @@
-"""CLI for roster (being written)."""
+"""``fieldapp roster import FILE [--skip-bad-rows]``."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
 from flask import Flask
+from flask.cli import AppGroup
+
+from fieldapp.roster import ImportResult, RosterFileError, import_roster
+
+PROGRESS_MIN_BYTES = 256 * 1024
+STAGES = {"check": "校验", "write": "写入", "users": "用户", "visits": "走访"}
+
+
+class ProgressBars:
+    """A click progress bar per stage (``progress(stage, done, total)``), on standard error."""
+
+    def __init__(self) -> None:
+        self.stage: str | None = None
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = click.progressbar(length=total, label=STAGES.get(stage, stage),
+                                         file=click.get_text_stream("stderr"))
+            self.bar.__enter__()
+            self.shown = 0
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _report(result: ImportResult, max_errors: int) -> None:
+    if result.errors:
+        click.echo(f"有错误的行（{len(result.errors)}）：", err=True)
+        shown = result.errors if max_errors <= 0 else result.errors[:max_errors]
+        for error in shown:
+            click.echo(f"  {error.message}", err=True)
+        if len(shown) < len(result.errors):
+            click.echo(f"  ……另有 {len(result.errors) - len(shown)} 行有错误（--max-errors 0 显示全部）", err=True)
+    if result.villages_created:
+        click.echo(f"新建村/社区：{'、'.join(result.villages_created)}")
 
 
 def register(app: Flask) -> None:
-    return None
+    group = AppGroup("roster", help="Household roster (花名册).")
+
+    @group.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--skip-bad-rows", is_flag=True,
+                  help="Import the good rows and list the bad ones (default: import nothing if any row is bad).")
+    @click.option("--max-errors", default=200, show_default=True, type=int,
+                  help="How many bad rows to list (0 = all).")
+    def import_command(file: Path, skip_bad_rows: bool, max_errors: int) -> None:
+        """Import a roster file: CSV (UTF-8, UTF-8 with BOM, GB18030) or XLSX (导入花名册).
+
+        All or nothing unless --skip-bad-rows; importing the same file again changes nothing.
+        """
+        progress = ProgressBars() if file.stat().st_size >= PROGRESS_MIN_BYTES else None
+        try:
+            result = import_roster(file, skip_bad_rows=skip_bad_rows, progress=progress)
+        except RosterFileError as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            if progress:
+                progress.close()
+        _report(result, max_errors)
+        if not result.imported:
+            hint = "" if skip_bad_rows else "（改正后重新导入，或加 --skip-bad-rows 只导入正确的行）"
+            raise click.ClickException(result.summary() + hint)
+        click.echo(result.summary())
+
+    app.cli.add_command(group)
