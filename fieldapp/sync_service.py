@@ -23,7 +23,7 @@ from fieldapp.sync_store import SqlStore
 from sync.errors import SyncError
 from sync.form import load_form
 from sync.ingest import ingest
-from sync.protocol import cut_page, parse_cursor, parse_limit, parse_push
+from sync.protocol import HOUSEHOLDS, START, VISITS, Cursor, cut_page, parse_cursor, parse_limit, parse_push
 from sync.store import Actor, VillageRef
 
 log = logging.getLogger(__name__)
@@ -119,28 +119,32 @@ def pull(user: User, since: str | None, limit: str | int | None = None) -> dict[
         household_rows = session.execute(
             sa.select(Household, Village.name.label("village_name"))
             .join(Village, Village.id == Household.village_id)
-            .where(access.scope_filter(user, Household.village_id), Household.change_seq > after)
+            .where(access.scope_filter(user, Household.village_id),
+                   _after(after, HOUSEHOLDS, Household.change_seq, Household.id))
             .order_by(Household.change_seq, Household.id)
             .limit(page_size + 1)
         ).all()
         visit_rows = session.execute(
             sa.select(Visit.change_seq, Visit.uuid, Visit.review_status, Visit.review_comment,
                       Visit.household_id)
-            .where(Visit.worker_id == user.id, Visit.change_seq > after)
+            .where(Visit.worker_id == user.id, _after(after, VISITS, Visit.change_seq, Visit.uuid))
             .order_by(Visit.change_seq, Visit.uuid)
             .limit(page_size + 1)
         ).all()
         (kept_households, kept_visits), last, more = cut_page(
-            [[(row.Household.change_seq, row) for row in household_rows],
-             [(row.change_seq, row) for row in visit_rows]],
+            [[(Cursor(row.Household.change_seq, HOUSEHOLDS, row.Household.id), row) for row in household_rows],
+             [(Cursor(row.change_seq, VISITS, row.uuid), row) for row in visit_rows]],
             page_size,
         )
         live = [row for row in kept_households if row.Household.merged_into_id is None]
         removed = [row.Household.id for row in kept_households
-                   if row.Household.merged_into_id is not None and after >= 0]
+                   if row.Household.merged_into_id is not None and after != START]
         visited = _visited({row.Household.id for row in live})
         fields = _household_field_ids()
-        cursor = last if more and last is not None else max(current, after, 0)
+        # The whole page comes from one snapshot in which every change up to
+        # ``current`` is committed, so when nothing more is left the client
+        # may jump to ``current``.
+        cursor = last if more and last is not None else Cursor(max(current, after.seq, 0))
         body = {
             "cursor": str(cursor),
             "more": more,
@@ -153,6 +157,17 @@ def pull(user: User, since: str | None, limit: str | int | None = None) -> dict[
     finally:
         session.rollback()
     return body
+
+
+def _after(cursor: Cursor, stream: int, seq: Any, key: Any) -> sa.ColumnElement[bool]:
+    """Rows of ``stream`` whose position ``(seq, stream, key)`` is after ``cursor``."""
+    if cursor == START:
+        return sa.true()
+    if stream < cursor.stream:
+        return seq > cursor.seq
+    if stream > cursor.stream:
+        return seq >= cursor.seq
+    return sa.or_(seq > cursor.seq, sa.and_(seq == cursor.seq, key > cursor.key))
 
 
 def _visited(household_ids: set[str]) -> set[str]:

@@ -259,21 +259,52 @@ def bad_cursor() -> SyncError:
                      message_en="Unknown or malformed cursor; pull again from the start")
 
 
-def parse_cursor(since: str | None, current: int) -> int:
-    """The change number after which to pull; ``-1`` for everything.
+HOUSEHOLDS, VISITS = 0, 1
+_CURSOR_KEY = re.compile(r"^([0-9]{1,18})\.([01])\.([0-9A-Za-z_\-]{1,64})$")
+
+
+@dataclass(frozen=True, order=True)
+class Cursor:
+    """A position in the pull order ``(change number, stream, id)``.
+
+    Households (stream 0) and visits (stream 1) are read in that total
+    order, so ties in change numbers (a roster imported with one number, or
+    none) still page correctly. The string form is ``"<n>"`` (everything up
+    to change n seen) or ``"<n>.<stream>.<id>"`` (a page ended inside n).
+    """
+
+    seq: int
+    stream: int = VISITS
+    key: str = "\uffff"
+
+    def __str__(self) -> str:
+        if self.stream == VISITS and self.key == "\uffff":
+            return str(self.seq)
+        return f"{self.seq}.{self.stream}.{self.key}"
+
+
+START = Cursor(-1)
+
+
+def parse_cursor(since: str | None, current: int) -> Cursor:
+    """The position after which to pull; :data:`START` for everything.
 
     :param since: the cursor the client holds (``None`` or ``""`` for a full pull)
     :param current: the server's latest change number (a larger cursor is unknown)
     :raises SyncError: ``400 bad_cursor``
     """
     if since is None or since == "":
-        return -1
-    if not _CURSOR.match(since):
+        return START
+    if _CURSOR.match(since):
+        cursor = Cursor(int(since))
+    else:
+        match = _CURSOR_KEY.match(since)
+        if not match:
+            raise bad_cursor()
+        cursor = Cursor(int(match.group(1)), int(match.group(2)), match.group(3))
+    if cursor.seq > current:
         raise bad_cursor()
-    value = int(since)
-    if value > current:
-        raise bad_cursor()
-    return value
+    return cursor
 
 
 def parse_limit(limit: str | int | None) -> int:
@@ -298,32 +329,23 @@ def _bad_limit() -> SyncError:
 T = TypeVar("T")
 
 
-def cut_page(streams: Sequence[Sequence[tuple[int, T]]], limit: int) -> tuple[list[list[T]], int | None, bool]:
-    """Take the first ``limit`` items by change number across several streams.
+def cut_page(streams: Sequence[Sequence[tuple[Cursor, T]]], limit: int
+             ) -> tuple[list[list[T]], Cursor | None, bool]:
+    """Take the first ``limit`` items in cursor order across the streams.
 
-    Each stream is sorted by change number and was fetched with at most
-    ``limit + 1`` rows; a stream that returned more than ``limit`` rows is
-    truncated, so items sharing its last fetched number may be missing and
-    the page stops before that number. Items sharing the change number at the
-    cut are all kept (the page may exceed ``limit``), because a cursor cannot
-    point into the middle of one change number.
+    Each stream is sorted by its items' cursors, starts after the client's
+    cursor and holds at most ``limit + 1`` rows; the first ``limit`` items of
+    the merged order are then exactly the next page.
 
-    :returns: the kept items per stream, the last change number kept (``None``
-        if nothing), and whether more items remain
+    :returns: the kept items per stream, the cursor of the last kept item
+        (``None`` if nothing) and whether more items remain
     """
-    truncated = [stream[-1][0] for stream in streams if len(stream) > limit]
-    boundary = min(truncated) if truncated else None
     merged = sorted(
-        (seq, index, position) for index, stream in enumerate(streams)
-        for position, (seq, _item) in enumerate(stream)
+        (position_key, index, position) for index, stream in enumerate(streams)
+        for position, (position_key, _item) in enumerate(stream)
     )
-    complete = [m for m in merged if boundary is None or m[0] < boundary] or merged[:limit]
-    cut = min(limit, len(complete))
-    while cut < len(complete) and complete[cut][0] == complete[cut - 1][0]:
-        cut += 1
     kept: list[list[T]] = [[] for _ in streams]
-    for _seq, index, position in complete[:cut]:
+    for _key, index, position in merged[:limit]:
         kept[index].append(streams[index][position][1])
-    last = complete[cut - 1][0] if cut else None
-    more = cut < len(merged)
-    return kept, last, more
+    last = merged[min(limit, len(merged)) - 1][0] if merged else None
+    return kept, last, len(merged) > limit
