@@ -9,7 +9,9 @@ ID numbers end in one of five states: ``VALID`` (18 characters, real birth
 date, correct MOD 11-2 check character), ``UPGRADED`` (an old 15-digit number,
 turned into its 18-digit form), ``INVALID18`` (18 characters of the right
 shape whose check character or birth date is wrong: typically a typo),
-``OTHER`` (anything else that was typed) and ``MISSING``.
+``OTHER`` (anything else that was typed, including what Excel makes of a
+long number: 4.20281E+17, or 18 digits ending in 000 with a wrong check) and
+``MISSING``.
 
 Names are compared by the pinyin of each character separately (a name is
 not a phrase, and pypinyin's phrase dictionary reads 曾伟 as "ceng wei"), with
@@ -119,6 +121,8 @@ def classify_id(raw: object) -> tuple[str, str, int]:
         if text.isascii() and head.isdigit() and (text[17] in _DIGITS or text[17] == "X"):
             if _date_ok(text[6:14]) and check_char_of(head) == text[17]:
                 return text, text, VALID
+            if text.endswith("000"):
+                return text, text, OTHER  # Excel kept 15 digits and zeroed the rest
             return text, text, INVALID18
         return text, text, OTHER
     if length == 15 and text.isdigit() and _date_ok("19" + text[6:12]):

@@ -1,7 +1,87 @@
-"""CLI for dedup (being written)."""
+"""``fieldapp dedup run`` and ``fieldapp dedup check``."""
 
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
 from flask import Flask
+from flask.cli import AppGroup
+
+from fieldapp.dedup_service import DedupError, run_bulk
+from fieldapp.extensions import db
+from sync.dedup_bulk import Progress, find_duplicates
+from sync.dedup_file import RosterFileError, read_roster
+
+# Share of the progress bar per stage of a run (matching is mostly prepare + score).
+_STAGES = {"prepare": (0, 55), "block": (55, 75), "score": (75, 100)}
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Progress]:
+    """A click progress bar (0–100) fed by the dedup engine's ``progress`` callback."""
+    with click.progressbar(length=100, label=label, show_eta=False, file=click.get_text_stream("stderr")) as bar:
+        shown = 0
+
+        def report(stage: str, done: int, total: int) -> None:
+            nonlocal shown
+            low, high = _STAGES.get(stage, (0, 100))
+            at = low + (high - low) * done // max(total, 1)
+            if at > shown:
+                bar.update(at - shown)
+                shown = at
+
+        yield report
+        if shown < 100:
+            bar.update(100 - shown)
+
+
+def write_pairs(path: Path, labels: list[str], pairs: list[tuple[int, int, float, list[str]]]) -> None:
+    """The pairs CSV: UTF-8 with BOM (Excel opens it), header row_a,row_b,score,evidence."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row_a", "row_b", "score", "evidence"])
+        for a, b, score, evidence in pairs:
+            writer.writerow([labels[a], labels[b], f"{score:.3f}", "；".join(evidence)])
 
 
 def register(app: Flask) -> None:
-    return None
+    group = AppGroup("dedup", help="Find duplicate households (重复户查找).")
+
+    @group.command("run")
+    @click.option("--campaign", "campaign_id", default=None,
+                  help="Campaign the candidates belong to (default: the active one).")
+    def run(campaign_id: str | None) -> None:
+        """Find duplicate households in the database and store candidates for review (批量查重)."""
+        try:
+            with progress_bar("查重中") as report:
+                result = run_bulk(db.session(), campaign_id, progress=report)
+        except DedupError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"已检查 {result.households} 户，发现疑似重复 {result.pairs} 对"
+            f"（其中身份证号完全相同 {result.exact_id} 对）：新增 {result.created} 对，"
+            f"更新 {result.updated} 对，跳过已处理 {result.skipped} 对；用时 {result.seconds:.1f} 秒。"
+            "候选已交审核员处理，未自动合并。"
+        )
+
+    @group.command("check")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                  help="CSV to write: row_a,row_b,score,evidence.")
+    def check(file: Path, out: Path) -> None:
+        """Find duplicate rows in a roster CSV/XLSX file and write them to a CSV (表格查重)."""
+        try:
+            rows = read_roster(file)
+        except RosterFileError as exc:
+            raise click.ClickException(str(exc)) from exc
+        with progress_bar("查重中") as report:
+            found = find_duplicates(rows.records, progress=report)
+        write_pairs(out, rows.labels, [(p.a, p.b, p.score, p.evidence) for p in found])
+        click.echo(f"已检查 {len(rows.records)} 行，发现疑似重复 {len(found)} 对，已写入 {out}")
+
+    app.cli.add_command(group)

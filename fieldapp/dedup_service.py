@@ -1,0 +1,138 @@
+"""The bulk duplicate search over the database (``fieldapp dedup run``).
+
+Reads every live household (not merged into another), finds candidate pairs
+with :func:`sync.dedup_bulk.find_duplicates` and stores them as
+:class:`~fieldapp.models.DuplicateCandidate` rows (``source="bulk"``) for a
+supervisor to merge or dismiss. Nothing is merged here.
+
+The matching runs before the write transaction on purpose: on SQLite
+``begin_write`` takes the database's write lock, and holding it through a
+county-sized matching run would stall every phone's push. The write
+transaction then re-reads what may have changed meanwhile (candidates
+decided, households merged) before it writes, so a pair dismissed while the
+run was matching is still never proposed again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fieldapp import audit
+from fieldapp.database import begin_write
+from fieldapp.models import Campaign, DuplicateCandidate, Household, User
+from sync.dedup import HouseholdRecord
+from sync.dedup_bulk import BulkStats, PairMatch, Progress, find_duplicates
+from sync.dedup_score import DEFAULT_WEIGHTS, Weights
+
+
+class DedupError(ValueError):
+    """A bulk run that cannot start (message in Chinese, for the CLI)."""
+
+
+@dataclass
+class RunResult:
+    campaign_id: str | None
+    households: int = 0
+    pairs: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0  # dismissed, merged, or touching a household merged meanwhile
+    exact_id: int = 0
+    seconds: float = 0.0
+    stats: BulkStats = field(default_factory=BulkStats)
+
+
+def resolve_campaign(session: Session, campaign_id: str | None) -> str | None:
+    """The named campaign (must exist), else the active one, else none."""
+    if campaign_id:
+        if session.get(Campaign, campaign_id) is None:
+            raise DedupError(f"排查活动不存在：{campaign_id}")
+        return campaign_id
+    return session.scalar(sa.select(Campaign.id).where(Campaign.active.is_(True)).order_by(Campaign.id))
+
+
+def load_records(session: Session) -> list[HouseholdRecord]:
+    """Every live household as a dedup record, in id order."""
+    rows = session.execute(
+        sa.select(Household.id, Household.village_id, Household.head_name, Household.head_id,
+                  Household.phone, Household.group, Household.hamlet, Household.size,
+                  Household.town_id)
+        .where(Household.merged_into_id.is_(None))
+        .order_by(Household.id)
+    )
+    return [HouseholdRecord(*row) for row in rows]
+
+
+def run_bulk(session: Session, campaign_id: str | None = None, *, actor: User | None = None,
+             progress: Progress | None = None, weights: Weights = DEFAULT_WEIGHTS,
+             reference_year: int | None = None) -> RunResult:
+    """Find duplicate candidates among all live households and store them, in one transaction.
+
+    Pairs a supervisor dismissed (or already merged) are never proposed again;
+    open pairs are updated (score, evidence), not duplicated.
+    """
+    started = time.perf_counter()
+    campaign = resolve_campaign(session, campaign_id)
+    records = load_records(session)
+    result = RunResult(campaign_id=campaign, households=len(records))
+    pairs = find_duplicates(records, weights=weights, reference_year=reference_year,
+                            progress=progress or _quiet, stats=result.stats)
+    result.pairs = len(pairs)
+
+    begin_write(session)
+    _store(session, records, pairs, campaign, result)
+    audit.record(session, actor, "dedup_run", "campaign", campaign,
+                 details={"households": result.households, "pairs": result.pairs,
+                          "created": result.created, "updated": result.updated,
+                          "skipped": result.skipped})
+    session.commit()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def _store(session: Session, records: list[HouseholdRecord], pairs: list[PairMatch],
+           campaign: str | None, result: RunResult) -> None:
+    existing: dict[tuple[str, str], tuple[int, str]] = {
+        (row.household_a_id, row.household_b_id): (row.id, row.status)
+        for row in session.execute(sa.select(DuplicateCandidate.id, DuplicateCandidate.household_a_id,
+                                             DuplicateCandidate.household_b_id, DuplicateCandidate.status))
+    }
+    merged_meanwhile = set(session.scalars(
+        sa.select(Household.id).where(Household.merged_into_id.is_not(None))))
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    for pair in pairs:
+        first, second = records[pair.a], records[pair.b]
+        a, b = (first, second) if first.id < second.id else (second, first)
+        if a.id in merged_meanwhile or b.id in merged_meanwhile:
+            result.skipped += 1
+            continue
+        result.exact_id += 1 if pair.exact_id else 0
+        known = existing.get((a.id, b.id))
+        if known is not None:
+            row_id, status = known
+            if status != "open":
+                result.skipped += 1
+                continue
+            updates.append({"id": row_id, "score": pair.score, "evidence": list(pair.evidence)})
+            continue
+        existing[(a.id, b.id)] = (0, "open")
+        inserts.append({
+            "household_a_id": a.id, "household_b_id": b.id, "village_id": a.village_id,
+            "campaign_id": campaign, "score": pair.score, "evidence": list(pair.evidence),
+            "source": "bulk", "status": "open",
+        })
+    if inserts:
+        session.execute(sa.insert(DuplicateCandidate), inserts)
+    if updates:
+        session.execute(sa.update(DuplicateCandidate), updates)
+    result.created = len(inserts)
+    result.updated = len(updates)
