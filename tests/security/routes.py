@@ -1,0 +1,102 @@
+"""The authorization rules: one entry per endpoint of ``app.url_map``.
+
+A route without an entry here fails ``test_every_route_has_a_rule``: whoever
+adds a route must say who may use it and whether its object is scoped.
+
+- ``roles``: who may use it; "anonymous" means public.
+- ``args(world, side)``: URL arguments for an object in the caller's scope
+  (side "in", village 沼山村) or outside it (side "out", 磨山村).
+- ``scoped``: a worker/supervisor asking for an "out" object gets 404 (an
+  admin sees everything).
+- ``api``: bearer-token JSON endpoint (401 anonymous, JSON errors).
+- ``body``: the JSON body an API POST sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.factories import PASSWORD
+from tests.security.world import World
+
+ANON, WORKER, SUPERVISOR, ADMIN = "anonymous", "worker", "supervisor", "admin"
+EVERYONE = frozenset({ANON, WORKER, SUPERVISOR, ADMIN})
+SIGNED_IN = frozenset({WORKER, SUPERVISOR, ADMIN})
+REVIEWERS = frozenset({SUPERVISOR, ADMIN})
+ADMINS = frozenset({ADMIN})
+
+Args = Callable[[World, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]
+    args: Args | None = None
+    scoped: bool = False
+    api: bool = False
+    body: Callable[[World, str], Any] | None = None
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def _a(name: str, attr: str) -> Args:
+    return lambda world, side: {name: getattr(world, attr)[side]}
+
+
+def _push_body(world: World, side: str) -> dict[str, Any]:
+    return {"batch_id": f"authz-{side}", "device_id": "authz-device", "app_version": "t", "records": []}
+
+
+RULES: dict[str, Rule] = {
+    # public
+    "static": Rule(EVERYONE, args=lambda w, s: {"filename": "css/app.css"}),
+    "main.healthz": Rule(EVERYONE),
+    "auth.login": Rule(EVERYONE),
+    "auth.logout": Rule(SIGNED_IN),  # anonymous: redirected to the login page
+    # the PWA shell is public: it must load offline, before login; its data comes through the API
+    "worker.index": Rule(EVERYONE),
+    "worker.screen": Rule(EVERYONE, args=lambda w, s: {"screen": "visit"}),
+    "worker.service_worker": Rule(EVERYONE),
+    "worker.manifest": Rule(EVERYONE),
+    # any signed-in user
+    "main.home": Rule(SIGNED_IN),
+    "main.form_preview": Rule(SIGNED_IN),
+    # review (supervisors of the village, admins)
+    "review.index": Rule(REVIEWERS),
+    "review.batches": Rule(REVIEWERS),
+    "review.batch": Rule(REVIEWERS, args=_a("batch_id", "batch"), scoped=True),
+    "review.visit": Rule(REVIEWERS, args=_a("uuid", "visit"), scoped=True),
+    "review.conflicts": Rule(REVIEWERS),
+    "review.conflict": Rule(REVIEWERS, args=_a("conflict_id", "conflict"), scoped=True),
+    "review.duplicates": Rule(REVIEWERS),
+    "review.duplicate": Rule(REVIEWERS, args=_a("candidate_id", "candidate"), scoped=True),
+    "review.dismiss": Rule(REVIEWERS, args=_a("candidate_id", "candidate"), scoped=True),
+    "review.household": Rule(REVIEWERS, args=_a("household_id", "household"), scoped=True),
+    "review.undo_merge": Rule(ADMINS, args=_a("merge_id", "merge")),
+    "review.audit_log": Rule(ADMINS),
+    # reports
+    "reports.index": Rule(REVIEWERS),
+    # admin
+    "admin.index": Rule(ADMINS),
+    "admin.users": Rule(ADMINS),
+    "admin.user_new": Rule(ADMINS),
+    "admin.user_edit": Rule(ADMINS, args=_a("user_id", "users")),
+    "admin.user_villages": Rule(ADMINS, args=_a("user_id", "users")),
+    "admin.user_password": Rule(ADMINS, args=_a("user_id", "users")),
+    "admin.token_revoke": Rule(ADMINS, args=lambda w, s: {"user_id": w.users[s],
+                                                          "token_id": w.worker_token[s]}),
+    "admin.campaigns": Rule(ADMINS),
+    "admin.campaign_new": Rule(ADMINS),
+    "admin.campaign_activate": Rule(ADMINS, args=lambda w, s: {"campaign_id": w.campaign}),
+    "admin.campaign_close": Rule(ADMINS, args=lambda w, s: {"campaign_id": w.campaign}),
+    "admin.roster": Rule(ADMINS),
+    # API (bearer tokens; scope is applied to the records, see tests/api)
+    "api.openapi": Rule(EVERYONE, api=True),
+    "api.issue_token": Rule(EVERYONE, api=True, body=lambda w, s: {
+        "username": "worker_a", "password": PASSWORD, "device_id": "authz-login"}),
+    "api.revoke_token": Rule(SIGNED_IN, api=True, body=lambda w, s: {}),
+    "api.form": Rule(SIGNED_IN, api=True),
+    "api.pull": Rule(SIGNED_IN, api=True),
+    "api.push": Rule(SIGNED_IN, api=True, body=_push_body),
+}
