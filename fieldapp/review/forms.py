@@ -9,13 +9,14 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from fieldapp.models import Conflict, Household
 from sync.form import FormDefinition
 
-PICK_LABELS = (("base", _l("原值")), ("current", _l("当前值")), ("incoming", _l("本次走访值")),
-               ("custom", _l("改为")))
+PICK_LABELS = (SelectChoice("base", _l("原值")), SelectChoice("current", _l("当前值")),
+               SelectChoice("incoming", _l("本次走访值")), SelectChoice("custom", _l("改为")))
 
 
 class ReviewForm(FlaskForm):
@@ -44,10 +45,11 @@ class ConfirmForm(FlaskForm):
 def _custom_field(definition: FormDefinition, field_id: str) -> Field:
     f = definition.by_id[field_id]
     if f.type == "choice":
-        options = [("", _l("（清空）"))] + [(c.code, c.label) for c in f.choices]
+        options = [SelectChoice("", _l("（清空）"))] + [SelectChoice(c.code, c.label) for c in f.choices]
         return SelectField(f.label, choices=options, validate_choice=True)
     if f.type == "yesno":
-        return SelectField(f.label, choices=[("", _l("（清空）")), ("true", _l("是")), ("false", _l("否"))])
+        return SelectField(f.label, choices=[SelectChoice("", _l("（清空）")), SelectChoice("true", _l("是")),
+                                                    SelectChoice("false", _l("否"))])
     return StringField(f.label, validators=[Optional(), Length(max=max(f.max_len, 40))])
 
 
@@ -89,7 +91,7 @@ def make_merge_form(definition: FormDefinition, a: Household, b: Household,
     class _Form(MergeForm):
         pass
 
-    sides = [(a.id, _l("甲户")), (b.id, _l("乙户"))]
+    sides = [SelectChoice(a.id, _l("甲户")), SelectChoice(b.id, _l("乙户"))]
     _Form.survivor = RadioField(_l("保留哪一户（另一户并入）"), choices=sides,
                                 validators=[InputRequired(_l("请选择保留哪一户"))])
     for field_id in differing:

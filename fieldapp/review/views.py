@@ -176,6 +176,9 @@ def conflict(conflict_id: int) -> View:
                 for field_id, messages in error.errors.items():
                     if f"custom_{field_id}" in form:
                         form[f"custom_{field_id}"].errors = list(messages)
+                    else:  # another household field the chosen values made invalid
+                        for message in messages:
+                            flash(message, "error")
                 status = error.status
             else:
                 flash(_("冲突已解决，户信息已更新"), "success")

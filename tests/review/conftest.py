@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from fieldapp.extensions import db
-from fieldapp.models import Conflict, DuplicateCandidate, Household, SyncBatch, Visit
+from fieldapp.models import Conflict, DuplicateCandidate, Household, HouseholdRevision, SyncBatch, Visit
 from tests import factories
 from tests.conftest import csrf_token_from
 
@@ -51,9 +51,17 @@ def build_scene(town: factories.SmallTown) -> Scene:
     conflict_visit = factories.make_visit(
         h3, t.worker_a, t.campaign, batch_id=batch_a.id, server_seq=3,
         data=factories.visit_data(h3, phone="13900001111"))
-    conflict = factories.make_conflict(conflict_visit, "phone", h3.phone, "13700002222", "13900001111",
-                                       current_rev=1)
-    h3.phone = "13700002222"
+    # An earlier visit (same batch) already changed the phone: revision 2 is the current value.
+    base_phone = h3.phone
+    earlier = factories.make_visit(h3, t.worker_a, t.campaign, batch_id=batch_a.id, server_seq=0,
+                                   data=factories.visit_data(h3, phone="13700002222"))
+    h3.phone, h3.rev = "13700002222", 2
+    db.session.add(HouseholdRevision(household_id=h3.id, rev=2, values=h3.field_values(),
+                                     changed=["phone"], reason="visit", visit_uuid=earlier.uuid,
+                                     user_id=t.worker_a.id))
+    conflict_visit.base_rev = 1
+    conflict = factories.make_conflict(conflict_visit, "phone", base_phone, "13700002222", "13900001111",
+                                       current_rev=2)
     new_household = factories.make_household(t.village_a, "王建国", head_id=h1.head_id, phone="13811112222")
     new_household.source, new_household.code = "field", None
     duplicate_visit = factories.make_visit(new_household, t.worker_a, t.campaign, batch_id=batch_a.id,
@@ -88,6 +96,27 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any], token_url: st
 
 
 def reload(model: Any, key: Any) -> Any:
-    """A fresh copy of a row, as the web request committed it."""
-    db.session.expire_all()
+    """A fresh copy of a row, as the web requests committed it (ends the test's
+    own read transaction, whose snapshot would hide other connections' commits)."""
+    db.session.commit()
     return db.session.get(model, key)
+
+
+def login_elsewhere(app: Any, username: str) -> FlaskClient:
+    """A second browser, logged in as ``username``.
+
+    Its requests run in their own app context: requests of the main ``client``
+    share the test's app context (and so Flask-Login's cached user in ``g``
+    and the db session); a second user must not.
+    """
+    from tests.conftest import AuthActions
+
+    other = app.test_client()
+    with app.app_context():
+        AuthActions(other).login(username)
+    return other
+
+
+def in_own_context(app: Any, call: Any, *args: Any, **kwargs: Any) -> Any:
+    with app.app_context():
+        return call(*args, **kwargs)
