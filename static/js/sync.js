@@ -48,6 +48,8 @@ async function runSync(reason) {
   try {
     const pushed = await pushOutbox(auth);
     const pulled = await pull(auth);
+    // The campaign (dates, monitoring line) may have changed on the server.
+    await store.setMeta('form', await request('GET', '/form', {token: auth.token}));
     failures = 0;
     const at = new Date().toISOString();
     await store.setMeta('last_sync', {at, pushed, pulled});

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import time
+
 import pytest
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -65,7 +67,7 @@ class Phone:
     def wait_controlled(self) -> None:
         """Until the service worker is active and controls the page."""
         self.page.wait_for_function(
-            "navigator.serviceWorker.controller !== null", timeout=20_000)
+            "() => navigator.serviceWorker.controller !== null", timeout=20_000)
 
     def login(self, username: str = "worker_a", password: str = "pass-word-123") -> None:
         self.goto("/app/login")
@@ -75,11 +77,21 @@ class Phone:
         self.page.wait_for_selector("#hh-counts")
         self.wait_synced()
 
+    def wait_until(self, expression: str, timeout: float = 20.0) -> None:
+        """Poll an async JS expression (``db`` = static/js/db.js) until it is truthy."""
+        deadline = time.monotonic() + timeout
+        while not self.idb(expression):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {expression}")
+            self.page.wait_for_timeout(100)
+
+    def wait_outbox_empty(self, timeout: float = 30.0) -> None:
+        self.wait_until("(await db.getAll('outbox')).length === 0", timeout)
+
     def wait_synced(self) -> None:
         """Until a sync has finished (no sync running, households stored)."""
-        self.page.wait_for_function(
-            "async () => { const m = await import('/static/js/sync.js');"
-            " return !m.isRunning() && document.querySelectorAll('.vlist-row').length > 0; }")
+        self.wait_until("!(await import('/static/js/sync.js')).isRunning()"
+                        " && document.querySelectorAll('.vlist-row').length > 0")
 
     def idb(self, expression: str) -> Any:
         """Evaluate ``expression`` with ``db`` (static/js/db.js) imported."""

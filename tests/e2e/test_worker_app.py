@@ -1,0 +1,234 @@
+"""The grid worker's offline-first app in Chromium against a live server (issue 4).
+
+Offline here means both ``context.set_offline(True)`` and every request
+(the service worker's included) aborted by a context route, since
+set_offline alone does not stop the service worker's fetches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from fieldapp.extensions import db
+from fieldapp.models import Campaign, Visit
+from tests.e2e.conftest import Phone
+from tests.factories import SmallTown, make_household
+
+pytestmark = pytest.mark.e2e
+
+
+
+def _server_visits(uuids: list[str] | None = None) -> list[Visit]:
+    db.session.rollback()
+    db.session.expire_all()
+    query = sa.select(Visit)
+    if uuids is not None:
+        query = query.where(Visit.uuid.in_(uuids))
+    return list(db.session.scalars(query))
+
+
+def _shot(phone: Phone, artifacts_dir: Path, name: str) -> None:
+    phone.page.screenshot(path=str(artifacts_dir / f"worker-{name}.png"))
+
+
+def test_three_visits_saved_offline_survive_reload_and_restart_then_sync_by_themselves(
+    town: SmallTown, phones: Any, live_server: Any, tmp_path: Path, artifacts_dir: Path,
+) -> None:
+    phone = phones(profile=True)
+    phone.goto("/app/login")
+    _shot(phone, artifacts_dir, "login")
+    phone.login()
+    phone.wait_controlled()
+    _shot(phone, artifacts_dir, "list")
+
+    phone.offline()
+    for index, name in enumerate(("王建国", "刘伟", "陈秀英")):
+        phone.open_household(name)
+        phone.fill_visit(method="in_person" if index == 0 else "phone", sign=index == 0)
+        if index == 0:
+            phone.page.locator("#save-visit").scroll_into_view_if_needed()
+            _shot(phone, artifacts_dir, "form")
+        phone.save_visit()
+    saved = phone.outbox()
+    assert sorted(r["label"] for r in saved) == ["刘伟", "王建国", "陈秀英"]
+    assert next(r for r in saved if r["label"] == "王建国")["data"]["signature"].startswith("data:image/png;base64,")
+    assert _server_visits() == []
+
+    # Reload with no network at all: the service worker serves the app.
+    phone.page.reload()
+    phone.page.wait_for_selector("#app[data-ready=true]")
+    phone.page.wait_for_selector("#hh-counts:has-text('已排查 3 / 3')")
+    assert phone.page.inner_text("#pending-badge") == "3"
+
+    # Close the phone's browser and open the same profile again, still offline.
+    phone.close()
+    again = Phone(phone.browser, phone.base_url, phone.profile)
+    again.blocked = True
+    again.open()
+    again.context.set_offline(True)
+    phones_opened = [again]
+    try:
+        again.goto("/app/")
+        again.page.wait_for_selector("#hh-counts")
+        assert sorted(r["uuid"] for r in again.outbox()) == sorted(r["uuid"] for r in saved)
+        again.goto("/app/sync")
+        again.page.wait_for_selector("#pending-count:has-text('3')")
+        _shot(again, artifacts_dir, "sync")
+
+        # Back online: the app syncs without a tap.
+        again.online()
+        again.wait_outbox_empty()
+        stored = _server_visits()
+        assert sorted(v.uuid for v in stored) == sorted(r["uuid"] for r in saved)
+        assert {v.worker_id for v in stored} == {town.worker_a.id}
+        signed = next(v for v in stored if v.data["head_name"] == "王建国")
+        assert signed.data["signature"].startswith("data:image/png;base64,")
+    finally:
+        for p in phones_opened:
+            p.close()
+
+
+def test_network_drop_after_commit_loses_and_duplicates_nothing(
+    town: SmallTown, phones: Any, live_server: Any,
+) -> None:
+    phone = phones()
+    phone.login()
+    dropped: list[int] = []
+
+    def commit_then_drop(route: Any) -> None:
+        response = route.fetch()  # the server commits the batch
+        dropped.append(response.status)
+        route.abort("connectionreset")  # ...and the phone never hears back
+
+    phone.context.route("**/api/v1/sync/push", commit_then_drop)
+    for name in ("王建国", "刘伟"):
+        phone.open_household(name)
+        phone.fill_visit()
+        phone.save_visit()
+    deadline = dt.datetime.now() + dt.timedelta(seconds=20)
+    while not dropped and dt.datetime.now() < deadline:
+        phone.page.wait_for_timeout(200)
+    assert dropped and dropped[0] == 200
+    uuids = [r["uuid"] for r in phone.outbox()]
+    assert len(uuids) >= 1  # the phone still holds what it could not confirm
+    committed = _server_visits()
+    assert committed, "the server committed before the connection dropped"
+
+    phone.context.unroute("**/api/v1/sync/push", commit_then_drop)
+    phone.goto("/app/sync")
+    phone.page.click("#sync-button")
+    phone.wait_outbox_empty()
+    stored = _server_visits()
+    assert len(stored) == 2
+    assert len({v.uuid for v in stored}) == 2
+    assert set(uuids) <= {v.uuid for v in stored}
+    phone.page.wait_for_selector("#pending-count:has-text('0')")
+
+
+def test_rejected_record_is_shown_corrected_and_resubmitted(
+    town: SmallTown, phones: Any, live_server: Any, app: Any, artifacts_dir: Path,
+) -> None:
+    phone = phones()
+    phone.login()
+    # The county shortens the campaign after the phone downloaded the form:
+    # the server now refuses a visit dated before the new start.
+    campaign = db.session.get(Campaign, "2023-jzpc")
+    campaign.start_date = dt.date(2023, 10, 15)
+    db.session.commit()
+
+    phone.open_household("王建国")
+    phone.fill_visit()
+    phone.save_visit()
+    phone.goto("/app/sync")
+    phone.page.wait_for_selector("#rejected-list")
+    assert "走访日期应在排查期间（2023-10-15至2023-12-31）" in phone.page.inner_text("#rejected-list")
+    [record] = phone.outbox()
+    assert record["status"] == "rejected"
+    assert _server_visits() == []
+    _shot(phone, artifacts_dir, "sync-rejected")
+
+    phone.page.click("#rejected-list a:has-text('修改')")
+    phone.page.wait_for_selector("#visit-form")
+    assert "走访日期应在排查期间" in phone.page.inner_text("[data-field=visited_on] .error")
+    phone.page.fill("input[name=visited_on]", "2023-10-20")
+    phone.save_visit()
+    phone.wait_outbox_empty()
+    [stored] = _server_visits()
+    assert stored.uuid == record["uuid"]  # resubmitted under the same uuid
+    assert stored.data["visited_on"] == "2023-10-20"
+
+
+def test_new_service_worker_version_activating_keeps_the_open_draft(
+    town: SmallTown, phones: Any, live_server: Any,
+) -> None:
+    phone = phones()
+    phone.login()
+    phone.wait_controlled()
+    page = phone.page
+    old_caches = page.evaluate("caches.keys()")
+    assert len(old_caches) == 1 and old_caches[0].startswith("fieldapp-static-")
+
+    phone.open_household("刘伟")
+    page.fill("input[name=income_wage]", "12345")
+    page.fill("input[name=respondent]", "刘小伟")
+    page.check("input[name=water_unsafe][value=true]")
+    page.wait_for_selector("#save-status:has-text('草稿已自动保存')")
+    page.evaluate("window.__sameDocument = true")
+
+    # Deploy a new version of the shell (a new sw.js) and let the phone find it.
+    live_server.stop()
+    live_server.extra_env = {"FIELDAPP_PWA_RELEASE": "e2e-next"}
+    live_server.start()
+    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    page.wait_for_selector("#update-button:has-text('新版本可用，点击更新')", timeout=20_000)
+    # The new version waits: nothing reloaded over the form.
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.input_value("input[name=income_wage]") == "12345"
+
+    page.click("#update-button")
+    page.wait_for_function("() => window.__sameDocument === undefined && document.querySelector('#visit-form') !== null",
+                           timeout=20_000)
+    new_caches = page.evaluate("caches.keys()")
+    assert len(new_caches) == 1 and new_caches != old_caches
+    assert page.input_value("input[name=income_wage]") == "12345"
+    assert page.input_value("input[name=respondent]") == "刘小伟"
+    assert page.is_checked("input[name=water_unsafe][value=true]")
+    assert page.is_visible("[data-field=water_issues]")  # skip logic restored too
+    drafts = phone.idb("await db.getAll('drafts')")
+    assert len(drafts) == 1 and drafts[0]["inputs"]["income_wage"] == "12345"
+
+
+def test_search_by_initials_and_last_four_id_digits(
+    town: SmallTown, phones: Any, live_server: Any, artifacts_dir: Path,
+) -> None:
+    for n in range(300):
+        make_household(town.village_a, ("张", "李", "赵", "孙")[n % 4] + ("明", "华", "强")[n % 3] + "生",
+                       group=f"{n % 7 + 1}组")
+    db.session.commit()
+    phone = phones()
+    phone.login()
+    page = phone.page
+    page.wait_for_selector("#hh-counts:has-text('已排查 0 / 303')")
+    rendered = page.locator(".vlist-row").count()
+    assert 0 < rendered < 40  # a virtualised list: only what is in view (plus a few)
+
+    page.fill("#hh-search", "wjg")
+    page.wait_for_function("() => document.querySelectorAll('.vlist-row').length === 1")
+    assert "王建国" in page.inner_text(".vlist-row")
+
+    liu = town.households_a[1]
+    page.fill("#hh-search", liu.head_id[-4:])
+    page.wait_for_function("() => document.querySelectorAll('.vlist-row').length >= 1")
+    assert "刘伟" in page.inner_text("#hh-list")
+
+    page.fill("#hh-search", "liuwei")
+    page.wait_for_function("() => document.querySelectorAll('.vlist-row').length === 1")
+    assert "刘伟" in page.inner_text(".vlist-row")
+    page.fill("#hh-search", liu.code)
+    page.wait_for_function("() => document.querySelectorAll('.vlist-row').length === 1")
+    _shot(phone, artifacts_dir, "search")
