@@ -203,7 +203,7 @@ class _Writer:
             towns[name] = town.id
             self.result.towns_created.append(name)
         villages = {(t, v.name): v.id for t, v in self.session.execute(
-            sa.select(Town.name, Village).join(Village, Village.town_id == Town.id)).tuples()}
+            sa.select(Town.name, Village).join(Village, Village.town_id == Town.id))}
         for town_name, name in sorted({(r.town, r.village) for r in records} - set(villages)):
             village = Village(town_id=towns[town_name], name=name,
                               kind="community" if name.endswith("社区") else "village")
@@ -211,7 +211,7 @@ class _Writer:
             self.session.flush()
             villages[(town_name, name)] = village.id
             self.result.villages_created.append(f"{town_name}{name}")
-        groups = set(self.session.execute(sa.select(VillageGroup.village_id, VillageGroup.label)).tuples())
+        groups = set(self.session.execute(sa.select(VillageGroup.village_id, VillageGroup.label)))
         wanted = {(villages[(r.town, r.village)], r.group) for r in records}
         new_groups = [{"village_id": v, "label": label, "number": group_number(label)}
                       for v, label in sorted(wanted - groups)]
@@ -222,13 +222,14 @@ class _Writer:
 
     # -- households ------------------------------------------------------------
 
-    def _existing(self, town_ids: Iterable[int]) -> dict[tuple[int, str], _Existing]:
+    def _existing(self, towns: Iterable[int]) -> dict[tuple[int, str], _Existing]:
+        town_ids = list(towns)
         columns = [getattr(Household, name) for name in HOUSEHOLD_FIELDS]
         found: dict[tuple[int, str], _Existing] = {}
         by_id: dict[str, _Existing] = {}
         query = sa.select(Household.id, Household.town_id, Household.code, Household.village_id,
                           Household.merged_into_id, Household.rev, *columns).where(
-            Household.town_id.in_(list(town_ids)), Household.code.is_not(None))
+            Household.town_id.in_(town_ids), Household.code.is_not(None))
         for row in self.session.execute(query):
             values = dict(zip(HOUSEHOLD_FIELDS, row[6:], strict=True))
             item = _Existing(row.id, row.village_id, row.merged_into_id is not None, row.rev, values, {})
@@ -238,7 +239,7 @@ class _Writer:
             revisions = sa.select(HouseholdRevision.household_id, HouseholdRevision.values,
                                   HouseholdRevision.changed).join(
                 Household, Household.id == HouseholdRevision.household_id).where(
-                Household.town_id.in_(list(town_ids)), Household.code.is_not(None),
+                Household.town_id.in_(town_ids), Household.code.is_not(None),
                 HouseholdRevision.reason == "roster").order_by(HouseholdRevision.rev)
             for household_id, values, changed in self.session.execute(revisions):
                 item = by_id[household_id]
