@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,11 +38,16 @@ def _page() -> int:
     return _int_arg("page") or 1
 
 
-def _refused(error: services.ReviewError) -> None:
-    """A service refusal: not found is a 404 page, the rest is a message on the same page."""
+def _refused(error: services.ReviewError, attached: Collection[str] = ()) -> None:
+    """A service refusal: not found is a 404 page, the rest is a message on the same page,
+    with each field's errors unless the form shows them beside the field (``attached``)."""
     if isinstance(error, services.NotFound):
         abort(404)
     flash(error.message, "error")
+    for field_id, messages in error.errors.items():
+        if field_id not in attached:
+            for message in messages:
+                flash(message, "error")
 
 
 def _local_time(value: dt.datetime | None) -> str:
@@ -172,13 +178,10 @@ def conflict(conflict_id: int) -> View:
             try:
                 services.resolve_conflict(current_user, conflict_id, picks)
             except services.ReviewError as error:
-                _refused(error)
-                for field_id, messages in error.errors.items():
-                    if f"custom_{field_id}" in form:
-                        form[f"custom_{field_id}"].errors = list(messages)
-                    else:  # another household field the chosen values made invalid
-                        for message in messages:
-                            flash(message, "error")
+                attached = [f for f in error.errors if f"custom_{f}" in form]
+                for field_id in attached:
+                    form[f"custom_{field_id}"].errors = list(error.errors[field_id])
+                _refused(error, attached)
                 status = error.status
             else:
                 flash(_("冲突已解决，户信息已更新"), "success")
