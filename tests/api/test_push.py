@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 import pytest
+import sqlalchemy as sa
 
 from fieldapp.extensions import db
 from fieldapp.models import (
-    AuditLog, Campaign, Conflict, DuplicateCandidate, Household, HouseholdRevision, SyncBatch, Visit,
+    AuditLog,
+    Campaign,
+    Conflict,
+    DuplicateCandidate,
+    Household,
+    HouseholdRevision,
+    SyncBatch,
+    Visit,
 )
 from tests import factories
 from tests.api.conftest import new_uuid, record, reload

@@ -22,7 +22,6 @@ def login(api, username="worker_a", password=factories.PASSWORD, device_id="phon
         "username": username, "password": password, "device_id": device_id, **extra})
 
 
-
 def test_login_returns_a_token_stored_only_as_its_hash(api, town) -> None:
     response = login(api, device_name="红米 Note")
     assert response.status_code == 200
