@@ -146,7 +146,7 @@ def test_rejected_record_is_shown_corrected_and_resubmitted(
     phone.save_visit()
     phone.goto("/app/sync")
     phone.page.wait_for_selector("#rejected-list")
-    assert "走访日期应在排查期间（2023-10-15至2023-12-31）" in phone.page.inner_text("#rejected-list")
+    assert "走访日期：走访日期应在排查期间（2023-10-15至2023-12-31）" in phone.page.inner_text("#rejected-list")
     [record] = phone.outbox()
     assert record["status"] == "rejected"
     assert _server_visits() == []
@@ -232,3 +232,44 @@ def test_search_by_initials_and_last_four_id_digits(
     page.fill("#hh-search", liu.code)
     page.wait_for_function("() => document.querySelectorAll('.vlist-row').length === 1")
     _shot(phone, artifacts_dir, "search")
+
+
+def test_revoked_token_and_another_worker_never_touch_unsynced_visits(
+    town: SmallTown, phones: Any, live_server: Any,
+) -> None:
+    from fieldapp.models import DeviceToken
+
+    phone = phones()
+    phone.login("worker_a")
+    blocked = lambda route: route.abort("internetdisconnected")  # noqa: E731
+    phone.context.route("**/api/v1/sync/push", blocked)
+    phone.open_household("陈秀英")
+    phone.fill_visit()
+    phone.save_visit()
+    [record] = phone.outbox()
+    assert record["owner"] == "worker_a"
+
+    # An admin revokes the phone's token: the next sync asks for the password.
+    for token in db.session.scalars(sa.select(DeviceToken).where(DeviceToken.user_id == town.worker_a.id)):
+        token.revoked_at = dt.datetime.now(dt.UTC)
+    db.session.commit()
+    phone.context.unroute("**/api/v1/sync/push", blocked)
+    phone.page.evaluate("window.fieldapp.syncNow('test')")
+    phone.page.wait_for_selector("text=登录已过期或已退出")
+    assert [r["uuid"] for r in phone.outbox()] == [record["uuid"]]
+
+    # Another worker logs in on the same phone: worker_a's visit stays, unsent.
+    phone.login("worker_b")
+    phone.page.wait_for_selector("#hh-counts:has-text('/ 2')")
+    phone.goto("/app/sync")
+    phone.page.wait_for_selector("text=另有其他网格员的 1 条记录")
+    assert _server_visits() == []
+    phone.page.click("#logout-button")
+    phone.page.wait_for_selector("#login-username")
+    assert [r["uuid"] for r in phone.outbox()] == [record["uuid"]]
+
+    # worker_a comes back: the visit goes up under worker_a.
+    phone.login("worker_a")
+    phone.wait_outbox_empty()
+    [stored] = _server_visits()
+    assert stored.uuid == record["uuid"] and stored.worker_id == town.worker_a.id

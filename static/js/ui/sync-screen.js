@@ -19,9 +19,10 @@ export async function refresh() {
   if (!view) return;
   const {container, ctx: {auth, scope, go}} = view;
   const owner = auth.user.username;
-  const [pending, last, lastError, persisted, estimate] = await Promise.all([
+  const [pending, last, lastError, persisted, estimate, formDoc] = await Promise.all([
     allPending(), store.getMeta('last_sync'), store.getMeta('last_sync_error'), store.getMeta('persisted'),
-    navigator.storage?.estimate ? navigator.storage.estimate().catch(() => null) : null]);
+    navigator.storage?.estimate ? navigator.storage.estimate().catch(() => null) : null, store.getMeta('form')]);
+  const labels = Object.fromEntries((formDoc?.form?.fields || []).map((f) => [f.id, f.label]));
   const mine = pending.filter((r) => r.owner === owner);
   const others = pending.length - mine.length;
   const rejected = mine.filter((r) => r.status === 'rejected');
@@ -46,7 +47,7 @@ export async function refresh() {
     rejected.length ? h('div', {class: 'card', id: 'rejected-list'}, h('h2', {}, `被服务器拒收（${rejected.length}）`),
       rejected.map((r) => h('div', {class: 'rejected-item', dataset: {uuid: r.uuid}},
         h('strong', {}, r.label || r.data?.head_name || r.uuid),
-        h('ul', {class: 'errors'}, Object.entries(r.errors || {}).map(([field, messages]) => h('li', {class: 'error'}, `${field}：${[].concat(messages).join('；')}`))),
+        h('ul', {class: 'errors'}, Object.entries(r.errors || {}).map(([field, messages]) => h('li', {class: 'error'}, `${labels[field] || field}：${[].concat(messages).join('；')}`))),
         h('a', {class: 'button', href: `${scope}visit?edit=${encodeURIComponent(r.uuid)}`, 'data-link': true}, '修改')))) : null,
     h('div', {class: 'card'},
       h('h2', {}, '备份'),
