@@ -49,10 +49,11 @@ def test_three_visits_saved_offline_survive_reload_and_restart_then_sync_by_them
     phone.offline()
     for index, name in enumerate(("王建国", "刘伟", "陈秀英")):
         phone.open_household(name)
+        if index == 0:
+            _shot(phone, artifacts_dir, "form")
         phone.fill_visit(method="in_person" if index == 0 else "phone", sign=index == 0)
         if index == 0:
-            phone.page.locator("#save-visit").scroll_into_view_if_needed()
-            _shot(phone, artifacts_dir, "form")
+            _shot(phone, artifacts_dir, "form-signature")
         phone.save_visit()
     saved = phone.outbox()
     assert sorted(r["label"] for r in saved) == ["刘伟", "王建国", "陈秀英"]
@@ -273,3 +274,29 @@ def test_revoked_token_and_another_worker_never_touch_unsynced_visits(
     phone.wait_outbox_empty()
     [stored] = _server_visits()
     assert stored.uuid == record["uuid"] and stored.worker_id == town.worker_a.id
+
+
+def test_returned_visit_shows_the_comment_and_is_resubmitted_with_supersedes(
+    town: SmallTown, phones: Any, live_server: Any,
+) -> None:
+    from tests.factories import make_visit
+
+    household = town.households_a[0]
+    old = make_visit(household, town.worker_a, town.campaign, review_status="returned",
+                     review_comment="收入填写有误，请核实工资性收入")
+    db.session.commit()
+    phone = phones()
+    phone.login()
+    phone.page.wait_for_selector("#returned-link:has-text('被退回 1')")
+    phone.page.click("#returned-link")
+    phone.page.wait_for_selector("text=收入填写有误，请核实工资性收入")
+    phone.page.click("a:has-text('修改后重新提交')")
+    phone.page.wait_for_selector("#review-comment:has-text('收入填写有误')")
+    phone.fill_visit(wage="24000")
+    phone.save_visit()
+    phone.wait_outbox_empty()
+    stored = {v.uuid: v for v in _server_visits()}
+    assert len(stored) == 2
+    [new] = [v for v in stored.values() if v.uuid != old.uuid]
+    assert new.data["income_wage"] == 24000
+    assert stored[old.uuid].review_status == "superseded"
