@@ -484,9 +484,9 @@ def undo_merge(admin: User, merge_id: int) -> HouseholdMerge:
         seq = next_change(session, 2 + len(visits))
         old = before_image["survivor"]["values"]
         changed = [f for f in HOUSEHOLD_FIELDS if getattr(survivor, f) != old[f]]
+        current_survivor = household_image(survivor)
         for name in changed:
             setattr(survivor, name, old[name])
-        current_survivor = household_image(survivor)
         _new_revision(session, survivor, changed, "undo", admin, None, seq)
         merged_old = before_image["merged"]
         merged.merged_into_id = merged_old["merged_into_id"]
@@ -514,15 +514,15 @@ def undo_merge(admin: User, merge_id: int) -> HouseholdMerge:
         ).execution_options(synchronize_session=False))
         session.flush()
         session.expire_all()
-        survivor = session.get(Household, record.survivor_id)
-        merged = session.get(Household, record.merged_id)
-        assert survivor is not None and merged is not None
+        restored = session.get(Household, record.survivor_id)
+        unmerged = session.get(Household, record.merged_id)
+        assert restored is not None and unmerged is not None
         audit.record(session, admin, "merge_undo", "household_merge", record.id,
-                     village_id=survivor.village_id,
-                     before={"survivor": current_survivor, "merged_into_id": survivor.id},
-                     after={"survivor": household_image(survivor), "merged": household_image(merged),
+                     village_id=restored.village_id,
+                     before={"survivor": current_survivor, "merged_id": unmerged.id, "merged_into_id": restored.id},
+                     after={"survivor": household_image(restored), "merged": household_image(unmerged),
                             "restored_visits": [v["uuid"] for v in visits]},
-                     details={"survivor_id": survivor.id, "merged_id": merged.id,
+                     details={"survivor_id": restored.id, "merged_id": unmerged.id,
                               "candidate_id": record.candidate_id})
     return record
 

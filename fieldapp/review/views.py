@@ -17,6 +17,7 @@ from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
 from fieldapp.review import bp, display, queries, services
 from fieldapp.review.forms import ConfirmForm, ReviewForm, make_merge_form, make_resolve_form
+from sync.idnumber import mask_id, mask_phone
 
 REVIEWERS = ("supervisor", "admin")
 View = str | Response | tuple[str, int]
@@ -63,7 +64,7 @@ def _helpers() -> dict[str, Any]:
     """Template helpers for the review pages only."""
     return {
         "value_of": display.field_value, "label_of": display.field_label, "local_time": _local_time,
-        "mask_id": display.mask_id, "mask_phone": display.mask_phone,
+        "mask_id": mask_id, "mask_phone": mask_phone,
         "sync_labels": display.SYNC_LABELS, "review_labels": display.REVIEW_LABELS,
         "action_labels": display.ACTION_LABELS,
     }
@@ -296,14 +297,13 @@ def undo_merge(merge_id: int) -> View:
 @bp.route("/audit")
 @roles_required("admin")
 def audit_log() -> View:
-    filters = {
-        "action": request.args.get("action", "").strip() or None,
-        "user": request.args.get("user", "").strip() or None,
-        "date_from": _date_arg("from"), "date_to": _date_arg("to"),
-        "object": request.args.get("object", "").strip() or None,
-    }
-    stmt = queries.audit_query(filters["action"], filters["user"], filters["date_from"],
-                               filters["date_to"], filters["object"])
+    action = request.args.get("action", "").strip() or None
+    username = request.args.get("user", "").strip() or None
+    object_id = request.args.get("object", "").strip() or None
+    date_from, date_to = _date_arg("from"), _date_arg("to")
+    filters = {"action": action, "user": username, "date_from": date_from, "date_to": date_to,
+               "object": object_id}
+    stmt = queries.audit_query(action, username, date_from, date_to, object_id)
     page = queries.paginate(stmt, _page(), rows=True)
     merge_ids = [int(e.object_id) for e, _u in page.items
                  if e.object_type == "household_merge" and (e.object_id or "").isdigit()]

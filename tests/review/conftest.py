@@ -10,7 +10,14 @@ import pytest
 from flask.testing import FlaskClient
 
 from fieldapp.extensions import db
-from fieldapp.models import Conflict, DuplicateCandidate, Household, HouseholdRevision, SyncBatch, Visit
+from fieldapp.models import (
+    Conflict,
+    DuplicateCandidate,
+    Household,
+    HouseholdRevision,
+    SyncBatch,
+    Visit,
+)
 from tests import factories
 from tests.conftest import csrf_token_from
 

@@ -8,7 +8,14 @@ import sqlalchemy as sa
 from fieldapp import sync_service
 from fieldapp.extensions import db
 from fieldapp.models import (
-    AuditLog, Conflict, DuplicateCandidate, Household, HouseholdMerge, HouseholdRevision, User, Visit,
+    AuditLog,
+    Conflict,
+    DuplicateCandidate,
+    Household,
+    HouseholdMerge,
+    HouseholdRevision,
+    User,
+    Visit,
 )
 from sync.idnumber import mask_id
 from tests import factories
@@ -125,6 +132,8 @@ def test_undo_merge_restores_everything(client, auth, scene) -> None:
     assert last.reason == "undo" and last.changed == ["phone"]
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "merge_undo"))
     assert entry.user_id == scene.town.admin.id and entry.object_id == str(record.id)
+    assert entry.before["survivor"]["values"]["phone"] == "13811112222"  # as merged
+    assert entry.after["survivor"]["values"]["phone"] == before_phone  # as before the merge
     pulled = sync_service.pull(reload(User, worker.id), cursor)
     assert new.id in {h["id"] for h in pulled["households"]} and new.id not in pulled["removed"]
     # undoing twice is refused with a message
