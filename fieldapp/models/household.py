@@ -28,6 +28,11 @@ class Household(Base):
         sa.UniqueConstraint("town_id", "code"),
         sa.Index("ix_households_village_seq", "village_id", "change_seq"),
         sa.Index("ix_households_village_group", "village_id", "group"),
+        # Reports (fieldapp/reports/queries.py): households per village, and the
+        # visited household's category looked up by id, both without reading the table.
+        sa.Index("ix_households_report_village", "village_id", "merged_into_id", "source"),
+        sa.Index("ix_households_report_id", "id", "merged_into_id", "village_id", "category",
+                 "monitor_type", "size", "risk_eliminated"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)

@@ -20,6 +20,10 @@ class Visit(Base):
     __table_args__ = (
         sa.Index("ix_visits_campaign_village_status", "campaign_id", "village_id", "review_status"),
         sa.Index("ix_visits_worker_seq", "worker_id", "change_seq"),
+        # Reports (fieldapp/reports/queries.py): the latest counting visit per household
+        # in one pass over this index, without reading the table.
+        sa.Index("ix_visits_report", "campaign_id", "household_id", "server_seq", "review_status",
+                 "conclusion", "below_monitoring_line", "below_10k", "guarantee_gap", "needs_attention"),
     )
 
     uuid: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
