@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -59,6 +61,7 @@ def register(app: Flask) -> None:
             return
         url = current_app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
         click.echo(f"排查通 demo on http://127.0.0.1:{port}/  (database: {url}; Ctrl+C to stop)")
+        sys.stdout.flush()  # the logins must reach a pipe or log file before gunicorn forks
         db.session.remove()
         db.engine.dispose()
         run_gunicorn("127.0.0.1", port, default_workers(), quiet=True)
