@@ -300,3 +300,37 @@ def test_returned_visit_shows_the_comment_and_is_resubmitted_with_supersedes(
     [new] = [v for v in stored.values() if v.uuid != old.uuid]
     assert new.data["income_wage"] == 24000
     assert stored[old.uuid].review_status == "superseded"
+
+
+def test_new_household_not_on_the_roster_is_pushed_with_a_null_household_id(
+    town: SmallTown, phones: Any, live_server: Any,
+) -> None:
+    from fieldapp.models import Household
+    from sync.idnumber import make_id
+
+    phone = phones()
+    phone.login()
+    page = phone.page
+    page.click("a:has-text('新增农户')")
+    page.wait_for_selector("#visit-form")
+    page.fill("input[name=head_name]", "胡新民")
+    head_id = make_id("420281", dt.date(1980, 3, 4), 17)
+    page.fill("input[name=head_id]", head_id.lower())
+    page.fill("input[name=group]", "五组")
+    page.fill("input[name=size]", "3")
+    page.fill("input[name=labor_count]", "4")
+    page.check("input[name=category][value=general]")
+    page.check("input[name=monitor_type][value=none]")
+    phone.fill_visit()
+    page.click("#save-visit")
+    # The phone shows the server's message for the same rule before anything is sent.
+    page.wait_for_selector("[data-field=labor_count] .error:has-text('劳动力人数不能大于家庭人口数')")
+    page.fill("input[name=labor_count]", "2")
+    phone.save_visit()
+    [record] = phone.outbox() or [None]
+    phone.wait_outbox_empty()
+    [visit] = _server_visits()
+    assert record is None or visit.uuid == record["uuid"]
+    household = db.session.get(Household, visit.household_id)
+    assert household.head_name == "胡新民" and household.group == "5组" and household.source == "field"
+    assert household.head_id == head_id
