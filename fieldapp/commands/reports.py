@@ -1,7 +1,109 @@
-"""CLI for reports (being written)."""
+"""``fieldapp report progress|followup`` and ``fieldapp export sqlite``: the dashboard's numbers as files.
 
+The CLI sees every village (it runs on the server, as an admin would), unless
+``--village`` narrows it. ID numbers and phones are masked unless ``--full-ids``.
+Every export is written to the audit log (``via: cli``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
 from flask import Flask
+from flask.cli import AppGroup
+
+from fieldapp.extensions import db
+from fieldapp.models import Campaign, Village
+from fieldapp.reports import exports, queries, services
+from fieldapp.reports.sqlite_export import export_campaign
+
+campaign_option = click.option("--campaign", "campaign_id", required=True, help="Campaign id, e.g. 2023-jzpc.")
+village_option = click.option("--village", "villages", multiple=True,
+                              help="Limit to this village (name); repeat for several. Default: all.")
+out_option = click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                          help="File to write.")
+
+
+def _campaign(campaign_id: str) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise click.ClickException(f"排查活动不存在：{campaign_id}")
+    return campaign
+
+
+def _village_ids(names: tuple[str, ...]) -> list[int] | None:
+    if not names:
+        return None
+    found = dict(db.session.execute(sa.select(Village.name, Village.id).where(Village.name.in_(names))).all())
+    missing = sorted(set(names) - set(found))
+    if missing:
+        raise click.ClickException(f"村不存在：{'、'.join(missing)}")
+    return sorted(found.values())
 
 
 def register(app: Flask) -> None:
-    return None
+    report = AppGroup("report", help="Progress reports (排查进度报表).")
+    export = AppGroup("export", help="Data exports for analysts (数据导出).")
+
+    @report.command("progress")
+    @campaign_option
+    @click.option("--format", "file_format", type=click.Choice(("csv", "xlsx", "json")), required=True,
+                  help="csv (UTF-8 with BOM), xlsx, or json (the numbers of /reports/progress.json).")
+    @out_option
+    @village_option
+    def progress(campaign_id: str, file_format: str, out: Path, villages: tuple[str, ...]) -> None:
+        """Write the progress table by village with its totals row (排查进度表)."""
+        campaign, scope = _campaign(campaign_id), _village_ids(villages)
+        if file_format == "json":
+            document = services.progress_document(db.session, campaign, scope)
+            content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+            rows = len(document["villages"])
+        else:
+            file = services.progress_file(db.session, campaign, scope, file_format)
+            content, rows = file.content, file.rows
+        out.write_bytes(content)
+        exports.record_export(db.session, None, "progress", campaign_id=campaign.id, export_format=file_format,
+                              rows=rows, village_ids=scope, via="cli", extra={"path": str(out)})
+        click.echo(f"已导出 {rows} 个村的排查进度到 {out}")
+
+    @report.command("followup")
+    @campaign_option
+    @click.option("--flag", type=click.Choice(queries.FOLLOW_UP_FLAGS), required=True,
+                  help="Which list: a visit flag or a conclusion.")
+    @click.option("--format", "file_format", type=click.Choice(services.FORMATS), required=True)
+    @out_option
+    @village_option
+    @click.option("--full-ids", is_flag=True, help="Full ID numbers and phones (audited). Default: masked.")
+    def followup(campaign_id: str, flag: str, file_format: str, out: Path, villages: tuple[str, ...],
+                 full_ids: bool) -> None:
+        """Write the households to revisit for one flag (跟进名单)."""
+        campaign, scope = _campaign(campaign_id), _village_ids(villages)
+        file = services.follow_up_file(db.session, campaign, scope, flag, file_format, full=full_ids)
+        out.write_bytes(file.content)
+        exports.record_export(db.session, None, f"follow_up:{flag}", campaign_id=campaign.id,
+                              export_format=file_format, rows=file.rows, full=full_ids, village_ids=scope,
+                              via="cli", extra={"path": str(out)})
+        click.echo(f"已导出 {file.rows} 户到 {out}")
+
+    @export.command("sqlite")
+    @campaign_option
+    @out_option
+    @village_option
+    @click.option("--full-ids", is_flag=True, help="Full ID numbers and phones (audited). Default: masked.")
+    def sqlite(campaign_id: str, out: Path, villages: tuple[str, ...], full_ids: bool) -> None:
+        """Write households, visits, flags and progress as a standalone SQLite file (for analysts)."""
+        campaign, scope = _campaign(campaign_id), _village_ids(villages)
+        try:
+            counts = export_campaign(db.session, campaign.id, out, full_ids=full_ids, village_ids=scope)
+        except FileExistsError as exc:
+            raise click.ClickException(str(exc)) from exc
+        exports.record_export(db.session, None, "sqlite", campaign_id=campaign.id, export_format="sqlite",
+                              rows=counts["visits"], full=full_ids, village_ids=scope, via="cli",
+                              extra={"path": str(out), "tables": counts})
+        click.echo("已导出 " + "，".join(f"{name} {count} 行" for name, count in counts.items()) + f" 到 {out}")
+
+    app.cli.add_command(report)
+    app.cli.add_command(export)

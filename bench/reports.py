@@ -1,0 +1,246 @@
+"""Time the progress-dashboard queries at 1M households and 1M visits, on SQLite and PostgreSQL.
+
+    python bench/reports.py [--households 1000000] [--visits 1000000] [--backend sqlite|postgres|both]
+
+Synthetic rows are bulk-inserted (``executemany`` on SQLite, ``COPY`` on
+PostgreSQL) into a SQLite file in a temporary directory and into a dedicated
+PostgreSQL schema; both are removed at the end, whatever happens. Prints one
+table: rows, load time, and the best and median of several runs of each query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fieldapp.models import Base  # noqa: E402
+from fieldapp.reports import queries  # noqa: E402
+
+PG_URL = os.environ.get("FIELDAPP_BENCH_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
+CAMPAIGN = "bench-2023"
+VILLAGES = 300
+WORKERS = 600
+RUNS = 5
+START = dt.date(2023, 10, 1)
+NOW = dt.datetime(2023, 10, 1, tzinfo=dt.UTC).isoformat()
+STATUS_WEIGHTS = (("pending", 40), ("approved", 50), ("returned", 6), ("superseded", 4))
+CONCLUSIONS = ("no_risk",) * 95 + ("suggest_monitor",) * 3 + ("suggest_eliminate",) * 2
+
+HOUSEHOLD_COLUMNS = ("id", "code", "town_id", "village_id", "group", "head_name", "head_id", "size",
+                     "category", "monitor_type", "risk_eliminated", "head_pinyin", "head_initials",
+                     "source", "rev", "merged_into_id", "change_seq", "created_at", "updated_at")
+VISIT_COLUMNS = ("uuid", "campaign_id", "household_id", "village_id", "worker_id", "device_id",
+                 "batch_id", "form_version", "visited_on", "received_at", "server_seq", "data",
+                 "sync_status", "review_status", "change_seq", "conclusion", "below_monitoring_line",
+                 "below_10k", "guarantee_gap", "needs_attention")
+
+
+def household_rows(count: int, rng: random.Random) -> Iterator[tuple[Any, ...]]:
+    """Households spread over the villages; 0.5% merged into the previous one, 0.3% found in the field."""
+    previous = None
+    for n in range(count):
+        hid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        village = n % VILLAGES + 1
+        lifted = rng.random() < 0.05
+        monitor = "none" if rng.random() > 0.003 else ("unstable" if lifted else "marginal")
+        merged = previous if previous and rng.random() < 0.005 else None
+        source = "field" if rng.random() < 0.003 else "roster"
+        yield (hid, f"H{n:08d}", 1, village, f"{n % 12 + 1}组", "王建国", f"{n:018d}", rng.randint(1, 7),
+               "lifted" if lifted else "general", monitor, None if monitor == "none" else False,
+               "wangjianguo", "wjg", source, 1, merged, 0, NOW, NOW)
+        previous = hid if merged is None else previous
+
+
+def visit_rows(households: list[tuple[str, int]], count: int, rng: random.Random) -> Iterator[tuple[Any, ...]]:
+    statuses = [s for s, weight in STATUS_WEIGHTS for _ in range(weight)]
+    for n in range(count):
+        # 90% of the visits go to distinct households, the rest revisit one.
+        hid, village = households[n if n < len(households) * 0.9 else rng.randrange(len(households))]
+        below = rng.random() < 0.02
+        yield (str(uuid.UUID(int=rng.getrandbits(128), version=4)), CAMPAIGN, hid, village,
+               rng.randrange(WORKERS) + 1, "bench", "bench", "2023.1",
+               (START + dt.timedelta(days=rng.randrange(60))).isoformat(), NOW, n + 1, "{}",
+               "accepted", rng.choice(statuses), 0, rng.choice(CONCLUSIONS), below,
+               below or rng.random() < 0.05, rng.random() < 0.01, below and rng.random() < 0.3)
+
+
+def _seed_reference_rows(conn: sa.Connection) -> None:
+    conn.execute(sa.text("INSERT INTO towns (id, name) VALUES (1, '保安镇')"))
+    conn.execute(sa.text("INSERT INTO villages (id, town_id, name, code, kind) VALUES (:id, 1, :name, :code, 'village')"),
+                 [{"id": i, "name": f"村{i:03d}", "code": f"420281101{i:03d}"} for i in range(1, VILLAGES + 1)])
+    conn.execute(sa.text("INSERT INTO users (id, username, display_name, password_hash, role, active, created_at) "
+                         "VALUES (:id, :u, :u, 'x', 'worker', true, :now)"),
+                 [{"id": i, "u": f"w{i}", "now": NOW} for i in range(1, WORKERS + 1)])
+    conn.execute(sa.text("INSERT INTO campaigns (id, name, start_date, end_date, form_version, monitoring_line, "
+                         "active, closed, created_at) VALUES (:id, 'bench', '2023-10-01', '2023-12-31', "
+                         "'2023.1', 7600, true, false, :now)"), {"id": CAMPAIGN, "now": NOW})
+
+
+def _big_indexes() -> list[sa.Index]:
+    return [index for name in ("households", "visits") for index in Base.metadata.tables[name].indexes]
+
+
+def load_sqlite(engine: sa.Engine, n_households: int, n_visits: int) -> None:
+    """Rows first, then the indexes (building an index once is far faster than keeping it up)."""
+    rng = random.Random(7)
+    with engine.begin() as conn:
+        _seed_reference_rows(conn)
+        for index in _big_indexes():
+            index.drop(conn)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.execute("PRAGMA journal_mode = OFF")
+        cursor.execute("PRAGMA cache_size = -500000")
+        households = list(household_rows(n_households, rng))
+        cursor.executemany(_insert_sql("households", HOUSEHOLD_COLUMNS), households)
+        alive = [(row[0], row[3]) for row in households if row[15] is None]
+        del households
+        cursor.executemany(_insert_sql("visits", VISIT_COLUMNS), visit_rows(alive, n_visits, rng))
+        raw.commit()
+        for index in _big_indexes():
+            cursor.execute(str(sa.schema.CreateIndex(index).compile(engine)))
+        cursor.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f'INSERT INTO {table} ({names}) VALUES ({", ".join("?" for _ in columns)})'
+
+
+def load_postgres(engine: sa.Engine, n_households: int, n_visits: int) -> None:
+    rng = random.Random(7)
+    with engine.begin() as conn:
+        _seed_reference_rows(conn)
+        for index in _big_indexes():
+            index.drop(conn)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        households = list(household_rows(n_households, rng))
+        _copy(cursor, "households", HOUSEHOLD_COLUMNS, households)
+        alive = [(row[0], row[3]) for row in households if row[15] is None]
+        del households
+        _copy(cursor, "visits", VISIT_COLUMNS, visit_rows(alive, n_visits, rng))
+        raw.commit()
+        for index in _big_indexes():
+            cursor.execute(str(sa.schema.CreateIndex(index).compile(engine)))
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _copy(cursor: Any, table: str, columns: tuple[str, ...], rows: Any) -> None:
+    names = ", ".join(f'"{c}"' for c in columns)
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def time_queries(engine: sa.Engine) -> dict[str, tuple[float, float]]:
+    """Best and median seconds over RUNS runs of each dashboard query (all villages, then 1 village)."""
+    cases: dict[str, Callable[[Session], Any]] = {
+        "progress_by_village (all)": lambda s: queries.progress_by_village(s, CAMPAIGN),
+        "progress_by_village (1 village)": lambda s: queries.progress_by_village(s, CAMPAIGN, [1]),
+        "progress_by_worker (all)": lambda s: queries.progress_by_worker(s, CAMPAIGN),
+        "visits_per_day (all)": lambda s: queries.visits_per_day(s, CAMPAIGN),
+        "follow_up below_monitoring_line": lambda s: queries.follow_up(s, CAMPAIGN, "below_monitoring_line"),
+    }
+    results = {}
+    with Session(engine) as session:
+        check = queries.progress_by_village(session, CAMPAIGN).totals
+        print(f"  totals: households={check.households} visited={check.visited} "
+              f"approved={check.approved} below_line={check.below_monitoring_line}", file=sys.stderr)
+        for name, run in cases.items():
+            timings = []
+            for _ in range(RUNS):
+                started = time.perf_counter()
+                run(session)
+                timings.append(time.perf_counter() - started)
+                session.rollback()
+            results[name] = (min(timings), statistics.median(timings))
+    return results
+
+
+def bench_sqlite(n_households: int, n_visits: int) -> tuple[float, dict[str, tuple[float, float]]]:
+    folder = tempfile.mkdtemp(prefix="fieldapp-bench-")
+    engine = sa.create_engine(f"sqlite:///{folder}/bench.db")
+    try:
+        Base.metadata.create_all(engine)
+        started = time.perf_counter()
+        load_sqlite(engine, n_households, n_visits)
+        load = time.perf_counter() - started
+        return load, time_queries(engine)
+    finally:
+        engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def bench_postgres(n_households: int, n_visits: int) -> tuple[float, dict[str, tuple[float, float]]]:
+    schema = f"bench_reports_{os.getpid()}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in PG_URL else "?"
+    engine = sa.create_engine(f"{PG_URL}{separator}options=-csearch_path%3D{schema}")
+    try:
+        Base.metadata.create_all(engine)
+        started = time.perf_counter()
+        load_postgres(engine, n_households, n_visits)
+        with admin.connect() as conn:  # VACUUM: the visibility map that index-only scans need
+            for table in ("households", "visits"):
+                conn.execute(sa.text(f'VACUUM ANALYZE "{schema}".{table}'))
+        load = time.perf_counter() - started
+        return load, time_queries(engine)
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=1_000_000)
+    parser.add_argument("--visits", type=int, default=1_000_000)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    backends = {"sqlite": bench_sqlite, "postgres": bench_postgres}
+    chosen = list(backends) if args.backend == "both" else [args.backend]
+    table: list[tuple[str, str, float, float, float]] = []
+    for name in chosen:
+        print(f"loading {args.households:,} households and {args.visits:,} visits into {name} ...", file=sys.stderr)
+        load, results = backends[name](args.households, args.visits)
+        for query, (best, median) in results.items():
+            table.append((name, query, load, best, median))
+    print(f"\n{args.households:,} households, {args.visits:,} visits, {VILLAGES} villages, {WORKERS} workers; "
+          f"best and median of {RUNS} runs\n")
+    print(f"| backend  | query                            | load (s) | best (s) | median (s) | < 1 s |")
+    print(f"|----------|----------------------------------|---------:|---------:|-----------:|:-----:|")
+    for backend, query, load, best, median in table:
+        print(f"| {backend:<8} | {query:<32} | {load:8.1f} | {best:8.3f} | {median:10.3f} | "
+              f"{'yes' if median < 1 else 'NO':^5} |")
+
+
+if __name__ == "__main__":
+    main()

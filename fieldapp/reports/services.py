@@ -1,0 +1,82 @@
+"""Report use cases shared by the pages and the CLI: pick the campaign, build documents and files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fieldapp.models import Campaign, Village
+from fieldapp.reports import exports, queries
+from fieldapp.reports.summary import town_summary
+
+FORMATS = ("csv", "xlsx")
+
+
+@dataclass
+class ExportFile:
+    content: bytes
+    mimetype: str
+    filename: str
+    rows: int
+
+
+def find_campaign(session: Session, campaign_id: str | None) -> Campaign | None:
+    """The named campaign; without a name the active one, else the most recent."""
+    if campaign_id:
+        return session.get(Campaign, campaign_id)
+    return session.scalar(
+        sa.select(Campaign).order_by(Campaign.active.desc(), Campaign.start_date.desc(), Campaign.id).limit(1))
+
+
+def campaigns(session: Session) -> list[Campaign]:
+    return list(session.scalars(sa.select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id)))
+
+
+def village_names(session: Session, village_ids: Sequence[int] | None) -> list[str] | None:
+    """Names for the summary: None for every village (the whole town)."""
+    if village_ids is None:
+        return None
+    return list(session.scalars(sa.select(Village.name).where(queries.in_villages(Village.id, village_ids))
+                                .order_by(Village.code, Village.id)))
+
+
+def progress_document(session: Session, campaign: Campaign,
+                      village_ids: Sequence[int] | None) -> dict[str, Any]:
+    """The numbers of the dashboard as JSON-ready data (page ``progress.json`` and the CLI)."""
+    progress = queries.progress_by_village(session, campaign.id, village_ids)
+    return {
+        "campaign": {"id": campaign.id, "name": campaign.name},
+        "villages": [row.to_dict() for row in progress.rows],
+        "totals": progress.totals.to_dict(),
+        "summary": town_summary(progress, village_names(session, village_ids)),
+    }
+
+
+def progress_file(session: Session, campaign: Campaign, village_ids: Sequence[int] | None,
+                  file_format: str) -> ExportFile:
+    progress = queries.progress_by_village(session, campaign.id, village_ids)
+    headers, rows = exports.progress_table(progress)
+    name = f"排查进度-{campaign.id}.{file_format}"
+    if file_format == "csv":
+        return ExportFile(exports.to_csv(headers, rows), exports.CSV_MIMETYPE, name, len(progress.rows))
+    if file_format == "xlsx":
+        content = exports.to_xlsx("排查进度", headers, rows, totals_last=True)
+        return ExportFile(content, exports.XLSX_MIMETYPE, name, len(progress.rows))
+    raise ValueError(f"不支持的格式：{file_format}")
+
+
+def follow_up_file(session: Session, campaign: Campaign, village_ids: Sequence[int] | None,
+                   flag: str, file_format: str, *, full: bool) -> ExportFile:
+    items = queries.follow_up(session, campaign.id, flag, village_ids)
+    headers, rows = exports.follow_up_table(items, campaign.form_version, full)
+    title = exports.FLAG_TITLES[flag]
+    name = f"跟进名单-{title}-{campaign.id}.{file_format}"
+    if file_format == "csv":
+        return ExportFile(exports.to_csv(headers, rows), exports.CSV_MIMETYPE, name, len(rows))
+    if file_format == "xlsx":
+        return ExportFile(exports.to_xlsx(title, headers, rows), exports.XLSX_MIMETYPE, name, len(rows))
+    raise ValueError(f"不支持的格式：{file_format}")
