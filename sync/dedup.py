@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sync.dedup_prepare import CHECK_CHARS, INVALID18, OTHER, UPGRADED, VALID, prepare
-from sync.idnumber import WEIGHTS
 from sync.dedup_score import DEFAULT_WEIGHTS, Weights, score_pair
+from sync.idnumber import WEIGHTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ _INVERSE_MOD11 = {w: pow(w, -1, 11) for w in set(WEIGHTS)}
 
 
 def _checks(value: str) -> bool:
-    return CHECK_CHARS[sum((ord(c) - 48) * w for c, w in zip(value, WEIGHTS)) % 11] == value[17]
+    return CHECK_CHARS[sum((ord(c) - 48) * w for c, w in zip(value[:17], WEIGHTS, strict=True)) % 11] == value[17]
 
 
 def typo_neighbours(id_value: str) -> set[str]:
@@ -78,9 +78,9 @@ def typo_neighbours(id_value: str) -> set[str]:
         return found
     if id_value[16] == "X" and id_value[17].isdigit():
         # The X of the check position typed one place early (swap) or in place of a digit.
-        for d in "0123456789":
-            if _checks(id_value[:16] + d + id_value[17]):
-                found.add(id_value[:16] + d + id_value[17])
+        for digit in "0123456789":
+            if _checks(id_value[:16] + digit + id_value[17]):
+                found.add(id_value[:16] + digit + id_value[17])
         if _checks(id_value[:16] + id_value[17] + "X"):
             found.add(id_value[:16] + id_value[17] + "X")
         return found

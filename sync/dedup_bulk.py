@@ -135,11 +135,11 @@ def find_prepared(prepared: list[Prepared], *, weights: Weights = DEFAULT_WEIGHT
                 for j in holders(other):
                     _add(candidates, i, j)
     progress("block", 2, 5)
-    del first, more
+    first.clear()  # the number index is not needed for the blocks: free it
+    more.clear()
 
-    for n, key_of in enumerate((_village_key, _phone_key, _prefix_key), 3):
-        _sound_pairs(prepared, queries, key_of, candidates, max_block, stats)
-        progress("block", n, 5)
+    _sound_pairs(prepared, queries, candidates, max_block, stats)
+    progress("block", 5, 5)
 
     found: list[PairMatch] = []
     ordered = sorted(candidates)
@@ -161,53 +161,57 @@ def _add(candidates: set[tuple[int, int]], i: int, j: int) -> None:
         candidates.add((i, j) if i < j else (j, i))
 
 
-KeyFn = Callable[[Prepared], object]
-
-
-def _village_key(p: Prepared) -> object:
-    return p.village
-
-
-def _phone_key(p: Prepared) -> object:
-    return p.phone or None
-
-
-def _prefix_key(p: Prepared) -> object:
+def _block_keys(p: Prepared) -> list[tuple[object, ...]]:
+    """(village | phone | ID region + birth date) x each sound of the name."""
+    bases: list[tuple[object, ...]] = []
+    if p.village is not None:
+        bases.append(("v", p.village))
+    if p.phone:
+        bases.append(("p", p.phone))
     prefix = p.id_value[:14]
-    return prefix if len(prefix) == 14 and prefix.isdigit() else None
+    if len(prefix) == 14 and prefix.isdigit():
+        bases.append(("i", prefix))
+    return [(*base, sound) for base in bases for sound in p.sounds]
 
 
-def _sound_pairs(prepared: list[Prepared], queries: list[int], key_of: KeyFn,
-                 candidates: set[tuple[int, int]], max_block: int, stats: BulkStats) -> None:
-    """Pairs (query, record) sharing a block key and a sound of the name.
+def _sound_pairs(prepared: list[Prepared], queries: list[int], candidates: set[tuple[int, int]],
+                 max_block: int, stats: BulkStats) -> None:
+    """Pairs (query, record) sharing a block and a sound of the name.
 
-    The block is (village | phone | ID region + birth date) joined with the
-    name's sounds, so that only names read alike meet: a hash join, no scan
-    of whole villages. Only the keys some query carries are collected.
+    A block is a village, a phone or an ID region + birth date, joined with
+    the name's sounds so that only names read alike meet: a hash join, no
+    scan of whole villages. Only the keys some query carries are collected.
     """
-    wanted: set[tuple[object, str]] = set()
+    wanted: set[tuple[object, ...]] = set()
     for i in queries:
-        p = prepared[i]
-        base = key_of(p)
-        if base is not None:
-            wanted.update((base, sound) for sound in p.sounds)
+        wanted.update(_block_keys(prepared[i]))
     if not wanted:
         return
-    blocks: dict[tuple[object, str], list[int]] = defaultdict(list)
+    villages = {key[1] for key in wanted if key[0] == "v"}
+    phones = {key[1] for key in wanted if key[0] == "p"}
+    prefixes = {key[1] for key in wanted if key[0] == "i"}
+    blocks: dict[tuple[object, ...], list[int]] = defaultdict(list)
     for i, p in enumerate(prepared):
-        base = key_of(p)
-        if base is not None:
-            for sound in p.sounds:
-                key = (base, sound)
+        sounds = p.sounds
+        if p.village in villages:
+            for sound in sounds:
+                key: tuple[object, ...] = ("v", p.village, sound)
+                if key in wanted:
+                    blocks[key].append(i)
+        if p.phone in phones:
+            for sound in sounds:
+                key = ("p", p.phone, sound)
+                if key in wanted:
+                    blocks[key].append(i)
+        prefix = p.id_value[:14]
+        if prefix in prefixes:
+            for sound in sounds:
+                key = ("i", prefix, sound)
                 if key in wanted:
                     blocks[key].append(i)
     for i in queries:
-        p = prepared[i]
-        base = key_of(p)
-        if base is None:
-            continue
-        for sound in p.sounds:
-            members = blocks[(base, sound)]
+        for key in _block_keys(prepared[i]):
+            members = blocks[key]
             if len(members) > max_block:
                 stats.oversized_blocks += 1
                 continue

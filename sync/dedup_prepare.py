@@ -15,7 +15,7 @@ long number: 4.20281E+17, or 18 digits ending in 000 with a wrong check) and
 
 Names are compared by the pinyin of each character separately (a name is
 not a phrase, and pypinyin's phrase dictionary reads 曾伟 as "ceng wei"), with
-all readings of a character kept so that heteronyms such as 曾 (zeng/ceng),
+every reading of the surname kept so that heteronyms such as 曾 (zeng/ceng),
 单 (shan/dan) or 解 (xie/jie) are compared on every reading.
 """
 
@@ -42,15 +42,24 @@ _DIGITS = frozenset("0123456789")
 class RecordLike(Protocol):
     """What :func:`prepare` reads (``sync.dedup.HouseholdRecord`` has it)."""
 
-    id: str
-    village_id: int | None
-    head_name: str
-    head_id: str
-    phone: str | None
-    group: str | None
-    hamlet: str | None
-    size: int | None
-    town_id: int | None
+    @property
+    def id(self) -> str: ...
+    @property
+    def village_id(self) -> int | None: ...
+    @property
+    def head_name(self) -> str: ...
+    @property
+    def head_id(self) -> str: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def group(self) -> str | None: ...
+    @property
+    def hamlet(self) -> str | None: ...
+    @property
+    def size(self) -> int | None: ...
+    @property
+    def town_id(self) -> int | None: ...
 
 
 @dataclass(slots=True)
@@ -59,7 +68,6 @@ class Prepared:
     id_value: str          # normalised; 15-digit numbers upgraded to 18
     id_typed: str          # normalised as typed (before the upgrade)
     id_state: int
-    birth_year: int | None
     name: str
     py: tuple[str, ...]    # default reading per character
     readings: tuple[frozenset[str], ...]
@@ -76,6 +84,12 @@ class Prepared:
     def id_ok(self) -> bool:
         """A checksum-valid number (18 digits, or a 15-digit one upgraded)."""
         return self.id_state <= UPGRADED
+
+    @property
+    def birth_year(self) -> int | None:
+        """The birth year an 18-character number carries (trusted only when valid)."""
+        year = self.id_value[6:10]
+        return int(year) if self.id_state <= INVALID18 and year.isdigit() else None
 
     @property
     def pinyin_text(self) -> str:
@@ -135,27 +149,44 @@ def classify_id(raw: object) -> tuple[str, str, int]:
 @lru_cache(maxsize=16_384)
 def char_readings(char: str) -> tuple[str, frozenset[str]]:
     """Default reading and every reading of one character (itself if not Chinese)."""
-    found = pinyin(char, style=Style.NORMAL, heteronym=True, errors=lambda chars: [chars.lower()])
-    options = [r for r in (found[0] if found else []) if r]
+    found = pinyin(char, style=Style.NORMAL, heteronym=True, errors="default")
+    options = [r.lower() for r in (found[0] if found else []) if r]
     if not options:
         return char.lower(), frozenset({char.lower()})
     return options[0], frozenset(options)
 
 
+@lru_cache(maxsize=16_384)
+def _name_char(char: str, first: bool) -> tuple[str, frozenset[str]]:
+    """(default reading, readings compared) of a character at the start or inside a name."""
+    default, every = char_readings(char)
+    if first or char in NAME_HETERONYMS or len(every) == 1:
+        return default, every
+    return default, frozenset((default,))
+
+
+# Given-name characters whose second reading is common in names (长 chang/zhang,
+# 乐 le/yue, 重 zhong/chong ...); other characters keep their default reading.
+NAME_HETERONYMS = frozenset("长乐重朝行和少传调曾单解查盛朴区仇覃尉种秘缪翟召藏都还率省宿柏蕃")
 MAX_SOUNDS = 16
 
 
 @lru_cache(maxsize=262_144)
 def name_features(raw: str) -> tuple[str, tuple[str, ...], tuple[frozenset[str], ...], tuple[str, ...]]:
-    """Normalised name, default pinyin per character, all readings per character,
-    and the name's sounds: every combination of readings (at most ``MAX_SOUNDS``,
-    else the default reading alone). Two names read alike on some reading of
-    every character exactly when their sounds share one, which lets the bulk
-    run join on sounds instead of comparing names pair by pair.
+    """Normalised name, default pinyin per character, readings per character, sounds.
+
+    Every reading is kept for the surname (曾 zeng/ceng, 单 shan/dan, 解 xie/jie:
+    the default reading of a surname is often the wrong one) and for the
+    given-name characters of :data:`NAME_HETERONYMS`; other characters keep
+    their default reading only, since pypinyin lists rare literary readings
+    for many common characters (石 dan, 明 ming/meng) that would make
+    unrelated given names "sound alike". The sounds are every way the
+    whole name can be read (at most ``MAX_SOUNDS``): two names read alike
+    exactly when their sounds share one, which lets the bulk run join on
+    sounds instead of comparing names pair by pair.
     """
     name = normalize_name(raw)
-    chars = [c for c in name if c != "·"]
-    pairs = [char_readings(c) for c in chars]
+    pairs = [_name_char(c, i == 0) for i, c in enumerate(name.replace("·", ""))]
     default = tuple(p[0] for p in pairs)
     readings = tuple(p[1] for p in pairs)
     combos = 1
@@ -201,15 +232,12 @@ def prepare(record: RecordLike) -> Prepared:
     :param record: a household as the roster or a visit gives it
     """
     id_value, id_typed, state = classify_id(record.head_id)
-    birth_year = int(id_value[6:10]) if state <= INVALID18 and id_value[6:10].isdigit() else None
     name, py, readings, sounds = name_features(record.head_name or "")
     hamlet, hamlet_py = hamlet_features(record.hamlet or "")
-    return Prepared(
-        key=record.id, id_value=id_value, id_typed=id_typed, id_state=state, birth_year=birth_year,
-        name=name, py=py, readings=readings, sounds=sounds, village=record.village_id, town=record.town_id,
-        group=group_label(record.group or ""), hamlet=hamlet, hamlet_py=hamlet_py,
-        phone=phone_value(record.phone), size=record.size,
-    )
+    # Positional: this runs a million times in a bulk run.
+    return Prepared(record.id, id_value, id_typed, state, name, py, readings, sounds,
+                    record.village_id, record.town_id, group_label(record.group or ""), hamlet,
+                    hamlet_py, phone_value(record.phone), record.size)
 
 
 def full_width(text: str) -> str:

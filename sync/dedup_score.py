@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
-from sync.dedup_prepare import MISSING, UPGRADED, VALID, Prepared
+from sync.dedup_prepare import INVALID18, MISSING, UPGRADED, VALID, Prepared
 
 # ID relations, strongest first.
 EXACT, UPGRADED_SAME, SAME_INVALID, SUBSTITUTION, SWAP, EDIT, NEAR = (
@@ -54,7 +54,7 @@ class Weights:
     name_same: float = 0.3
     name_pinyin: float = 0.27
     name_heteronym: float = 0.25
-    name_similar: float = 0.05
+    name_similar: float = -0.1
     name_different: float = -0.3
     no_id_name_bonus: float = 0.12
     village: float = 0.08
@@ -94,7 +94,7 @@ def id_relation(a: Prepared, b: Prepared) -> str:
         if a.id_state <= UPGRADED and b.id_state <= UPGRADED:
             return UPGRADED_SAME if (a.id_state == UPGRADED) != (b.id_state == UPGRADED) else EXACT
         return SAME_INVALID
-    if len(x) == 18 and len(y) == 18:
+    if a.id_state <= INVALID18 and b.id_state <= INVALID18:
         # An upgraded 15-digit number has a computed check character: compare 17.
         upgraded = a.id_state == UPGRADED or b.id_state == UPGRADED
         diffs = [i for i in range(17 if upgraded else 18) if x[i] != y[i]]
@@ -122,8 +122,10 @@ def name_relation(a: Prepared, b: Prepared) -> str:
         shared = sum(1 for x, y in zip(a.readings, b.readings, strict=True) if x & y)
         if shared == len(a.readings):
             return NAME_HETERONYM
-        # Same surname and at most one other syllable different: 刘建国 / 刘建军.
-        if (a.readings[0] & b.readings[0]) and shared >= len(a.readings) - 1 and len(a.readings) >= 3:
+        # Same surname, one other character different: 刘建国 / 刘建军 (a typo, or
+        # brothers). Two characters different is two names: 石香荣 / 石祥发.
+        if (a.readings[0] & b.readings[0]) and len(a.readings) >= 3 and len(a.name) == len(b.name) \
+                and sum(1 for x, y in zip(a.name, b.name, strict=True) if x != y) <= 1:
             return NAME_SIMILAR
         return NAME_DIFFERENT
     if Levenshtein.normalized_similarity(a.pinyin_text, b.pinyin_text) >= 0.8:
@@ -208,7 +210,7 @@ def score_pair(a: Prepared, b: Prepared, weights: Weights = DEFAULT_WEIGHTS,
 
     score += _place_score(a, b, w, evidence)
 
-    exact = relation == EXACT and cap is None and naming != NAME_DIFFERENT and (
+    exact = relation == EXACT and cap is None and naming in (NAME_SAME, NAME_PINYIN, NAME_HETERONYM) and (
         a.town is None or b.town is None or a.town == b.town)
     if exact:
         score = max(score, w.exact_floor)

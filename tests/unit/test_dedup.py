@@ -9,7 +9,16 @@ import pytest
 
 from sync.dedup import HouseholdRecord, blocking_keys, match_one, typo_neighbours
 from sync.dedup_bulk import find_duplicates
-from sync.dedup_prepare import INVALID18, MISSING, OTHER, UPGRADED, VALID, classify_id, full_width, prepare
+from sync.dedup_prepare import (
+    INVALID18,
+    MISSING,
+    OTHER,
+    UPGRADED,
+    VALID,
+    classify_id,
+    full_width,
+    prepare,
+)
 from sync.dedup_score import DEFAULT_WEIGHTS, id_relation, score_pair
 from sync.idnumber import is_valid_id, make_id
 
@@ -253,3 +262,24 @@ def test_bulk_run_agrees_with_match_one_on_a_small_roster() -> None:
     assert ("roster-1", "r2") in pairs and ("roster-1", "r5") in pairs
     assert not any("r3" in pair and "roster-1" in pair for pair in pairs)
     assert not any("r4" in pair for pair in pairs)
+
+
+def test_relatives_id_with_two_different_characters_is_evidence_against_even_if_one_sounds_alike() -> None:
+    roster = copy(id="roster-3", head_name="石香荣")
+    relative = copy(head_name="石祥发", phone="13900000000", size=6)
+    assert match_one(relative, [roster], reference_year=YEAR) == []
+
+
+def test_exact_id_with_one_character_different_is_proposed_but_not_as_one_tap() -> None:
+    roster = copy(id="roster-3", head_name="刘建国")
+    [candidate] = match_one(copy(head_name="刘建军"), [roster], reference_year=YEAR)
+    assert candidate.exact_id is False
+    assert candidate.score < 0.97
+    assert "姓名相近（刘建军/刘建国）" in candidate.evidence
+
+
+def test_excel_zeroed_tail_is_a_format_error_not_a_typo() -> None:
+    zeroed = HEAD_ID[:15] + "000"  # what Excel keeps of an 18-digit number
+    assert classify_id(zeroed)[2] == OTHER
+    found = match(copy(head_id=zeroed))
+    assert found and "身份证号格式错误，无法比对" in found[0].evidence
