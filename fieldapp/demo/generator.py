@@ -13,14 +13,23 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from fieldapp.demo import names
 from fieldapp.demo.places import (
-    GENERAL_NOT_MONITORED, HARDSHIP_LIFTED, LIFTED_HOUSEHOLDS, LIFTED_PEOPLE, MONITORED_BUCKETS, PLACES,
-    REGION, TOTAL_HOUSEHOLDS, TOTAL_PEOPLE, TOWN_NAME, Place,
+    GENERAL_NOT_MONITORED,
+    HARDSHIP_LIFTED,
+    LIFTED_HOUSEHOLDS,
+    LIFTED_PEOPLE,
+    MONITORED_BUCKETS,
+    PLACES,
+    REGION,
+    TOTAL_HOUSEHOLDS,
+    TOTAL_PEOPLE,
+    TOWN_NAME,
+    Place,
 )
 from fieldapp.roster.writer import write_roster
 from sync.idnumber import make_id
@@ -75,7 +84,7 @@ class _Slot:
     size: int = 0
 
 
-def sizes_with_total(rng: random.Random, count: int, total: int, weights: dict[int, float],
+def sizes_with_total(rng: random.Random, count: int, total: int, weights: Mapping[int, float],
                      low: int = 1, high: int = 10) -> list[int]:
     """``count`` household sizes drawn from ``weights`` and nudged to sum to exactly ``total``."""
     if not count * low <= total <= count * high:
@@ -124,8 +133,8 @@ def _slots(rng: random.Random) -> list[_Slot]:
                         name = names.hamlet_name(rng, clan)
                     hamlets.append((name, clan))
             for _ in range(count):
-                hamlet, clan = rng.choice(hamlets)
-                slots.append(_Slot(place, number, hamlet, clan))
+                hamlet, hamlet_clan = rng.choice(hamlets)
+                slots.append(_Slot(place, number, hamlet, hamlet_clan))
     if len(slots) != TOTAL_HOUSEHOLDS:
         raise AssertionError(f"village table adds up to {len(slots)} households, not {TOTAL_HOUSEHOLDS}")
     return slots

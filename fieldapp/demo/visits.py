@@ -32,7 +32,15 @@ import sqlalchemy as sa
 from fieldapp.demo.answers import HouseholdView, answers, visit_day
 from fieldapp.demo.build import CAMPAIGN_ID
 from fieldapp.extensions import db
-from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Household, User, Village, Visit, user_villages
+from fieldapp.models import (
+    HOUSEHOLD_FIELDS,
+    Campaign,
+    Household,
+    User,
+    Village,
+    Visit,
+    user_villages,
+)
 from sync.idnumber import check_char
 
 ProgressFn = Callable[[str, int, int], None]

@@ -18,7 +18,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fieldapp.roster.columns import COLUMNS, HeaderMatch, match_headers
+from fieldapp.roster.columns import HeaderMatch, match_headers
 
 HEADER_SEARCH_ROWS = 10
 
@@ -131,7 +131,3 @@ def _table(rows: Iterator[Sequence[object]], encoding: str) -> RosterTable:
         values = {key: (cells[index] if index < len(cells) else None) for key, index in positions.items()}
         table.append(RawRow(header_number + offset, values))
     return RosterTable(rows=table, header=header, encoding=encoding, ignored_headers=header.ignored)
-
-
-def column_labels() -> list[str]:
-    return [c.label for c in COLUMNS]

@@ -34,7 +34,15 @@ from fieldapp import audit
 from fieldapp.changes import next_change
 from fieldapp.database import begin_write
 from fieldapp.models import (
-    HOUSEHOLD_FIELDS, Household, HouseholdRevision, Town, User, Village, VillageGroup, new_uuid, utcnow,
+    HOUSEHOLD_FIELDS,
+    Household,
+    HouseholdRevision,
+    Town,
+    User,
+    Village,
+    VillageGroup,
+    new_uuid,
+    utcnow,
 )
 from fieldapp.roster.reader import RawRow, read_roster
 from fieldapp.roster.validate import Problem, RosterRecord, RowError, check_rows
@@ -47,6 +55,7 @@ ProgressFn = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stages: ``check`` then ``write``."""
 
 CHUNK = 5000
+ID_CHUNK = 900  # bound parameters per look-up (SQLite's old limit is 999)
 
 
 @dataclass
@@ -171,13 +180,13 @@ class _Writer:
         town_ids = {t.name: t.id for t in self.session.scalars(
             sa.select(Town).where(Town.name.in_({r.town for r in records})))}
         in_file = {(town_ids.get(r.town), r.code) for r in records}
-        owners: dict[str, tuple[int, str]] = {}
+        owners: dict[str, tuple[int, str | None]] = {}
         query = sa.select(Household.head_id, Household.town_id, Household.code).where(
             Household.code.is_not(None), Household.merged_into_id.is_(None),
             Household.head_id.in_(sa.bindparam("ids", expanding=True)))
         head_ids = [r.head_id for r in records]
-        for start in range(0, len(head_ids), 900):
-            for head_id, town_id, code in self.session.execute(query, {"ids": head_ids[start:start + 900]}):
+        for start in range(0, len(head_ids), ID_CHUNK):
+            for head_id, town_id, code in self.session.execute(query, {"ids": head_ids[start:start + ID_CHUNK]}):
                 if (town_id, code) not in in_file:
                     owners[head_id] = (town_id, code)
         if not owners:
@@ -253,7 +262,7 @@ class _Writer:
         existing = self._existing(towns[r] for r in {r.town for r in records})
         now = utcnow()
         inserts: list[dict[str, Any]] = []
-        updates: list[tuple[_Existing, RosterRecord, dict[str, Any], int]] = []
+        updates: list[tuple[_Existing, dict[str, Any], int]] = []
         for record in records:
             village_id = villages[(record.town, record.village)]
             current = existing.get((towns[record.town], record.code))
@@ -270,7 +279,7 @@ class _Writer:
             if not changed and current.village_id == village_id:
                 self.result.unchanged += 1
                 continue
-            updates.append((current, record, changed, village_id))
+            updates.append((current, changed, village_id))
         total = len(inserts) + len(updates)
         if not total:
             return
@@ -304,11 +313,11 @@ class _Writer:
             if self.progress:
                 self.progress("write", start + len(chunk), total)
 
-    def _update(self, updates: list[tuple[_Existing, RosterRecord, dict[str, Any], int]],
+    def _update(self, updates: list[tuple[_Existing, dict[str, Any], int]],
                 first_seq: int, now: dt.datetime) -> None:
         household_rows: list[dict[str, Any]] = []
         revision_rows: list[dict[str, Any]] = []
-        for offset, (current, record, changed, village_id) in enumerate(updates):
+        for offset, (current, changed, village_id) in enumerate(updates):
             values = {**current.values, **changed}
             row: dict[str, Any] = {"id": current.id, "village_id": village_id, **values,
                                    "change_seq": first_seq + offset, "updated_at": now}

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from fieldapp.roster.columns import BY_KEY
 from fieldapp.roster.reader import RawRow
 from sync.idnumber import validate_id
-from sync.normalize import normalize_group, normalize_name, normalize_phone, normalize_text, phone_error
+from sync.normalize import (
+    normalize_group,
+    normalize_name,
+    normalize_phone,
+    normalize_text,
+    phone_error,
+)
 
 _group = lru_cache(maxsize=4096)(normalize_group)
 

@@ -9,7 +9,12 @@ from flask import Flask
 from fieldapp.changes import current_change
 from fieldapp.extensions import db
 from fieldapp.models import (
-    AuditLog, Household, HouseholdRevision, Town, Village, VillageGroup,
+    AuditLog,
+    Household,
+    HouseholdRevision,
+    Town,
+    Village,
+    VillageGroup,
 )
 from fieldapp.roster import import_roster
 from tests import factories
@@ -208,3 +213,41 @@ def test_field_households_without_code_are_left_alone(app: Flask, write: WriteRo
         assert result.created == 8 and not result.errors
         assert count(Household) == 9
         assert db.session.get(Household, field.id).code is None
+
+
+@pytest.mark.parametrize(("name", "encoding"), [
+    ("utf8.csv", "utf-8"), ("bom.csv", "utf-8-sig"), ("gbk.csv", "gb18030"), ("roster.xlsx", "utf-8"),
+])
+def test_every_file_format_imports_the_same_households(app: Flask, write: WriteRoster, name: str,
+                                                       encoding: str) -> None:
+    path = write(sample_rows(), name, encoding=encoding)
+    with app.app_context():
+        result = import_roster(path)
+        assert result.created == 8 and not result.errors
+        found = households()
+        assert {code: h.field_values() for code, h in found.items()}["H003"] == {
+            "head_name": "陈秀英", "head_id": person_id(3), "phone": None, "group": "3组", "hamlet": "王祖湾",
+            "size": 1, "labor_count": None, "category": "lifted", "monitor_type": "unstable",
+            "risk_eliminated": False}
+        assert sorted(h.head_name for h in found.values()) == sorted(r["head_name"] for r in sample_rows())
+
+
+def test_numeric_id_cells_in_xlsx_are_reported_naming_the_row(app: Flask, tmp_path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["户编号", "乡镇", "村", "村民小组", "户主姓名", "户主身份证号", "家庭人口数", "户类型"])
+    sheet.append(["H1", "保安镇", "沼山村", "3组", "王建国", person_id(1), 3, "一般农户"])
+    sheet.append(["H2", "保安镇", "沼山村", "3组", "刘伟", float(person_id(2)), 2, "一般农户"])  # what Excel stores
+    sheet.append(["H3", "保安镇", "沼山村", 3, "陈秀英", person_id(3), 1, "脱贫户"])
+    path = tmp_path / "mangled.xlsx"
+    workbook.save(path)
+    with app.app_context():
+        result = import_roster(path)
+        assert not result.imported and [e.number for e in result.errors] == [3]
+        assert result.errors[0].message.startswith("第3行（户编号 H2）：户主身份证号（head_id）“4.20281E+17”")
+        assert "Excel" in result.errors[0].message
+        assert count(Household) == 0
+        assert import_roster(path, skip_bad_rows=True).created == 2
+        assert households()["H3"].group == "3组"
