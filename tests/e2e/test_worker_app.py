@@ -334,3 +334,18 @@ def test_new_household_not_on_the_roster_is_pushed_with_a_null_household_id(
     household = db.session.get(Household, visit.household_id)
     assert household.head_name == "胡新民" and household.group == "5组" and household.source == "field"
     assert household.head_id == head_id
+
+
+def test_wechat_and_iphone_browsers_are_told_what_to_do(browser: Any, live_server: Any) -> None:
+    wechat = ("Mozilla/5.0 (Linux; Android 12; V2118A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/107.0 "
+              "Mobile Safari/537.36 XWEB/5023 MMWEBSDK/20230405 MicroMessenger/8.0.35.2360 WeChat/arm64")
+    iphone = ("Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+              "Version/16.6 Mobile/15E148 Safari/604.1")
+    for agent, expected in ((wechat, "在浏览器打开"), (iphone, "添加到主屏幕")):
+        context = browser.new_context(user_agent=agent, viewport={"width": 360, "height": 640})
+        try:
+            page = context.new_page()
+            page.goto(f"{live_server.url}/app/login")
+            page.wait_for_selector(f"#banners .notice:has-text('{expected}')")
+        finally:
+            context.close()
