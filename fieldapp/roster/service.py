@@ -124,34 +124,34 @@ def import_rows(rows: Sequence[RawRow], skip_bad_rows: bool = False, progress: P
     result = ImportResult(source=source, total_rows=len(rows))
     records, errors = check_rows(rows, today, (lambda d, t: progress("check", d, t)) if progress else None)
     result.errors = errors
-    if (errors and not skip_bad_rows) or not records:
+    if not records:
         return result
     if transaction:
         begin_write(session)
     try:
         writer = _Writer(session, result, progress)
+        # Checked even when other rows are bad, so that one run reports every bad row.
         records = writer.drop_taken_ids(records)
         result.errors.sort(key=lambda e: e.number)
-        if result.errors and not skip_bad_rows:
+        if (result.errors and not skip_bad_rows) or not records:
             if transaction:
                 session.rollback()
             return result
-        if records:
-            writer.write(records)
-            audit.record(session, user, "roster_import", "roster", source, details={
-                **(details or {}), "rows": result.total_rows, "created": result.created,
-                "updated": result.updated, "unchanged": result.unchanged,
-                "merged_skipped": result.merged_skipped,
-                "bad_rows": [e.number for e in result.errors],
-                "villages_created": result.villages_created,
-            })
+        writer.write(records)
+        audit.record(session, user, "roster_import", "roster", source, details={
+            **(details or {}), "rows": result.total_rows, "created": result.created,
+            "updated": result.updated, "unchanged": result.unchanged,
+            "merged_skipped": result.merged_skipped,
+            "bad_rows": [e.number for e in result.errors],
+            "villages_created": result.villages_created,
+        })
         if transaction:
             session.commit()
     except BaseException:
         if transaction:
             session.rollback()
         raise
-    result.imported = bool(records)
+    result.imported = True
     return result
 
 

@@ -251,3 +251,16 @@ def test_numeric_id_cells_in_xlsx_are_reported_naming_the_row(app: Flask, tmp_pa
         assert count(Household) == 0
         assert import_roster(path, skip_bad_rows=True).created == 2
         assert households()["H3"].group == "3组"
+
+
+def test_one_run_reports_bad_rows_and_taken_ids_together(app: Flask, write: WriteRoster) -> None:
+    with app.app_context():
+        import_roster(write(sample_rows()))
+        db.session.rollback()
+        taken = dict(sample_rows()[0], code="H100", head_id=person_id(2))
+        bad = dict(sample_rows()[0], code="H101", head_id=person_id(40), size="")
+        result = import_roster(write([bad, taken], "mixed.csv"))
+        assert not result.imported
+        assert [e.number for e in result.errors] == [2, 3]
+        assert "已是户编号 H002 的户主身份证号" in result.errors[1].message
+        assert "H100" not in households() and "H101" not in households()
