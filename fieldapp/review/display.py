@@ -24,7 +24,12 @@ REVIEW_LABELS = {"pending": "待审核", "approved": "已通过", "returned": "�
 ACTION_LABELS = {
     "visit_approve": "审核通过", "visit_return": "退回", "conflict_resolve": "解决冲突",
     "household_merge": "合并户", "merge_undo": "撤销合并", "candidate_dismiss": "排除重复",
-    "login": "登录", "export": "导出",
+    "login": "登录", "export": "导出", "report_export": "导出报表",
+    "user_create": "新建用户", "user_update": "修改用户", "user_villages": "分配村",
+    "password_reset": "重置密码", "token_issue": "设备登录", "token_revoke": "设备退出",
+    "campaign_create": "新建排查活动", "campaign_activate": "启用排查活动",
+    "campaign_deactivate": "停用排查活动", "campaign_close": "关闭排查活动",
+    "roster_import": "导入花名册", "dedup_run": "批量查重", "purge": "清除数据", "sync_push": "上传",
 }
 
 

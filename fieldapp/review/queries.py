@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from fieldapp.access import in_scope, scope_filter, village_scope
 from fieldapp.extensions import db
 from fieldapp.models import (
+    AuditLog,
     Conflict,
     DuplicateCandidate,
     Household,
@@ -29,7 +30,8 @@ from fieldapp.models import (
 
 CHINA = ZoneInfo("Asia/Shanghai")
 BATCH_COUNT_KEYS = ("accepted", "conflict", "duplicate_suspected", "already_received", "rejected")
-BATCH_STATUS_FILTERS = ("pending", "approved", "returned", "conflict", "duplicate_suspected", "rejected")
+BATCH_STATUS_FILTERS = ("pending", "approved", "returned", "conflict", "duplicate_suspected",
+                        "already_received", "rejected")
 
 
 def scope_villages(user: User) -> list[Village]:
@@ -97,8 +99,9 @@ def batch_query(user: User, village_id: int | None, worker_id: int | None, day: 
         stmt = stmt.where(sa.select(Visit.uuid).where(
             Visit.batch_id == SyncBatch.id, Visit.sync_status == status,
             scope_filter(user, Visit.village_id)).exists())
-    elif status == "rejected":
-        stmt = stmt.where(SyncBatch.counts["rejected"].as_integer() > 0)
+    elif status in ("already_received", "rejected"):
+        # No visit row is stored for these: the batch's own counts tell.
+        stmt = stmt.where(SyncBatch.counts[status].as_integer() > 0)
     return stmt.order_by(SyncBatch.received_at.desc(), SyncBatch.id)
 
 
@@ -318,8 +321,6 @@ def paginate(stmt: sa.Select[Any], page: int, per_page: int = 50, *, rows: bool 
 
 def audit_query(action: str | None, username: str | None, day_from: dt.date | None,
                 day_to: dt.date | None, object_id: str | None) -> sa.Select[Any]:
-    from fieldapp.models import AuditLog
-
     stmt = sa.select(AuditLog, User).outerjoin(User, User.id == AuditLog.user_id)
     if action:
         stmt = stmt.where(AuditLog.action == action)
@@ -335,6 +336,4 @@ def audit_query(action: str | None, username: str | None, day_from: dt.date | No
 
 
 def audit_actions() -> list[str]:
-    from fieldapp.models import AuditLog
-
     return list(db.session.scalars(sa.select(AuditLog.action).distinct().order_by(AuditLog.action)))

@@ -36,6 +36,7 @@ def test_batch_counts_fall_back_to_results(client, auth, scene) -> None:
 
 @pytest.mark.parametrize(("query", "expected"), [
     ("status=conflict", True), ("status=approved", False), ("status=rejected", True),
+    ("status=already_received", False),
     ("status=pending", True), ("date=2000-01-01", False), ("worker={worker_b}", False),
     ("worker={worker_a}", True), ("village={village_a}", True),
 ])
