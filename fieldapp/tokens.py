@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from fieldapp import database
 from fieldapp.models import DeviceToken, User, utcnow
 
 TOKEN_BYTES = 32
@@ -86,9 +87,24 @@ def verify(session: Session, token: str | None) -> Verified:
         return Verified(None, "token_expired")
     last = _aware(row.last_used_at)
     if last is None or now - last > TOUCH_INTERVAL:
-        row.last_used_at = now
-        session.commit()
+        _touch(session, row.id, now)
     return Verified(row, None)
+
+
+def _touch(session: Session, token_id: int, now: dt.datetime) -> None:
+    """Record use, as its own small write transaction.
+
+    Upgrading the verify read into a write would fail at once on SQLite if
+    another process wrote meanwhile (a stale snapshot cannot take the write
+    lock), so the read is ended and the write starts with ``BEGIN IMMEDIATE``.
+    """
+    session.rollback()
+    database.begin_write(session)
+    session.execute(
+        sa.update(DeviceToken).where(DeviceToken.id == token_id).values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
 
 
 def revoke(session: Session, row: DeviceToken) -> None:

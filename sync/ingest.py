@@ -172,6 +172,10 @@ class BatchIngest:
             if r.base_rev is not None and (h := self._target_id(r, known, households)) is not None
             and r.base_rev < households[h].rev
         )
+        # The households' starting values are the base of records filled against
+        # their current revision, even after an earlier record of the batch moved it on.
+        for household in households.values():
+            revisions[(household.id, household.rev)] = dict(household.values)
         state = _BatchState(actor=self.actor, received_at=received_at, households=households,
                             revisions=revisions, known=known, store=store, new_id=self.new_id,
                             request=self.request)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app, g, jsonify, request
 from werkzeug.wrappers import Response
 
-from fieldapp import audit, tokens
+from fieldapp import audit, database, tokens
 from fieldapp.api import bp
 from fieldapp.api.body import read_json
 from fieldapp.auth.throttle import is_throttled, note_attempt
@@ -86,6 +86,8 @@ def issue_token() -> Response | tuple[Response, int]:
     payload = read_json(LOGIN_MAX_BYTES)
     username, password, device_id, device_name = _login_fields(payload)
     address = request.remote_addr or "?"
+    # Every login writes (an attempt, a token): take the write lock first.
+    database.begin_write(db.session())
     if is_throttled(db.session, username, address):
         raise SyncError("too_many_attempts", "登录失败次数过多，请5分钟后再试", 429,
                         message_en="Too many failed logins; try again in 5 minutes")
@@ -113,7 +115,9 @@ def issue_token() -> Response | tuple[Response, int]:
 @token_required
 def revoke_token() -> Response:
     """Log the calling device out: its token stops working."""
-    row: DeviceToken = g.api_token
+    token_id = g.api_token.id
+    database.begin_write(db.session())
+    row = db.session.get(DeviceToken, token_id)
     tokens.revoke(db.session, row)
     audit.record(db.session, g.api_user, "token_revoke", "device_token", row.id,
                  details={"device_id": row.device_id})

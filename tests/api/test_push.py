@@ -368,3 +368,15 @@ def test_push_batch_is_callable_from_python(app, town) -> None:
     body = push_batch(town.worker_a, {"batch_id": "py-1", "device_id": "import", "records": [rec]})
     assert body["batch_id"] == "py-1" and body["results"][0]["status"] == "accepted"
     assert push_batch(town.worker_a, {"batch_id": "py-1", "device_id": "import", "records": [rec]}) == body
+
+
+def test_a_later_record_of_the_batch_merges_against_its_own_base(api, town) -> None:
+    """Two visits of one batch filled against the same revision, changing different fields."""
+    token = api.login("worker_a")
+    household = town.households_a[2]
+    one = record(household, size=5)
+    two = record(household, hamlet="东湾")  # base rev 1, like one
+    results = api.push_ok(token, [one, two])
+    assert [(r["status"], r["household_rev"]) for r in results] == [("accepted", 2), ("accepted", 3)]
+    h = reload(Household, household.id)
+    assert (h.size, h.hamlet) == (5, "东湾")
