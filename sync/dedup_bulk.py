@@ -16,9 +16,8 @@ valid records is only worth a look when the numbers are equal. The work is:
    one substitution or one adjacent swap away (about 35 dictionary lookups);
 4. blocks: each record whose number is not valid (a typo beyond one, a
    missing or garbled number, an old 15-digit number) is compared with the
-   other records of its blocks (village + surname reading, phone, ID region +
-   birth date) whose name reads the same; blocks above ``max_block`` are
-   split by group first.
+   other records of its blocks (village, phone, ID region + birth date) whose
+   name reads the same: a hash join on (block, sound of the name).
 
 The number of scored pairs is then proportional to the number of records
 with a bad or missing ID, not to the square of any block.
@@ -26,12 +25,23 @@ with a bad or missing ID, not to the square of any block.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sync.dedup import typo_neighbours
-from sync.dedup_prepare import INVALID18, OTHER, VALID, Prepared, RecordLike, prepare
+from sync.dedup_prepare import (
+    INVALID18,
+    OTHER,
+    VALID,
+    Prepared,
+    RecordLike,
+    classify_id,
+    name_features,
+    phone_value,
+    prepare,
+)
 from sync.dedup_score import DEFAULT_WEIGHTS, Weights, score_pair
 
 Progress = Callable[[str, int, int], None]
@@ -62,17 +72,6 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
-def prepare_all(records: Sequence[RecordLike], progress: Progress = _noop,
-                step: int = 50_000) -> list[Prepared]:
-    """Prepare every record, reporting progress every ``step`` records."""
-    total = len(records)
-    out: list[Prepared] = []
-    for start in range(0, total, step):
-        out.extend(prepare(r) for r in records[start:start + step])
-        progress("prepare", min(total, start + step), total)
-    return out
-
-
 def find_duplicates(records: Sequence[RecordLike], *, weights: Weights = DEFAULT_WEIGHTS,
                     reference_year: int | None = None, progress: Progress = _noop,
                     max_block: int = 2_000, stats: BulkStats | None = None) -> list[PairMatch]:
@@ -82,83 +81,165 @@ def find_duplicates(records: Sequence[RecordLike], *, weights: Weights = DEFAULT
     :param weights: evidence weights and the proposal threshold
     :param reference_year: the year a householder's age is judged in
     :param progress: ``progress(stage, done, total)`` callback (stages: prepare, block, score)
-    :param max_block: blocks larger than this are split by village group
+    :param max_block: a (block, name sound) group larger than this is skipped as a placeholder
     :param stats: filled with counts of the run when given
     """
-    prepared = prepare_all(records, progress)
-    return find_prepared(prepared, weights=weights, reference_year=reference_year,
-                         progress=progress, max_block=max_block, stats=stats)
+    # A run allocates millions of small acyclic objects (keys, tuples, features):
+    # the cyclic collector would rescan the growing heap again and again for
+    # nothing (a third of the run at 1M records). Reference counting still frees.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Run(records, weights, reference_year, progress, max_block,
+                    stats if stats is not None else BulkStats()).find()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
-def find_prepared(prepared: list[Prepared], *, weights: Weights = DEFAULT_WEIGHTS,
-                  reference_year: int | None = None, progress: Progress = _noop,
-                  max_block: int = 2_000, stats: BulkStats | None = None) -> list[PairMatch]:
-    """:func:`find_duplicates` over records already prepared."""
-    stats = stats if stats is not None else BulkStats()
-    stats.records = len(prepared)
-    candidates: set[tuple[int, int]] = set()
+class _Run:
+    """One bulk run. Full features (:class:`Prepared`) are built only for the
+    records that take part in a pair or carry a bad number: for the ~97% of
+    records with a valid number, the ID, the village, the phone and the sounds
+    of the name are all the blocking needs."""
 
-    # One dict entry per number; the rare second holders go to ``more``.
-    first: dict[str, int] = {}
-    more: dict[str, list[int]] = defaultdict(list)
-    for i, p in enumerate(prepared):
-        if p.id_value:
-            j = first.setdefault(p.id_value, i)
-            if j != i:
-                more[p.id_value].append(i)
-    for value, others in more.items():
-        group = [first[value], *others]
-        if len(group) <= MAX_EXACT_GROUP:
+    def __init__(self, records: Sequence[RecordLike], weights: Weights, reference_year: int | None,
+                 progress: Progress, max_block: int, stats: BulkStats) -> None:
+        self.records = records
+        self.weights = weights
+        self.reference_year = reference_year
+        self.progress = progress
+        self.max_block = max_block
+        self.stats = stats
+        self.ids: list[str] = []
+        self.states: list[int] = []
+        self.queries: list[int] = []
+        self.candidates: set[tuple[int, int]] = set()
+        self.full: dict[int, Prepared] = {}
+
+    def prepared(self, i: int) -> Prepared:
+        p = self.full.get(i)
+        if p is None:
+            p = self.full[i] = prepare(self.records[i])
+        return p
+
+    def add(self, i: int, j: int) -> None:
+        if i != j:
+            self.candidates.add((i, j) if i < j else (j, i))
+
+    def find(self) -> list[PairMatch]:
+        self.stats.records = len(self.records)
+        first, more = self._classify()
+        self._exact(first, more)
+        self.progress("block", 1, 3)
+        self._typos(first, more)
+        first.clear()  # the number index is not needed for the blocks: free it
+        more.clear()
+        self.progress("block", 2, 3)
+        self._sound_blocks()
+        self.progress("block", 3, 3)
+        return self._score()
+
+    def _classify(self, step: int = 50_000) -> tuple[dict[str, int], dict[str, list[int]]]:
+        # One dict entry per number; the rare second holders go to ``more``.
+        first: dict[str, int] = {}
+        more: dict[str, list[int]] = defaultdict(list)
+        records, ids, states, queries = self.records, self.ids, self.states, self.queries
+        total = len(records)
+        for start in range(0, total, step):
+            for i in range(start, min(total, start + step)):
+                value, _typed, state = classify_id(records[i].head_id)
+                ids.append(value)
+                states.append(state)
+                if value:
+                    j = first.setdefault(value, i)
+                    if j != i:
+                        more[value].append(i)
+                if state != VALID:
+                    queries.append(i)
+            self.progress("prepare", min(total, start + step), total)
+        self.stats.queries = len(queries)
+        return first, more
+
+    def _exact(self, first: dict[str, int], more: dict[str, list[int]]) -> None:
+        for value, others in more.items():
+            group = [first[value], *others]
+            if len(group) > MAX_EXACT_GROUP:
+                self.stats.oversized_blocks += 1
+                continue
             for x in range(len(group)):
                 for y in range(x + 1, len(group)):
-                    _add(candidates, group[x], group[y])
-        else:
-            stats.oversized_blocks += 1
-    progress("block", 1, 5)
+                    self.add(group[x], group[y])
 
-    def holders(value: str) -> list[int]:
-        i = first.get(value)
-        return [] if i is None else [i, *more.get(value, ())]
+    def _typos(self, first: dict[str, int], more: dict[str, list[int]]) -> None:
+        def holders(value: str) -> list[int]:
+            i = first.get(value)
+            return [] if i is None else [i, *more.get(value, ())]
 
-    # A valid number whose last two characters swapped give another one on the list.
-    for i, p in enumerate(prepared):
-        v = p.id_value
-        if p.id_state == VALID and v[17] != "X" and v[16] != v[17]:
-            for j in holders(v[:16] + v[17] + v[16]):
-                _add(candidates, i, j)
-    queries = [i for i, p in enumerate(prepared) if p.id_state != VALID]
-    stats.queries = len(queries)
-    for i in queries:
-        p = prepared[i]
-        if len(p.id_value) == 18 and p.id_state in (INVALID18, OTHER):
-            for other in typo_neighbours(p.id_value):
-                for j in holders(other):
-                    _add(candidates, i, j)
-    progress("block", 2, 5)
-    first.clear()  # the number index is not needed for the blocks: free it
-    more.clear()
+        # A valid number whose last two characters swapped give another one on the list.
+        for i, (v, state) in enumerate(zip(self.ids, self.states, strict=True)):
+            if state == VALID and v[17] != "X" and v[16] != v[17]:
+                for j in holders(v[:16] + v[17] + v[16]):
+                    self.add(i, j)
+        for i in self.queries:
+            v = self.ids[i]
+            if len(v) == 18 and self.states[i] in (INVALID18, OTHER):
+                for other in typo_neighbours(v):
+                    for j in holders(other):
+                        self.add(i, j)
 
-    _sound_pairs(prepared, queries, candidates, max_block, stats)
-    progress("block", 5, 5)
+    def _sound_blocks(self) -> None:
+        """Pairs (query, record) sharing a block and a sound of the name.
 
-    found: list[PairMatch] = []
-    ordered = sorted(candidates)
-    del candidates
-    stats.pairs_scored = len(ordered)
-    total = len(ordered)
-    for n, (a, b) in enumerate(ordered, 1):
-        match = score_pair(prepared[a], prepared[b], weights, reference_year)
-        if match is not None and match.score >= weights.threshold:
-            found.append(PairMatch(a, b, match.score, match.evidence, match.exact_id))
-        if n % 100_000 == 0 or n == total:
-            progress("score", n, total)
-    stats.pairs_proposed = len(found)
-    return found
+        A block is a village, a phone or an ID region + birth date, joined with
+        the name's sounds so that only names read alike meet: a hash join, no
+        scan of whole villages. Only the keys some query carries are collected.
+        """
+        wanted: set[tuple[object, ...]] = set()
+        for i in self.queries:
+            wanted.update(_block_keys(self.prepared(i)))
+        if not wanted:
+            return
+        villages = {key[1] for key in wanted if key[0] == "v"}
+        phones = {key[1] for key in wanted if key[0] == "p"}
+        prefixes = {key[1] for key in wanted if key[0] == "i"}
+        blocks: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for i, record in enumerate(self.records):
+            village = record.village_id
+            phone = phone_value(record.phone) if record.phone else ""
+            prefix = self.ids[i][:14]
+            in_village, in_phone, in_prefix = village in villages, phone in phones, prefix in prefixes
+            if not (in_village or in_phone or in_prefix):
+                continue
+            for sound in name_features(record.head_name or "")[3]:
+                if in_village and ("v", village, sound) in wanted:
+                    blocks[("v", village, sound)].append(i)
+                if in_phone and ("p", phone, sound) in wanted:
+                    blocks[("p", phone, sound)].append(i)
+                if in_prefix and ("i", prefix, sound) in wanted:
+                    blocks[("i", prefix, sound)].append(i)
+        for i in self.queries:
+            for key in _block_keys(self.prepared(i)):
+                members = blocks[key]
+                if len(members) > self.max_block:
+                    self.stats.oversized_blocks += 1
+                    continue
+                for j in members:
+                    self.add(i, j)
 
-
-def _add(candidates: set[tuple[int, int]], i: int, j: int) -> None:
-    if i != j:
-        candidates.add((i, j) if i < j else (j, i))
+    def _score(self) -> list[PairMatch]:
+        found: list[PairMatch] = []
+        ordered = sorted(self.candidates)
+        self.candidates.clear()
+        self.stats.pairs_scored = total = len(ordered)
+        for n, (a, b) in enumerate(ordered, 1):
+            match = score_pair(self.prepared(a), self.prepared(b), self.weights, self.reference_year)
+            if match is not None and match.score >= self.weights.threshold:
+                found.append(PairMatch(a, b, match.score, match.evidence, match.exact_id))
+            if n % 100_000 == 0 or n == total:
+                self.progress("score", n, total)
+        self.stats.pairs_proposed = len(found)
+        return found
 
 
 def _block_keys(p: Prepared) -> list[tuple[object, ...]]:
@@ -172,48 +253,3 @@ def _block_keys(p: Prepared) -> list[tuple[object, ...]]:
     if len(prefix) == 14 and prefix.isdigit():
         bases.append(("i", prefix))
     return [(*base, sound) for base in bases for sound in p.sounds]
-
-
-def _sound_pairs(prepared: list[Prepared], queries: list[int], candidates: set[tuple[int, int]],
-                 max_block: int, stats: BulkStats) -> None:
-    """Pairs (query, record) sharing a block and a sound of the name.
-
-    A block is a village, a phone or an ID region + birth date, joined with
-    the name's sounds so that only names read alike meet: a hash join, no
-    scan of whole villages. Only the keys some query carries are collected.
-    """
-    wanted: set[tuple[object, ...]] = set()
-    for i in queries:
-        wanted.update(_block_keys(prepared[i]))
-    if not wanted:
-        return
-    villages = {key[1] for key in wanted if key[0] == "v"}
-    phones = {key[1] for key in wanted if key[0] == "p"}
-    prefixes = {key[1] for key in wanted if key[0] == "i"}
-    blocks: dict[tuple[object, ...], list[int]] = defaultdict(list)
-    for i, p in enumerate(prepared):
-        sounds = p.sounds
-        if p.village in villages:
-            for sound in sounds:
-                key: tuple[object, ...] = ("v", p.village, sound)
-                if key in wanted:
-                    blocks[key].append(i)
-        if p.phone in phones:
-            for sound in sounds:
-                key = ("p", p.phone, sound)
-                if key in wanted:
-                    blocks[key].append(i)
-        prefix = p.id_value[:14]
-        if prefix in prefixes:
-            for sound in sounds:
-                key = ("i", prefix, sound)
-                if key in wanted:
-                    blocks[key].append(i)
-    for i in queries:
-        for key in _block_keys(prepared[i]):
-            members = blocks[key]
-            if len(members) > max_block:
-                stats.oversized_blocks += 1
-                continue
-            for j in members:
-                _add(candidates, i, j)

@@ -39,9 +39,11 @@ def progress_bar(label: str) -> Iterator[Progress]:
             bar.update(100 - shown)
 
 
-def write_pairs(path: Path, labels: list[str], pairs: list[tuple[int, int, float, list[str]]]) -> None:
-    """The pairs CSV: UTF-8 with BOM (Excel opens it), header row_a,row_b,score,evidence."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+def write_pairs(path: Path, labels: list[str], pairs: list[tuple[int, int, float, list[str]]],
+                bom: bool = True) -> None:
+    """The pairs CSV, header row_a,row_b,score,evidence; UTF-8 with a BOM by default so
+    that Excel shows the Chinese evidence (``bom=False`` for other tools)."""
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["row_a", "row_b", "score", "evidence"])
         for a, b, score, evidence in pairs:
@@ -73,7 +75,9 @@ def register(app: Flask) -> None:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
                   help="CSV to write: row_a,row_b,score,evidence.")
-    def check(file: Path, out: Path) -> None:
+    @click.option("--bom/--no-bom", default=True, show_default=True,
+                  help="Start the CSV with a UTF-8 BOM so that Excel reads the Chinese evidence.")
+    def check(file: Path, out: Path, bom: bool) -> None:
         """Find duplicate rows in a roster CSV/XLSX file and write them to a CSV (表格查重)."""
         try:
             rows = read_roster(file)
@@ -81,7 +85,7 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         with progress_bar("查重中") as report:
             found = find_duplicates(rows.records, progress=report)
-        write_pairs(out, rows.labels, [(p.a, p.b, p.score, p.evidence) for p in found])
+        write_pairs(out, rows.labels, [(p.a, p.b, p.score, p.evidence) for p in found], bom=bom)
         click.echo(f"已检查 {len(rows.records)} 行，发现疑似重复 {len(found)} 对，已写入 {out}")
 
     app.cli.add_command(group)

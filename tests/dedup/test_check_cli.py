@@ -115,3 +115,13 @@ def test_no_duplicates_writes_only_the_header(runner: FlaskCliRunner, tmp_path: 
     result = runner.invoke(args=["dedup", "check", str(source), "--out", str(tmp_path / "p.csv")])
     assert result.exit_code == 0, result.output
     assert read_pairs(tmp_path / "p.csv") == []
+
+
+def test_output_starts_with_a_bom_for_excel_unless_told_not_to(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "roster.csv", CN_HEADER, ROWS, "utf-8")
+    runner.invoke(args=["dedup", "check", str(source), "--out", str(tmp_path / "bom.csv")])
+    assert (tmp_path / "bom.csv").read_bytes().startswith(b"\xef\xbb\xbfrow_a,row_b,score,evidence\r\n")
+    result = runner.invoke(args=["dedup", "check", str(source), "--out", str(tmp_path / "plain.csv"), "--no-bom"])
+    assert result.exit_code == 0, result.output
+    first = (tmp_path / "plain.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert first == "row_a,row_b,score,evidence"
