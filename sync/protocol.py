@@ -33,6 +33,7 @@ DEFAULT_PULL_LIMIT = 500
 MAX_PULL_LIMIT = 2000
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _TOKEN_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.:\-]{0,63}$")
 _CURSOR = re.compile(r"^[0-9]{1,18}$")
 
@@ -187,6 +188,9 @@ def _string(value: Any, path: str, errors: _Errors, max_len: int) -> str | None:
         return None
     if len(value) > max_len:
         errors.add(path, f"longer than {max_len} characters")
+        return None
+    if _CONTROL_CHARS.search(value):  # PostgreSQL cannot store NUL; none belongs in an id or version
+        errors.add(path, "contains control characters")
         return None
     return value
 
