@@ -50,6 +50,12 @@ def database_unavailable(error: BaseException) -> bool:
     return any(marker in text for marker in _UNAVAILABLE)
 
 
+def rejected_characters(error: BaseException) -> bool:
+    """True when PostgreSQL refused a NUL character (text or JSONB): bad input, not a bug."""
+    text = str(getattr(error, "orig", None) or error).lower()
+    return "cannot contain nul" in text or "\\u0000 cannot be converted" in text
+
+
 def wants_english() -> bool:
     best = request.accept_languages.best_match(["zh", "en"], default="zh")
     return best == "en"
@@ -91,6 +97,13 @@ def init_app(app: Flask) -> None:
     def _database_error(error: DBAPIError) -> Any:
         """A locked or unreachable database is a 503 with Retry-After, not a 500."""
         if not database_unavailable(error):
+            if rejected_characters(error):
+                db.session.rollback()
+                if is_api_request():
+                    return json_error(422, "invalid_characters",
+                                      "Request contains characters that cannot be stored (NUL)"
+                                      if wants_english() else "请求中含有无法保存的字符（NUL）")
+                return _render_page(422)
             return _unexpected(error)
         try:
             db.session.rollback()
