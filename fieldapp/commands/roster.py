@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from fieldapp.roster import ImportResult, RosterFileError, import_roster
 
 PROGRESS_MIN_BYTES = 256 * 1024
-STAGES = {"check": "校验", "write": "写入", "users": "用户", "visits": "走访"}
+STAGES = {"read": "读取", "check": "校验", "write": "写入", "users": "用户", "visits": "走访"}
 
 
 class ProgressBars:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,8 +41,12 @@ class RosterTable:
     ignored_headers: list[str] = field(default_factory=list)
 
 
-def read_roster(path: str | Path) -> RosterTable:
-    """Read ``path``; raises :class:`RosterFileError` with a Chinese message."""
+def read_roster(path: str | Path, progress: Callable[[int, int], None] | None = None) -> RosterTable:
+    """Read ``path``; raises :class:`RosterFileError` with a Chinese message.
+
+    :param progress: ``progress(rows_read, rows_in_sheet)`` while an XLSX file is read
+        (the slow case; a CSV file is parsed in a moment)
+    """
     path = Path(path)
     if not path.is_file():
         raise RosterFileError(f"文件不存在：{path}")
@@ -51,7 +55,7 @@ def read_roster(path: str | Path) -> RosterTable:
         raise RosterFileError("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）后再导入")
     rows: Generator[Sequence[object], None, None]
     if suffix in {".xlsx", ".xlsm"} or zipfile.is_zipfile(path):
-        rows, encoding = _xlsx_rows(path), "xlsx"
+        rows, encoding = _xlsx_rows(path, progress), "xlsx"
     else:
         text, encoding = decode_csv(path.read_bytes())
         rows = _csv_rows(text)
@@ -83,7 +87,8 @@ def _csv_rows(text: str) -> Generator[Sequence[object], None, None]:
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
-def _xlsx_rows(path: Path) -> Generator[Sequence[object], None, None]:
+def _xlsx_rows(path: Path, progress: Callable[[int, int], None] | None = None,
+               ) -> Generator[Sequence[object], None, None]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -93,7 +98,13 @@ def _xlsx_rows(path: Path) -> Generator[Sequence[object], None, None]:
         raise RosterFileError(f"无法读取 Excel 文件：{exc}") from exc
     try:
         sheet = workbook.worksheets[0]
-        yield from sheet.iter_rows(values_only=True)
+        total = sheet.max_row or 0  # from the sheet's stored dimension; 0 when unknown
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if progress and total and number % 2000 == 0:
+                progress(min(number, total), total)
+            yield row
+        if progress and total:
+            progress(total, total)
     finally:
         workbook.close()
 

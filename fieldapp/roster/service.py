@@ -52,7 +52,7 @@ _HOUSEHOLDS: sa.Table = Household.__table__  # type: ignore[assignment]
 _REVISIONS: sa.Table = HouseholdRevision.__table__  # type: ignore[assignment]
 
 ProgressFn = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``; stages: ``check`` then ``write``."""
+"""``progress(stage, done, total)``; stages: ``read`` (XLSX only), ``check``, ``write``."""
 
 CHUNK = 5000
 ID_CHUNK = 900  # bound parameters per look-up (SQLite's old limit is 999)
@@ -102,7 +102,7 @@ def import_roster(path: str | Path, skip_bad_rows: bool = False, progress: Progr
     :raises RosterFileError: the file as a whole cannot be read
     """
     path = Path(path)
-    table = read_roster(path)
+    table = read_roster(path, (lambda done, total: progress("read", done, total)) if progress else None)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return import_rows(table.rows, skip_bad_rows, progress, user=user, session=session, today=today,
                        source=path.name, details={"sha256": digest, "encoding": table.encoding})
@@ -172,23 +172,33 @@ class _Writer:
         self.session = session
         self.result = result
         self.progress = progress
+        self.existing: dict[tuple[int, str], _Existing] = {}
 
     # -- rules that need the database ----------------------------------------
 
     def drop_taken_ids(self, records: list[RosterRecord]) -> list[RosterRecord]:
-        """Rows whose head ID belongs to another roster household (another 户编号) are errors."""
+        """Rows whose head ID belongs to another roster household (another 户编号) are errors.
+
+        Also loads the households already in the file's towns (``self.existing``), which
+        the write step compares against: the same-town check is done in memory, only
+        other towns are looked up by ID number.
+        """
         town_ids = {t.name: t.id for t in self.session.scalars(
             sa.select(Town).where(Town.name.in_({r.town for r in records})))}
+        self.existing = self._existing(town_ids.values())
         in_file = {(town_ids.get(r.town), r.code) for r in records}
-        owners: dict[str, tuple[int, str | None]] = {}
+        owners: dict[str, tuple[int, str | None]] = {
+            item.values["head_id"]: key for key, item in self.existing.items()
+            if not item.merged and key not in in_file}
         query = sa.select(Household.head_id, Household.town_id, Household.code).where(
             Household.code.is_not(None), Household.merged_into_id.is_(None),
             Household.head_id.in_(sa.bindparam("ids", expanding=True)))
+        if town_ids:
+            query = query.where(Household.town_id.not_in(list(town_ids.values())))
         head_ids = [r.head_id for r in records]
         for start in range(0, len(head_ids), ID_CHUNK):
             for head_id, town_id, code in self.session.execute(query, {"ids": head_ids[start:start + ID_CHUNK]}):
-                if (town_id, code) not in in_file:
-                    owners[head_id] = (town_id, code)
+                owners[head_id] = (town_id, code)
         if not owners:
             return records
         kept = []
@@ -244,11 +254,13 @@ class _Writer:
             item = _Existing(row.id, row.village_id, row.merged_into_id is not None, row.rev, values, {})
             found[(row.town_id, row.code)] = item
             by_id[row.id] = item
-        if by_id:
+        # At rev 1 the household still holds its first roster values; only households
+        # changed since need their roster history read back.
+        if any(item.rev > 1 for item in by_id.values()):
             revisions = sa.select(HouseholdRevision.household_id, HouseholdRevision.values,
                                   HouseholdRevision.changed).join(
                 Household, Household.id == HouseholdRevision.household_id).where(
-                Household.town_id.in_(town_ids), Household.code.is_not(None),
+                Household.town_id.in_(town_ids), Household.code.is_not(None), Household.rev > 1,
                 HouseholdRevision.reason == "roster").order_by(HouseholdRevision.rev)
             for household_id, values, changed in self.session.execute(revisions):
                 item = by_id[household_id]
@@ -259,7 +271,7 @@ class _Writer:
 
     def write(self, records: list[RosterRecord]) -> None:
         towns, villages = self._places(records)
-        existing = self._existing(towns[r] for r in {r.town for r in records})
+        existing = self.existing  # loaded by drop_taken_ids; new towns have no households yet
         now = utcnow()
         inserts: list[dict[str, Any]] = []
         updates: list[tuple[_Existing, dict[str, Any], int]] = []

@@ -87,3 +87,21 @@ def test_old_xls_is_refused_with_advice(tmp_path: Path) -> None:
     path.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(RosterFileError, match=r"另存为 \.xlsx"):
         read_roster(path)
+
+
+def test_xlsx_reading_reports_progress(tmp_path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()  # a normal workbook stores its dimension, as Excel does
+    sheet = workbook.active
+    sheet.append(HEADER.split(","))
+    first = sample_rows()[0]
+    for n in range(4100):
+        sheet.append([f"H{n:05d}" if key == "code" else first[key] for key in (
+            "code", "town", "village", "group", "hamlet", "head_name", "head_id", "phone", "size",
+            "labor_count", "category", "monitor_type", "risk_eliminated")])
+    workbook.save(tmp_path / "big.xlsx")
+    calls: list[tuple[int, int]] = []
+    table = read_roster(tmp_path / "big.xlsx", lambda done, total: calls.append((done, total)))
+    assert len(table.rows) == 4100
+    assert calls == [(2000, 4101), (4000, 4101), (4101, 4101)]

@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from fieldapp.roster.reader import RawRow
-from fieldapp.roster.validate import EXCEL_CODE_MESSAGE, EXCEL_ID_MESSAGE, RosterRecord, RowError, check_row, check_rows
+from fieldapp.roster.validate import (
+    EXCEL_CODE_MESSAGE,
+    EXCEL_ID_MESSAGE,
+    RosterRecord,
+    RowError,
+    check_row,
+    check_rows,
+)
 from tests.roster.conftest import person_id, sample_rows
 
 TODAY = dt.date(2023, 10, 15)
