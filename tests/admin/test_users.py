@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from fieldapp.extensions import db
-from fieldapp.models import AuditLog, DeviceToken, LoginAttempt, User, utcnow
+from fieldapp.models import AuditLog, DeviceToken, LoginAttempt, User, Visit, utcnow
 from tests.admin.conftest import forget_login
 from tests.conftest import AuthActions
 from tests.factories import PASSWORD
@@ -207,3 +207,28 @@ def test_admin_pages_are_for_admins_only(client, auth, town, username) -> None:
     for url in ("/admin/", "/admin/users/", "/admin/users/new", f"/admin/users/{town.admin.id}",
                 "/admin/campaigns/", "/admin/roster"):
         assert client.get(url).status_code == 403, url
+
+
+def test_revoked_phone_gets_401_and_uploads_after_logging_in_again(admin_client, town, app) -> None:
+    from tests.api.conftest import record
+
+    api = app.test_client()
+    login = api.post("/api/v1/auth/token", json={"username": "worker_a", "password": PASSWORD,
+                                                 "device_id": "lost-phone"})
+    token = login.get_json()["token"]
+    other = api.post("/api/v1/auth/token", json={"username": "worker_a", "password": PASSWORD,
+                                                 "device_id": "new-phone"}).get_json()["token"]
+    row = db.session.scalar(sa.select(DeviceToken).where(DeviceToken.device_id == "lost-phone"))
+    assert admin_client.post(f"/admin/users/{town.worker_a.id}/tokens/{row.id}/revoke").status_code == 302
+    unsent = [record(town.households_a[0])]
+    body = {"batch_id": "after-revoke", "device_id": "lost-phone", "records": unsent}
+    refused = api.post("/api/v1/sync/push", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401
+    assert refused.get_json()["error"]["code"] == "token_revoked"
+    assert db.session.get(Visit, unsent[0]["uuid"]) is None
+    assert api.get("/api/v1/sync/pull", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    again = api.post("/api/v1/auth/token", json={"username": "worker_a", "password": PASSWORD,
+                                                 "device_id": "lost-phone"}).get_json()["token"]
+    accepted = api.post("/api/v1/sync/push", json=body, headers={"Authorization": f"Bearer {again}"})
+    assert accepted.status_code == 200
+    assert accepted.get_json()["results"][0]["status"] == "accepted"
