@@ -349,3 +349,35 @@ def test_wechat_and_iphone_browsers_are_told_what_to_do(browser: Any, live_serve
             page.wait_for_selector(f"#banners .notice:has-text('{expected}')")
         finally:
             context.close()
+
+
+def test_exported_backup_imports_on_the_server_and_a_later_sync_adds_nothing(
+    town: SmallTown, phones: Any, live_server: Any, runner: Any, tmp_path: Path,
+) -> None:
+    phone = phones()
+    phone.login()
+    phone.offline()
+    for name in ("王建国", "刘伟"):
+        phone.open_household(name)
+        phone.fill_visit()
+        phone.save_visit()
+    saved = sorted(r["uuid"] for r in phone.outbox())
+    phone.goto("/app/sync")
+    with phone.page.expect_download() as download:
+        phone.page.click("#export-button")
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name.startswith("fieldapp-backup-") and path.suffix == ".json"
+
+    result = runner.invoke(args=["import-backup", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("\taccepted\t") == 2
+    assert sorted(v.uuid for v in _server_visits()) == saved
+
+    # The phone reconnects: its records are acknowledged (already received), nothing doubles.
+    phone.online()
+    phone.page.click("#sync-button")
+    phone.wait_outbox_empty()
+    assert sorted(v.uuid for v in _server_visits()) == saved
+    statuses = phone.idb("(await db.getAll('visits')).map((v) => v.sync_status)")
+    assert statuses == ["already_received", "already_received"]
