@@ -29,7 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fieldapp import create_app  # noqa: E402
 from fieldapp.extensions import db  # noqa: E402
 from fieldapp.models import (  # noqa: E402
-    Conflict, DuplicateCandidate, Household, HouseholdRevision, SyncBatch, Visit, new_uuid,
+    Conflict,
+    DuplicateCandidate,
+    Household,
+    HouseholdRevision,
+    SyncBatch,
+    Visit,
+    new_uuid,
 )
 from sync.form import FormContext, load_form  # noqa: E402
 from sync.normalize import name_pinyin  # noqa: E402
