@@ -13,7 +13,7 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 ORIGIN = "http://fieldapp.test"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def module_page(browser: Any) -> Iterator[Any]:
     """A page on a fake origin whose /static/ requests are answered from the working tree."""
     context = browser.new_context()
