@@ -149,3 +149,14 @@ def test_bulk_post_cannot_reach_another_village(client, auth, scene) -> None:
     assert response.status_code == 404
     assert reload(Visit, scene.visits_a[0].uuid).review_status == "pending"
     assert reload(Visit, scene.visit_b.uuid).review_status == "pending"
+
+
+def test_home_counts_what_waits_in_scope(client, auth, scene) -> None:
+    auth.login("supervisor_a")
+    html = client.get("/review/").get_data(as_text=True)
+    numbers = [part.split("</span>", 1)[0] for part in html.split('<span class="big">')[1:]]
+    assert numbers == ["5", "1", "1"]  # pending visits, open conflicts, open duplicate pairs
+    post_form(client, "/review/batches/batch-a", {"uuids": [v.uuid for v in scene.visits_a],
+                                                  "action": "approve"})
+    html = client.get("/review/").get_data(as_text=True)
+    assert [part.split("</span>", 1)[0] for part in html.split('<span class="big">')[1:]] == ["3", "1", "1"]

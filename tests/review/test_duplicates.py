@@ -19,7 +19,7 @@ from fieldapp.models import (
 )
 from sync.idnumber import mask_id
 from tests import factories
-from tests.review.conftest import post_form, reload
+from tests.review.conftest import in_own_context, login_elsewhere, post_form, reload, token_of
 
 pytestmark = pytest.mark.both_backends
 
@@ -203,3 +203,21 @@ def test_dismiss_is_final_and_the_visit_is_accepted(client, auth, scene) -> None
     assert response.status_code == 409
     assert "该疑似重复已由supervisor_a处理（已排除）" in response.get_data(as_text=True)
     assert reload(Household, scene.new_household.id).merged_into_id is None
+
+
+def test_second_merge_of_the_same_pair_is_told_it_was_merged(app, client, auth, scene) -> None:
+    url = f"/review/duplicates/{scene.candidate.id}"
+    survivor = scene.town.households_a[0]
+    auth.login("supervisor_a")
+    other = login_elsewhere(app, "admin")
+    first_token = token_of(client, url)
+    second_token = in_own_context(app, token_of, other, url)
+    first = client.post(url, data={"csrf_token": first_token, "survivor": survivor.id})
+    second = in_own_context(app, other.post, url, data={"csrf_token": second_token,
+                                                        "survivor": scene.new_household.id})
+    assert first.status_code == 302
+    assert second.status_code == 409
+    assert "该疑似重复已由supervisor_a处理（已合并）" in second.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdMerge)) == 1
+    assert reload(Household, scene.new_household.id).merged_into_id == survivor.id
+    assert reload(Household, survivor.id).merged_into_id is None
