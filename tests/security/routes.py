@@ -10,6 +10,9 @@ adds a route must say who may use it and whether its object is scoped.
   admin sees everything).
 - ``api``: bearer-token JSON endpoint (401 anonymous, JSON errors).
 - ``body``: the JSON body an API POST sends.
+- ``unmasked``: the page may show full ID numbers and phones (every other
+  web page and default export must mask them; the API gives a worker the
+  full values of their own scope, which the phone needs).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ SIGNED_IN = frozenset({WORKER, SUPERVISOR, ADMIN})
 REVIEWERS = frozenset({SUPERVISOR, ADMIN})
 ADMINS = frozenset({ADMIN})
 
+FOLLOW_UP_FLAG = "needs_attention"
 Args = Callable[[World, str], dict[str, Any]]
 
 
@@ -38,6 +42,8 @@ class Rule:
     api: bool = False
     body: Callable[[World, str], Any] | None = None
     query: dict[str, str] = field(default_factory=dict)
+    # a detail page that deliberately shows an in-scope household's full ID number and phone
+    unmasked: bool = False
 
 
 def _a(name: str, attr: str) -> Args:
@@ -72,11 +78,17 @@ RULES: dict[str, Rule] = {
     "review.duplicates": Rule(REVIEWERS),
     "review.duplicate": Rule(REVIEWERS, args=_a("candidate_id", "candidate"), scoped=True),
     "review.dismiss": Rule(REVIEWERS, args=_a("candidate_id", "candidate"), scoped=True),
-    "review.household": Rule(REVIEWERS, args=_a("household_id", "household"), scoped=True),
+    "review.household": Rule(REVIEWERS, args=_a("household_id", "household"), scoped=True, unmasked=True),
     "review.undo_merge": Rule(ADMINS, args=_a("merge_id", "merge")),
     "review.audit_log": Rule(ADMINS),
-    # reports
+    # reports: village scope is applied inside the aggregates (not per object), see tests/reports
     "reports.index": Rule(REVIEWERS),
+    "reports.progress_json": Rule(REVIEWERS),
+    "reports.export_progress": Rule(REVIEWERS, args=lambda w, s: {"file_format": "csv"}),
+    "reports.follow_up": Rule(REVIEWERS, args=lambda w, s: {"flag": FOLLOW_UP_FLAG}),
+    # POST asks for the unmasked file: admins only (a supervisor's POST without full=1 is the masked file)
+    "reports.export_follow_up": Rule(REVIEWERS, args=lambda w, s: {"flag": FOLLOW_UP_FLAG,
+                                                                   "file_format": "csv"}),
     # admin
     "admin.index": Rule(ADMINS),
     "admin.users": Rule(ADMINS),

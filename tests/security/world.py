@@ -12,10 +12,11 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import Flask
 
 from fieldapp.extensions import db
-from fieldapp.models import Conflict, DeviceToken, DuplicateCandidate, SyncBatch, utcnow
+from fieldapp.models import Conflict, DeviceToken, DuplicateCandidate, Household, SyncBatch, utcnow
 from fieldapp.review.services import merge_households
 from tests import factories
 
@@ -38,6 +39,7 @@ class World:
     candidate: dict[str, int]
     merge: dict[str, int]
     campaign: str
+    secrets: list[str]  # every household's full ID number and phone: never in a page or a default export
 
 
 def _side(town: factories.SmallTown, side: str, households: list, worker, n: int) -> dict:
@@ -87,6 +89,8 @@ def build_world(app: Flask) -> World:
             candidate={"in": inside["candidate"], "out": outside["candidate"]},
             merge={"in": inside["merge"], "out": outside["merge"]},
             campaign=town.campaign.id,
+            secrets=[value for h in db.session.scalars(sa.select(Household))
+                     for value in (h.head_id, h.phone) if value],
         )
         db.session.remove()
     return world
