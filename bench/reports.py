@@ -235,8 +235,8 @@ def main() -> None:
             table.append((name, query, load, best, median))
     print(f"\n{args.households:,} households, {args.visits:,} visits, {VILLAGES} villages, {WORKERS} workers; "
           f"best and median of {RUNS} runs\n")
-    print(f"| backend  | query                            | load (s) | best (s) | median (s) | < 1 s |")
-    print(f"|----------|----------------------------------|---------:|---------:|-----------:|:-----:|")
+    print("| backend  | query                            | load (s) | best (s) | median (s) | < 1 s |")
+    print("|----------|----------------------------------|---------:|---------:|-----------:|:-----:|")
     for backend, query, load, best, median in table:
         print(f"| {backend:<8} | {query:<32} | {load:8.1f} | {best:8.3f} | {median:10.3f} | "
               f"{'yes' if median < 1 else 'NO':^5} |")

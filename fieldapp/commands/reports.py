@@ -28,7 +28,7 @@ out_option = click.option("--out", "out", required=True, type=click.Path(dir_oka
 
 
 def _campaign(campaign_id: str) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
+    campaign = db.session().get(Campaign, campaign_id)
     if campaign is None:
         raise click.ClickException(f"排查活动不存在：{campaign_id}")
     return campaign
@@ -37,7 +37,7 @@ def _campaign(campaign_id: str) -> Campaign:
 def _village_ids(names: tuple[str, ...]) -> list[int] | None:
     if not names:
         return None
-    found = dict(db.session.execute(sa.select(Village.name, Village.id).where(Village.name.in_(names))).all())
+    found = dict(db.session().execute(sa.select(Village.name, Village.id).where(Village.name.in_(names))).all())
     missing = sorted(set(names) - set(found))
     if missing:
         raise click.ClickException(f"村不存在：{'、'.join(missing)}")
@@ -58,14 +58,14 @@ def register(app: Flask) -> None:
         """Write the progress table by village with its totals row (排查进度表)."""
         campaign, scope = _campaign(campaign_id), _village_ids(villages)
         if file_format == "json":
-            document = services.progress_document(db.session, campaign, scope)
+            document = services.progress_document(db.session(), campaign, scope)
             content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
             rows = len(document["villages"])
         else:
-            file = services.progress_file(db.session, campaign, scope, file_format)
+            file = services.progress_file(db.session(), campaign, scope, file_format)
             content, rows = file.content, file.rows
         out.write_bytes(content)
-        exports.record_export(db.session, None, "progress", campaign_id=campaign.id, export_format=file_format,
+        exports.record_export(db.session(), None, "progress", campaign_id=campaign.id, export_format=file_format,
                               rows=rows, village_ids=scope, via="cli", extra={"path": str(out)})
         click.echo(f"已导出 {rows} 个村的排查进度到 {out}")
 
@@ -81,9 +81,9 @@ def register(app: Flask) -> None:
                  full_ids: bool) -> None:
         """Write the households to revisit for one flag (跟进名单)."""
         campaign, scope = _campaign(campaign_id), _village_ids(villages)
-        file = services.follow_up_file(db.session, campaign, scope, flag, file_format, full=full_ids)
+        file = services.follow_up_file(db.session(), campaign, scope, flag, file_format, full=full_ids)
         out.write_bytes(file.content)
-        exports.record_export(db.session, None, f"follow_up:{flag}", campaign_id=campaign.id,
+        exports.record_export(db.session(), None, f"follow_up:{flag}", campaign_id=campaign.id,
                               export_format=file_format, rows=file.rows, full=full_ids, village_ids=scope,
                               via="cli", extra={"path": str(out)})
         click.echo(f"已导出 {file.rows} 户到 {out}")
@@ -97,10 +97,10 @@ def register(app: Flask) -> None:
         """Write households, visits, flags and progress as a standalone SQLite file (for analysts)."""
         campaign, scope = _campaign(campaign_id), _village_ids(villages)
         try:
-            counts = export_campaign(db.session, campaign.id, out, full_ids=full_ids, village_ids=scope)
+            counts = export_campaign(db.session(), campaign.id, out, full_ids=full_ids, village_ids=scope)
         except FileExistsError as exc:
             raise click.ClickException(str(exc)) from exc
-        exports.record_export(db.session, None, "sqlite", campaign_id=campaign.id, export_format="sqlite",
+        exports.record_export(db.session(), None, "sqlite", campaign_id=campaign.id, export_format="sqlite",
                               rows=counts["visits"], full=full_ids, village_ids=scope, via="cli",
                               extra={"path": str(out), "tables": counts})
         click.echo("已导出 " + "，".join(f"{name} {count} 行" for name, count in counts.items()) + f" 到 {out}")

@@ -56,11 +56,11 @@ def _nice_max(value: int) -> int:
     """The axis maximum: 1, 2 or 5 times a power of ten, at least ``value``."""
     if value <= 5:
         return 5
-    magnitude = 10 ** int(math.floor(math.log10(value)))
+    magnitude: int = 10 ** int(math.floor(math.log10(value)))
     for step in (1, 2, 5, 10):
         if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
+            return int(step * magnitude)
+    return int(10 * magnitude)
 
 
 def visits_chart(days: list[tuple[dt.date, int]]) -> Chart:

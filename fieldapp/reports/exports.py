@@ -168,7 +168,6 @@ def record_export(session: Session, user: User | None, kind: str, *, campaign_id
     Called after the file is built and before it is handed out: an export that
     cannot be audited is not handed out (the error propagates).
     """
-    session = session() if callable(session) else session  # a scoped_session gives its Session
     begin_write(session)
     details = {"campaign": campaign_id, "format": export_format, "rows": rows, "full_values": full,
                "villages": None if village_ids is None else list(village_ids), "via": via,

@@ -86,7 +86,7 @@ class Progress:
         return {"villages": [row.to_dict() for row in self.rows], "totals": self.totals.to_dict()}
 
 
-def in_villages(column: sa.ColumnElement[Any], village_ids: Sequence[int] | None) -> sa.ColumnElement[bool]:
+def in_villages(column: Any, village_ids: Sequence[int] | None) -> sa.ColumnElement[bool]:
     """``column`` limited to ``village_ids``; None means every village (an admin)."""
     if village_ids is None:
         return sa.true()
@@ -149,7 +149,7 @@ def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
-def _sum_if(condition: sa.ColumnElement[bool], value: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+def _sum_if(condition: sa.ColumnElement[bool], value: Any) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
 
 

@@ -38,41 +38,41 @@ def export_campaign(session: Session, campaign_id: str, path: Path, *, full_ids:
     try:
         _create_tables(out)
         counts = {
-            "households": _insert(out["households"], _households(session, full_ids, village_ids)),
-            "visits": _insert(out["visits"], _visits(session, campaign_id, full_ids, village_ids)),
-            "flags": _insert(out["flags"], _flags(session, campaign_id, village_ids)),
+            "households": _insert(out.table("households"), _households(session, full_ids, village_ids)),
+            "visits": _insert(out.table("visits"), _visits(session, campaign_id, full_ids, village_ids)),
+            "flags": _insert(out.table("flags"), _flags(session, campaign_id, village_ids)),
         }
         progress = queries.progress_by_village(session, campaign_id, village_ids)
         rows = [row.to_dict() for row in progress.rows] + [progress.totals.to_dict()]
-        counts["progress"] = _insert(out["progress"], iter(rows))
-        out["visits"].create_index(["household_id"])
-        out["flags"].create_index(["village"])
+        counts["progress"] = _insert(out.table("progress"), iter(rows))
+        out.table("visits").create_index(["household_id"])
+        out.table("flags").create_index(["village"])
     finally:
         out.close()
     return counts
 
 
 def _create_tables(out: sqlite_utils.Database) -> None:
-    out["households"].create({
+    out.table("households").create({
         "id": str, "code": str, "village": str, "group": str, "hamlet": str, "head_name": str,
         "head_id": str, "phone": str, "size": int, "labor_count": int, "category": str,
         "monitor_type": str, "risk_eliminated": int, "source": str, "rev": int, "merged_into_id": str,
     }, pk="id")
-    out["visits"].create({
+    out.table("visits").create({
         "uuid": str, "household_id": str, "village": str, "worker": str, "visited_on": str,
         "server_seq": int, "review_status": str, "sync_status": str, "visit_method": str,
         "conclusion": str, "net_income": float, "per_capita_income": float, "monitoring_income": float,
         "below_monitoring_line": int, "below_10k": int, "guarantee_gap": int, "needs_attention": int,
         "form_version": str, "data": str,
     }, pk="uuid")
-    out["flags"].create({
+    out.table("flags").create({
         "household_id": str, "village": str, "approved": int, "below_monitoring_line": int,
         "below_10k": int, "guarantee_gap": int, "needs_attention": int, "conclusion": str,
         "latest_visit_seq": int,
     }, pk="household_id")
     progress: dict[str, Any] = {"village_id": int, "village": str, "completion": float}
     progress.update({name: int for name in queries.COUNT_FIELDS})
-    out["progress"].create(progress)
+    out.table("progress").create(progress)
 
 
 def _insert(table: Any, rows: Iterator[dict[str, Any]]) -> int:
@@ -88,7 +88,7 @@ def _insert(table: Any, rows: Iterator[dict[str, Any]]) -> int:
     return count
 
 
-def _stream(session: Session, statement: sa.Select[Any]) -> Iterator[Any]:
+def _stream(session: Session, statement: Any) -> Iterator[Any]:
     yield from session.execute(statement.execution_options(yield_per=CHUNK))
 
 

@@ -20,7 +20,7 @@ SORT_KEYS = {c.key for c in exports.PROGRESS_COLUMNS}
 
 
 def _campaign() -> Campaign:
-    campaign = services.find_campaign(db.session, request.args.get("campaign"))
+    campaign = services.find_campaign(db.session(), request.args.get("campaign"))
     if campaign is None:
         abort(404)
     return campaign
@@ -43,27 +43,27 @@ def _sorted(rows: list[queries.ProgressRow], key: str, descending: bool) -> list
 @bp.route("/")
 @roles_required("supervisor", "admin")
 def index() -> str:
-    all_campaigns = services.campaigns(db.session)
+    all_campaigns = services.campaigns(db.session())
     if not all_campaigns:
         return render_template("reports/index.html", campaign=None, campaigns=[])
     campaign = _campaign()
     scope = village_scope(current_user)
-    progress = queries.progress_by_village(db.session, campaign.id, scope)
+    progress = queries.progress_by_village(db.session(), campaign.id, scope)
     sort, order = request.args.get("sort", ""), request.args.get("order", "asc")
     return render_template(
         "reports/index.html", campaign=campaign, campaigns=all_campaigns, progress=progress,
         rows=_sorted(progress.rows, sort, order == "desc"), sort=sort, order=order,
         columns=exports.PROGRESS_COLUMNS, flags=exports.FLAG_TITLES,
-        summary=town_summary(progress, services.village_names(db.session, scope)),
-        workers=queries.progress_by_worker(db.session, campaign.id, scope),
-        chart=visits_chart(queries.visits_per_day(db.session, campaign.id, scope)),
+        summary=town_summary(progress, services.village_names(db.session(), scope)),
+        workers=queries.progress_by_worker(db.session(), campaign.id, scope),
+        chart=visits_chart(queries.visits_per_day(db.session(), campaign.id, scope)),
     )
 
 
 @bp.route("/progress.json")
 @roles_required("supervisor", "admin")
 def progress_json() -> dict[str, Any]:
-    return services.progress_document(db.session, _campaign(), village_scope(current_user))
+    return services.progress_document(db.session(), _campaign(), village_scope(current_user))
 
 
 @bp.route("/export/progress.<file_format>")
@@ -72,8 +72,8 @@ def export_progress(file_format: str) -> Response:
     if file_format not in services.FORMATS:
         abort(404)
     campaign, scope = _campaign(), village_scope(current_user)
-    file = services.progress_file(db.session, campaign, scope, file_format)
-    exports.record_export(db.session, current_user, "progress", campaign_id=campaign.id,
+    file = services.progress_file(db.session(), campaign, scope, file_format)
+    exports.record_export(db.session(), current_user, "progress", campaign_id=campaign.id,
                           export_format=file_format, rows=file.rows, village_ids=scope)
     return _download(file)
 
@@ -84,7 +84,7 @@ def follow_up(flag: str) -> str:
     if flag not in queries.FOLLOW_UP_FLAGS:
         abort(404)
     campaign = _campaign()
-    items = queries.follow_up(db.session, campaign.id, flag, village_scope(current_user))
+    items = queries.follow_up(db.session(), campaign.id, flag, village_scope(current_user))
     headers, rows = exports.follow_up_table(items, campaign.form_version, full=False)
     return render_template("reports/follow_up.html", campaign=campaign, flag=flag,
                            title=exports.FLAG_TITLES[flag], headers=headers, rows=rows)
@@ -100,8 +100,8 @@ def export_follow_up(flag: str, file_format: str) -> Response:
     if full and not current_user.is_admin:
         abort(403)
     campaign, scope = _campaign(), village_scope(current_user)
-    file = services.follow_up_file(db.session, campaign, scope, flag, file_format, full=full)
-    exports.record_export(db.session, current_user, f"follow_up:{flag}", campaign_id=campaign.id,
+    file = services.follow_up_file(db.session(), campaign, scope, flag, file_format, full=full)
+    exports.record_export(db.session(), current_user, f"follow_up:{flag}", campaign_id=campaign.id,
                           export_format=file_format, rows=file.rows, full=full, village_ids=scope)
     return _download(file)
 
@@ -109,9 +109,9 @@ def export_follow_up(flag: str, file_format: str) -> Response:
 @bp.app_template_filter("label")
 def _label(text: str) -> str:
     """A header from ``exports`` translated (plain gettext: headers may contain "%")."""
-    return _(text)
+    return str(_(text))
 
 
 @bp.app_template_filter("percent")
 def _percent(value: float) -> str:
-    return _("%(value)s%%", value=f"{value:.1f}")
+    return str(_("%(value)s%%", value=f"{value:.1f}"))
