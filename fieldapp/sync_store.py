@@ -40,6 +40,7 @@ from sync.store import (
 _CHUNK = 900
 _HOUSEHOLD_COLUMNS = [getattr(Household, name) for name in HOUSEHOLD_FIELDS]
 _FIELD_INDEX = {name: index for index, name in enumerate(HOUSEHOLD_FIELDS)}
+_HOUSEHOLDS = Household.__table__
 
 
 def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
@@ -175,46 +176,36 @@ class SqlStore:
         return changes.next_change(self.session, count)
 
     def write(self, batch: BatchWrite) -> None:
+        """Bulk statements on the tables (Core executemany: no ORM unit of work, no
+        per-row flush), in foreign-key order."""
         session = self.session
         now = batch.batch.received_at
         if batch.new_households:
-            session.execute(sa.insert(Household), [
+            session.execute(_HOUSEHOLDS.insert(), [
                 {"id": h.id, "code": None, "town_id": h.town_id, "village_id": h.village_id,
                  **_columns(h.values), "head_pinyin": h.head_pinyin, "head_initials": h.head_initials,
                  "source": "field", "rev": h.rev, "merged_into_id": None, "change_seq": h.change_seq,
                  "created_at": now, "updated_at": now}
                 for h in batch.new_households
             ])
-        if batch.household_updates:
-            # Bulk UPDATE by primary key; the pinyin columns only where the name changed.
-            plain = [u for u in batch.household_updates if u.head_pinyin is None]
-            renamed = [u for u in batch.household_updates if u.head_pinyin is not None]
-            if plain:
-                session.execute(sa.update(Household), [
-                    {"id": u.id, "rev": u.rev, "change_seq": u.change_seq, "updated_at": now,
-                     **_columns(u.values)} for u in plain
-                ])
-            if renamed:
-                session.execute(sa.update(Household), [
-                    {"id": u.id, "rev": u.rev, "change_seq": u.change_seq, "updated_at": now,
-                     "head_pinyin": u.head_pinyin, "head_initials": u.head_initials,
-                     **_columns(u.values)} for u in renamed
-                ])
+        self._update_households(batch, now)
         if batch.revisions:
-            session.execute(sa.insert(HouseholdRevision), [
+            session.execute(HouseholdRevision.__table__.insert(), [
                 {"household_id": r.household_id, "rev": r.rev, "values": r.values, "changed": r.changed,
                  "reason": r.reason, "visit_uuid": r.visit_uuid, "user_id": r.user_id, "created_at": now}
                 for r in batch.revisions
             ])
         if batch.visits:
-            session.execute(sa.insert(Visit), [_visit_row(v) for v in batch.visits])
+            session.execute(Visit.__table__.insert(), [_visit_row(v) for v in batch.visits])
         if batch.superseded:
-            session.execute(sa.update(Visit), [
-                {"uuid": uuid, "review_status": "superseded", "change_seq": seq}
-                for uuid, seq in batch.superseded.items()
-            ])
+            visits = Visit.__table__
+            session.execute(
+                visits.update().where(visits.c.uuid == sa.bindparam("b_uuid"))
+                .values(review_status="superseded", change_seq=sa.bindparam("b_seq")),
+                [{"b_uuid": uuid, "b_seq": seq} for uuid, seq in batch.superseded.items()],
+            )
         if batch.conflicts:
-            session.execute(sa.insert(Conflict), [
+            session.execute(Conflict.__table__.insert(), [
                 {"household_id": c.household_id, "visit_uuid": c.visit_uuid, "village_id": c.village_id,
                  "field": c.field, "base_value": c.base_value, "current_value": c.current_value,
                  "incoming_value": c.incoming_value, "current_rev": c.current_rev, "status": "open",
@@ -222,7 +213,7 @@ class SqlStore:
                 for c in batch.conflicts
             ])
         if batch.candidates:
-            session.execute(sa.insert(DuplicateCandidate), [
+            session.execute(DuplicateCandidate.__table__.insert(), [
                 {"household_a_id": c.household_a_id, "household_b_id": c.household_b_id,
                  "village_id": c.village_id, "campaign_id": c.campaign_id, "visit_uuid": c.visit_uuid,
                  "score": c.score, "evidence": c.evidence, "source": "ingest", "status": "open",
@@ -232,11 +223,33 @@ class SqlStore:
         row = batch.batch
         audit.record(session, self.user, "sync_push", "sync_batch", row.id,
                      details={"device_id": row.device_id, "records": row.record_count, "counts": row.counts})
-        session.execute(sa.insert(SyncBatch), [{
+        session.execute(SyncBatch.__table__.insert(), [{
             "id": row.id, "user_id": row.user_id, "device_id": row.device_id,
             "app_version": row.app_version, "received_at": row.received_at,
             "record_count": row.record_count, "counts": row.counts, "results": row.results,
         }])
+
+    def _update_households(self, batch: BatchWrite, now: Any) -> None:
+        """Three shapes of UPDATE by primary key: only the pull sequence (a visit that
+        changed no field), the fields too, and the fields with the name's pinyin."""
+        table = _HOUSEHOLDS
+        groups: dict[str, list[dict[str, Any]]] = {"seq": [], "fields": [], "renamed": []}
+        revs = {(r.household_id, r.rev) for r in batch.revisions}
+        for u in batch.household_updates:
+            params: dict[str, Any] = {"b_id": u.id, "change_seq": u.change_seq, "updated_at": now}
+            if (u.id, u.rev) not in revs:
+                groups["seq"].append(params)
+                continue
+            params.update(rev=u.rev, **_columns(u.values))
+            if u.head_pinyin is None:
+                groups["fields"].append(params)
+            else:
+                params.update(head_pinyin=u.head_pinyin, head_initials=u.head_initials)
+                groups["renamed"].append(params)
+        for rows in groups.values():
+            if rows:
+                # executemany: the SET columns are the parameter keys other than b_id
+                self.session.execute(table.update().where(table.c.id == sa.bindparam("b_id")), rows)
 
     def commit(self) -> None:
         self.session.commit()

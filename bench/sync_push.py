@@ -1,0 +1,429 @@
+"""Benchmark: a town's visits pushed over HTTP to ``fieldapp serve``, against an insert-only endpoint.
+
+    python bench/sync_push.py [--backend sqlite|postgres|both] [--households 13740] [--clients 4]
+
+For each backend: builds a town (30 villages, ``--households`` roster
+households, 10 workers per village, an active campaign), makes one valid,
+realistic visit per household (incomes, risks, signatures for in-person
+visits; a few changed phones and sizes), then
+
+1. pushes them in batches of 200 (each batch one worker's visits) from
+   ``--clients`` concurrent HTTP clients to ``fieldapp serve``;
+2. sends every record again under new batch ids (all ``already_received``);
+3. times a worker's full pull of 500 households (median of 5);
+4. pushes the same batches to a minimal Flask endpoint that only does
+   ``INSERT OR IGNORE`` (PostgreSQL: ``ON CONFLICT DO NOTHING``) into one
+   table, under the same gunicorn settings (gthread, same workers/threads).
+
+Prints one table. Servers listen on 127.0.0.1 on free ports and are stopped
+at the end. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import json
+import os
+import random
+import re
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.live import LiveServer, free_port  # noqa: E402
+
+PG_URL = os.environ.get("FIELDAPP_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
+BATCH = 200
+VILLAGES = 30
+WORKERS_PER_VILLAGE = 10
+SURNAMES = "王刘陈张李杨黄赵吴周徐孙胡朱高林何郭马罗柯尹曹石"
+GIVEN = "建国伟秀英明华红军平志强桂兰友德福春梅金玉海云芳"
+
+
+# -- data -----------------------------------------------------------------------
+
+
+def signature_png(rng: random.Random, width: int = 240, height: int = 80) -> str:
+    """A scribble drawn as a 1-bit PNG, the size a phone's signature pad produces."""
+    rows = [bytearray(width // 8) for _ in range(height)]
+    x, y = 10, height // 2
+    for _ in range(900):
+        x = min(width - 1, max(0, x + rng.choice((-1, 0, 1, 1, 2))))
+        y = min(height - 1, max(0, y + rng.choice((-2, -1, 0, 1, 2))))
+        for dy in (0, 1):
+            row = rows[min(height - 1, y + dy)]
+            row[x // 8] |= 0x80 >> (x % 8)
+        if x >= width - 2:
+            x = 10
+    raw = b"".join(b"\x00" + bytes(255 - b for b in row) for row in rows)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def roster(households: int, rng: random.Random) -> list[dict[str, Any]]:
+    from sync.idnumber import make_id
+
+    rows = []
+    weights = [rng.uniform(0.6, 1.4) for _ in range(VILLAGES)]
+    weights[0] = 2.2  # the first village is large enough for a 500-household pull
+    total = sum(weights)
+    sizes = [max(1, round(households * w / total)) for w in weights]
+    sizes[-1] += households - sum(sizes)
+    n = 0
+    for village, size in enumerate(sizes):
+        for _ in range(size):
+            n += 1
+            lifted = rng.random() < 0.048
+            monitored = rng.random() < 0.0033
+            members = rng.choice((1, 2, 2, 3, 3, 4, 4, 4, 5, 5, 6, 7))
+            rows.append({
+                "village": village, "code": f"4202811012{village:02d}{n:06d}",
+                "head_name": rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))),
+                "head_id": make_id("420281", dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 60 * 365)),
+                                   rng.randrange(1, 999)),
+                "phone": f"1{rng.choice('3578')}{rng.randrange(10**8, 10**9)}" if rng.random() < 0.9 else None,
+                "group": f"{rng.randrange(1, 12)}组", "hamlet": rng.choice(("王祖湾", "下陈湾", "柯家湾", "石头湾", None)),
+                "size": members, "labor_count": min(members, rng.choice((0, 1, 2, 2, 3))),
+                "category": "lifted" if lifted else "general",
+                "monitor_type": ("unstable" if lifted else "marginal") if monitored else "none",
+                "risk_eliminated": (rng.random() < 0.5) if monitored else None,
+            })
+    return rows
+
+
+def visit_data(h: dict[str, Any], rng: random.Random, signature: str) -> dict[str, Any]:
+    data = {k: h[k] for k in ("head_name", "head_id", "phone", "group", "hamlet", "size", "labor_count",
+                              "category", "monitor_type", "risk_eliminated")}
+    if rng.random() < 0.03:
+        data["phone"] = f"139{rng.randrange(10**7, 10**8)}"
+    if rng.random() < 0.01:
+        data["size"] = min(20, h["size"] + 1)
+    labor = data["labor_count"] or 0
+    wage = labor * rng.randrange(8_000, 42_000)
+    business = rng.choice((0, 0, rng.randrange(1_000, 20_000)))
+    data.update({
+        "food_clothing_ok": True, "housing_unsafe": False, "school_dropout": False,
+        "medical_uninsured": False, "serious_illness": False, "water_unsafe": False,
+        "income_wage": wage, "income_business": business, "business_cost": round(business * 0.3, 2),
+        "income_property": rng.choice((0, 0, 200, 800)), "income_transfer": rng.randrange(300, 6_000),
+        "work_out_province": min(labor, rng.choice((0, 1, 1, 2))), "work_in_province": 0,
+        "work_in_city": 0, "public_welfare_job": 0,
+        "conclusion": "continue_monitor" if data["monitor_type"] != "none" and not data["risk_eliminated"]
+        else "no_risk",
+        "visit_method": "in_person", "visited_on": f"2023-10-{rng.randrange(8, 28):02d}",
+        "respondent": h["head_name"], "respondent_relation": "self", "signature": signature,
+    })
+    if rng.random() < 0.06:  # illness: insured, out-of-pocket costs, a risk to report
+        data.update({"serious_illness": True, "out_of_pocket": rng.randrange(2_000, 30_000),
+                     "insurance_payout": rng.randrange(0, 10_000), "risk_types": ["illness"],
+                     "risk_note": "户主患慢性病，常年服药"})
+        if data["monitor_type"] == "none":
+            data["conclusion"] = "suggest_monitor"
+    if rng.random() < 0.15:
+        data["visit_method"], data["respondent_relation"] = "phone", "child"
+        data["respondent"] = h["head_name"][0] + "小明"
+        del data["signature"]
+    return data
+
+
+# -- set-up -------------------------------------------------------------------
+
+
+def build(database_url: str, instance: Path, households: int, seed: int = 7) -> dict[str, Any]:
+    """Create the schema and the town; return the batches, tokens and a puller's token."""
+    from fieldapp import create_app, tokens
+    from fieldapp.extensions import db
+    from fieldapp.models import Campaign, Household, HouseholdRevision, Town, User, Village, user_villages
+    from sync.form import FormContext, load_form
+    from sync.normalize import name_pinyin
+
+    rng = random.Random(seed)
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
+    with app.app_context():
+        db.create_all()
+        town = Town(name="保安镇", code="420281101", county="大冶市")
+        db.session.add(town)
+        db.session.flush()
+        villages = [Village(town_id=town.id, name=f"第{i + 1}村", code=f"4202811012{i:02d}") for i in range(VILLAGES)]
+        db.session.add_all(villages)
+        db.session.add(Campaign(id="2023-jzpc", name="2023年防止返贫监测帮扶集中排查", start_date=dt.date(2023, 10, 1),
+                                end_date=dt.date(2023, 12, 31), monitoring_line=7600.0, active=True))
+        db.session.flush()
+        workers = []
+        for v in villages:
+            for k in range(WORKERS_PER_VILLAGE):
+                user = User(username=f"w{v.id}_{k}", role="worker", display_name=f"网格员{v.id}-{k}",
+                            password_hash="bench-no-login")
+                workers.append((user, v))
+        db.session.add_all([u for u, _ in workers])
+        db.session.flush()
+        db.session.execute(sa.insert(user_villages), [{"user_id": u.id, "village_id": v.id} for u, v in workers])
+        rows = roster(households, rng)
+        ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in rows]
+        field_names = ("head_name", "head_id", "phone", "group", "hamlet", "size", "labor_count",
+                       "category", "monitor_type", "risk_eliminated")
+        db.session.execute(sa.insert(Household), [
+            {"id": hid, "code": r["code"], "town_id": town.id, "village_id": villages[r["village"]].id,
+             **{f: r[f] for f in field_names}, "head_pinyin": name_pinyin(r["head_name"])[0],
+             "head_initials": name_pinyin(r["head_name"])[1], "source": "roster", "rev": 1, "change_seq": 0}
+            for hid, r in zip(ids, rows, strict=True)
+        ])
+        db.session.execute(sa.insert(HouseholdRevision), [
+            {"household_id": hid, "rev": 1, "values": {f: r[f] for f in field_names}, "changed": list(field_names),
+             "reason": "roster"} for hid, r in zip(ids, rows, strict=True)
+        ])
+        token_of = {}
+        for user, _ in workers:
+            token_of[user.id] = tokens.issue(db.session, user, f"bench-{user.id}", ttl_days=1).token
+        db.session.commit()
+        form = load_form("2023.1")
+        context = FormContext(7600.0, dt.date(2023, 10, 1), dt.date(2023, 12, 31))
+        signatures = [signature_png(rng) for _ in range(20)]
+        by_village: dict[int, list[dict[str, Any]]] = {}
+        village_workers = {v.id: [u for u, vv in workers if vv.id == v.id] for v in villages}
+        for hid, r in zip(ids, rows, strict=True):
+            data = visit_data(r, rng, rng.choice(signatures))
+            checked = form.validate(data, context)
+            assert not checked.errors, (data, checked.errors)
+            by_village.setdefault(villages[r["village"]].id, []).append({
+                "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "campaign_id": "2023-jzpc",
+                "form_version": "2023.1", "household_id": hid, "base_rev": 1,
+                "started_at": f"{data['visited_on']}T09:{rng.randrange(0, 50):02d}:00+08:00",
+                "visited_at": f"{data['visited_on']}T10:{rng.randrange(0, 59):02d}:00+08:00",
+                "data": data, "location": {"lat": 30.1 + rng.random() / 10, "lon": 114.9 + rng.random() / 10,
+                                           "accuracy_m": rng.randrange(5, 60)},
+            })
+        # A phone syncs its outbox in batches of 200: each batch is one worker's, in their village.
+        batches = []
+        for village_id, records in sorted(by_village.items()):
+            for start in range(0, len(records), BATCH):
+                worker = rng.choice(village_workers[village_id])
+                batches.append((token_of[worker.id], {
+                    "batch_id": str(uuid.uuid4()), "device_id": f"bench-{worker.id}", "app_version": "bench",
+                    "records": records[start:start + BATCH]}))
+        rng.shuffle(batches)
+        puller = token_of[next(u for u, v in workers if v.id == villages[0].id).id]
+        db.session.remove()
+        db.engine.dispose()
+    bodies = [(token, json.dumps(body, ensure_ascii=False).encode()) for token, body in batches]
+    return {"batches": bodies, "puller": puller, "records": len(rows),
+            "first_village": sum(1 for r in rows if r["village"] == 0),
+            "bytes": sum(len(b) for _, b in bodies)}
+
+
+# -- the insert-only endpoint ---------------------------------------------------
+
+
+def insert_only_app(database_url: str) -> Any:
+    """A minimal Flask app: parse the push, INSERT OR IGNORE each record, answer uuids."""
+    from flask import Flask, jsonify, request
+
+    app = Flask("insert_only")
+    engine = sa.create_engine(database_url.replace("postgresql+psycopg", "postgresql+psycopg"), pool_size=8)
+    postgres = engine.dialect.name == "postgresql"
+    if not postgres:
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(conn: Any, _record: Any) -> None:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA busy_timeout = 30000")
+
+    insert = ("INSERT INTO raw_visits (uuid, data) VALUES (:uuid, :data) ON CONFLICT DO NOTHING" if postgres
+              else "INSERT OR IGNORE INTO raw_visits (uuid, data) VALUES (:uuid, :data)")
+
+    @app.post("/push")
+    def push() -> Any:
+        body = request.get_json()
+        rows = [{"uuid": r["uuid"], "data": json.dumps(r, ensure_ascii=False)} for r in body["records"]]
+        with engine.begin() as conn:
+            conn.execute(sa.text(insert), rows)
+        return jsonify({"batch_id": body["batch_id"], "results": [{"uuid": r["uuid"]} for r in rows]})
+
+    return app
+
+
+def serve_insert_only(database_url: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS raw_visits (uuid VARCHAR(36) PRIMARY KEY, data TEXT)"))
+    engine.dispose()
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            # the same settings as fieldapp/commands/serve.py
+            for key, value in {"bind": f"127.0.0.1:{port}", "workers": workers, "threads": 4,
+                               "worker_class": "gthread", "timeout": 120, "accesslog": None,
+                               "errorlog": "-", "loglevel": "warning"}.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return insert_only_app(database_url)
+
+    _Server().run()
+
+
+class InsertOnlyServer:
+    def __init__(self, database_url: str, workers: int, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve-insert-only", database_url, str(self.port), str(workers)],
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url, timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("insert-only server did not start")
+
+    def stop(self) -> None:
+        import signal
+
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=15)
+
+
+# -- the measurements -------------------------------------------------------------
+
+
+def push_all(url: str, batches: list[tuple[str, bytes]], clients: int,
+             rewrite_ids: bool = False) -> tuple[float, dict[str, int]]:
+    counts: dict[str, int] = {}
+    local = __import__("threading").local()
+
+    def send(item: tuple[str, bytes]) -> list[str]:
+        token, body = item
+        if rewrite_ids:  # same records, a new batch id: every result already_received
+            body = re.sub(rb'"batch_id": "[^"]+"', f'"batch_id": "{uuid.uuid4()}"'.encode(), body, count=1)
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        response = session.post(url, data=body, timeout=300, headers={
+            "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        response.raise_for_status()
+        return [r.get("status", "stored") for r in response.json()["results"]]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        for statuses in pool.map(send, batches):
+            for status in statuses:
+                counts[status] = counts.get(status, 0) + 1
+    return time.perf_counter() - started, counts
+
+
+def time_pull(url: str, token: str, runs: int = 5) -> tuple[float, int]:
+    session = requests.Session()
+    times, count = [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = session.get(f"{url}/api/v1/sync/pull", params={"limit": 500},
+                               headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        times.append(time.perf_counter() - started)
+        response.raise_for_status()
+        count = len(response.json()["households"])
+    return statistics.median(times), count
+
+
+def run_backend(backend: str, households: int, clients: int, workers: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-sync-{backend}-"))
+    schema = None
+    if backend == "sqlite":
+        app_url, raw_url = f"sqlite:///{work / 'fieldapp.db'}", f"sqlite:///{work / 'insert_only.db'}"
+    else:
+        schema = f"bench_sync_{os.getpid()}"
+        admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        app_url = raw_url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    try:
+        started = time.perf_counter()
+        data = build(app_url, work / "instance", households)
+        print(f"[{backend}] town built in {time.perf_counter() - started:.1f}s: {data['records']} visits, "
+              f"{len(data['batches'])} batches, {data['bytes'] / 1e6:.1f} MB", file=sys.stderr)
+        server = LiveServer(app_url, work / "instance", workers=workers).start()
+        try:
+            push_s, counts = push_all(f"{server.url}/api/v1/sync/push", data["batches"], clients)
+            replay_s, replay_counts = push_all(f"{server.url}/api/v1/sync/push", data["batches"], clients,
+                                               rewrite_ids=True)
+            pull_s, pulled = time_pull(server.url, data["puller"])
+        finally:
+            server.stop()
+        raw = InsertOnlyServer(raw_url, workers, work / "insert_only.log")
+        try:
+            raw_s, _ = push_all(f"{raw.url}/push", data["batches"], clients)
+        finally:
+            raw.stop()
+        assert replay_counts == {"already_received": data["records"]}, replay_counts
+        assert pulled == min(500, data["first_village"]), pulled
+        n = data["records"]
+        return {"backend": backend, "visits": n, "push_s": push_s, "push_rate": n / push_s,
+                "counts": counts, "raw_s": raw_s, "raw_rate": n / raw_s, "ratio": raw_s / push_s,
+                "replay_s": replay_s, "replay_rate": n / replay_s, "pull_s": pull_s}
+    finally:
+        if schema:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    names = [r["backend"] for r in results]
+    rows = [
+        ("visits pushed (batches of 200)", [f"{r['visits']}" for r in results]),
+        ("fieldapp push: whole town (s)", [f"{r['push_s']:.2f}" for r in results]),
+        ("fieldapp push: visits/s", [f"{r['push_rate']:.0f}" for r in results]),
+        ("insert-only endpoint: visits/s", [f"{r['raw_rate']:.0f}" for r in results]),
+        ("ratio fieldapp / insert-only", [f"{r['ratio']:.2f}" for r in results]),
+        ("replay (all already_received): visits/s", [f"{r['replay_rate']:.0f}" for r in results]),
+        ("full pull of 500 households (s, median of 5)", [f"{r['pull_s']:.3f}" for r in results]),
+        ("push statuses", [", ".join(f"{k} {v}" for k, v in sorted(r["counts"].items())) for r in results]),
+    ]
+    width = max(len(label) for label, _ in rows)
+    cols = [max(len(n), *(len(v[i]) for _, v in rows)) for i, n in enumerate(names)]
+    print(f"| {'':{width}} | " + " | ".join(f"{n:>{c}}" for n, c in zip(names, cols, strict=True)) + " |")
+    print(f"|{'-' * (width + 2)}|" + "|".join("-" * (c + 2) for c in cols) + "|")
+    for label, values in rows:
+        print(f"| {label:{width}} | " + " | ".join(f"{v:>{c}}" for v, c in zip(values, cols, strict=True)) + " |")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve-insert-only":
+        serve_insert_only(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--households", type=int, default=13_740)
+    parser.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes for both servers")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    results = [run_backend(b, args.households, args.clients, args.workers) for b in backends]
+    print_table(results)
+
+
+if __name__ == "__main__":
+    main()
