@@ -12,7 +12,9 @@ from typing import Any
 
 
 class Config:
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # hide_parameters: database errors (and so tracebacks in the log) never carry the
+    # statement's values, which may be ID numbers and phones.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None
     BABEL_DEFAULT_LOCALE = "zh"
