@@ -74,9 +74,14 @@ export async function saveVisit(draft, data, {campaignId, formVersion}) {
     errors: null,
     attempts: 0,
     saved_at: isoNow(),
+    save_id: newUuid(), // tells one save of this uuid from the next
   };
-  await store.write(['outbox', 'drafts'], (tx) => {
-    tx.objectStore('outbox').put(record);
+  await store.write(['outbox', 'drafts'], async (tx) => {
+    const outbox = tx.objectStore('outbox');
+    // Editing a record that was acknowledged meanwhile: the server keeps the
+    // earlier version under that uuid, so this one is stored as a new visit.
+    if (draft.from_outbox && !(await outbox.get(record.uuid))) record.uuid = newUuid();
+    outbox.put(record);
     tx.objectStore('drafts').delete(draft.uuid);
   });
   return record;

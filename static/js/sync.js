@@ -7,7 +7,7 @@
 import {ApiError, request} from './api.js';
 import {backoffDelay} from './backoff.js';
 import * as store from './db.js';
-import {deviceId, pendingFor, toPush} from './outbox.js';
+import {deviceId, newUuid, pendingFor, toPush} from './outbox.js';
 import {searchKeys} from './search.js';
 
 export const BATCH_SIZE = 50;
@@ -104,15 +104,22 @@ async function pushOutbox(auth) {
   return summary;
 }
 
-async function applyResults(batch, response, owner) {
+export async function applyResults(batch, response, owner) {
   const results = new Map((response.results || []).map((r) => [r.uuid, r]));
   await store.write(['outbox', 'visits', 'households'], async (tx) => {
     const outbox = tx.objectStore('outbox');
     for (const record of batch) {
       const result = results.get(record.uuid);
       if (!result) continue; // no answer for it: it stays and goes again
+      const current = await outbox.get(record.uuid);
+      const editedMeanwhile = current && current.save_id !== record.save_id;
       if (STORED.has(result.status)) {
         outbox.delete(record.uuid);
+        if (editedMeanwhile) {
+          // The worker re-saved it while this batch was on the way: the server
+          // has the earlier version under this uuid, so the edit becomes a new visit.
+          outbox.put({...current, uuid: newUuid()});
+        }
         tx.objectStore('visits').put({
           uuid: record.uuid, owner, household_id: result.household_id ?? record.household_id,
           label: record.label, data: record.data, supersedes: record.supersedes,
@@ -128,7 +135,7 @@ async function applyResults(batch, response, owner) {
             households.put(h);
           }
         }
-      } else if (result.status === 'rejected') {
+      } else if (result.status === 'rejected' && !editedMeanwhile) {
         record.status = 'rejected';
         record.errors = result.errors || {};
         record.attempts = (record.attempts || 0) + 1;

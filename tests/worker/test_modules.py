@@ -68,3 +68,28 @@ def test_masking_matches_the_server(module_page: Any) -> None:
       return values.map((v) => [m.maskId(v), m.maskPhone(v)]);
     }""", values)
     assert js == [[mask_id(v), mask_phone(v)] for v in values]
+
+
+def test_outbox_keeps_an_edit_made_while_its_record_was_being_acknowledged(module_page: Any) -> None:
+    result = module_page.evaluate("""async () => {
+      const db = await import('/static/js/db.js');
+      const outbox = await import('/static/js/outbox.js');
+      const sync = await import('/static/js/sync.js');
+      await db.write(['outbox', 'visits', 'drafts'], (tx) => ['outbox', 'visits', 'drafts'].forEach((s) => tx.objectStore(s).clear()));
+      const meta = {campaignId: '2023-jzpc', formVersion: '2023.1'};
+      const draft = {uuid: outbox.newUuid(), owner: 'w', household_key: 'h1', household_id: 'h1', started_at: outbox.isoNow()};
+      const first = await outbox.saveVisit(draft, {income_wage: 1}, meta);
+      // The worker edits it again while the batch holding the first version is in flight.
+      await outbox.saveVisit({...draft, from_outbox: true}, {income_wage: 2}, meta);
+      await sync.applyResults([first], {results: [{uuid: first.uuid, status: 'accepted', household_id: 'h1'}]}, 'w');
+      const left = await db.getAll('outbox');
+      const acknowledged = await db.getAll('visits');
+      // Editing a record that is no longer in the outbox stores a new visit.
+      const late = await outbox.saveVisit({...draft, uuid: acknowledged[0].uuid, from_outbox: true}, {income_wage: 3}, meta);
+      return {left: left.map((r) => [r.uuid === first.uuid, r.data.income_wage]),
+              acknowledged: acknowledged.map((v) => [v.uuid === first.uuid, v.data.income_wage, v.sync_status]),
+              lateIsNew: late.uuid !== first.uuid};
+    }""")
+    assert result["left"] == [[False, 2]]
+    assert result["acknowledged"] == [[True, 1, "accepted"]]
+    assert result["lateIsNew"] is True

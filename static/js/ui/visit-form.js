@@ -40,7 +40,8 @@ async function openDraft(params, owner, user) {
     if (!record) throw new Error('找不到这条待同步的记录');
     const key = `edit:${record.uuid}`;
     const draft = await findDraft(owner, key);
-    return {draft: draft || {...base, ...pick(record), uuid: record.uuid, household_key: key, data: record.data},
+    return {draft: draft || {...base, ...pick(record), uuid: record.uuid, household_key: key, data: record.data,
+      from_outbox: true},
       serverErrors: record.errors || {}, record};
   }
   if (params.get('correct')) {
@@ -66,7 +67,8 @@ async function openDraft(params, owner, user) {
   if (draft) return {draft, household};
   const pending = (await store.getAllByIndex('outbox', 'owner', owner)).find((r) => r.household_id === id);
   if (pending) {
-    return {draft: {...base, ...pick(pending), uuid: pending.uuid, household_key: id, data: pending.data},
+    return {draft: {...base, ...pick(pending), uuid: pending.uuid, household_key: id, data: pending.data,
+      from_outbox: true},
       serverErrors: pending.errors || {}, household, record: pending};
   }
   return {draft: {...base, uuid: newUuid(), household_key: id, household_id: id, base_rev: household.rev ?? null,
