@@ -160,3 +160,29 @@ def _probe(app: Flask, endpoint: str, template: Template) -> None:
                     text = response.get_data(as_text=True)
                     shown = [value for value in world.secrets if value in text]
                     assert not shown, f"{where}: unmasked ID numbers or phones {shown[:3]}"
+
+
+def test_every_web_post_needs_a_csrf_token(template: Template, tmp_path: Path) -> None:
+    """Every web route that takes a POST refuses it without the CSRF token (400), even for
+    an admin (allowed nearly everywhere) or a supervisor."""
+    path = tmp_path / "copy.db"
+    shutil.copyfile(template.path, path)
+    app = make_test_app(f"sqlite:///{path}", tmp_path / "instance")
+    checked = []
+    try:
+        callers = [Caller(app, role, *template.credentials[role]) for role in (ADMIN, "supervisor")]
+        for endpoint, url_rule in sorted(_url_rules(app).items()):
+            rule = RULES[endpoint]
+            if rule.api or "POST" not in (url_rule.methods or set()):
+                continue
+            with app.test_request_context():
+                url = url_for(endpoint, **(rule.args(template.world, "in") if rule.args else {}))
+            for caller in callers:
+                response = caller.client.post(url, data={"anything": "x"})
+                assert response.status_code == 400, \
+                    f"POST {url} as {caller.role} without CSRF: {response.status_code}"
+            checked.append(endpoint)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+    assert "admin.user_new" in checked and "auth.login" in checked and len(checked) >= 15
