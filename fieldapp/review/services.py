@@ -46,8 +46,6 @@ from fieldapp.models import (
 from fieldapp.review.values import check_household_values, household_image
 from sync.normalize import name_pinyin
 
-PICK_SOURCES = ("base", "current", "incoming", "custom")
-
 
 class ReviewError(Exception):
     """A refusal to show the supervisor (Chinese message); ``status`` is the HTTP status."""
