@@ -70,8 +70,9 @@ class LiveServer:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
+        """Quick shutdown (gunicorn's SIGINT): tests need no graceful draining."""
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.killpg(self.process.pid, signal.SIGINT)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
