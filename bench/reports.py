@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import random
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -36,7 +37,7 @@ PG_URL = os.environ.get("FIELDAPP_BENCH_POSTGRES_URL", "postgresql+psycopg://roo
 CAMPAIGN = "bench-2023"
 VILLAGES = 300
 WORKERS = 600
-RUNS = 5
+RUNS = 3
 START = dt.date(2023, 10, 1)
 NOW = dt.datetime(2023, 10, 1, tzinfo=dt.UTC).isoformat()
 STATUS_WEIGHTS = (("pending", 40), ("approved", 50), ("returned", 6), ("superseded", 4))
@@ -225,21 +226,20 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     args = parser.parse_args()
+    # Killed (timeout, Ctrl-C): unwind through the finally blocks that remove the data.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     backends = {"sqlite": bench_sqlite, "postgres": bench_postgres}
     chosen = list(backends) if args.backend == "both" else [args.backend]
-    table: list[tuple[str, str, float, float, float]] = []
+    print(f"{args.households:,} households, {args.visits:,} visits, {VILLAGES} villages, {WORKERS} workers; "
+          f"best and median of {RUNS} runs\n", flush=True)
+    print("| backend  | query                            | load (s) | best (s) | median (s) | < 1 s |")
+    print("|----------|----------------------------------|---------:|---------:|-----------:|:-----:|", flush=True)
     for name in chosen:
         print(f"loading {args.households:,} households and {args.visits:,} visits into {name} ...", file=sys.stderr)
         load, results = backends[name](args.households, args.visits)
         for query, (best, median) in results.items():
-            table.append((name, query, load, best, median))
-    print(f"\n{args.households:,} households, {args.visits:,} visits, {VILLAGES} villages, {WORKERS} workers; "
-          f"best and median of {RUNS} runs\n")
-    print("| backend  | query                            | load (s) | best (s) | median (s) | < 1 s |")
-    print("|----------|----------------------------------|---------:|---------:|-----------:|:-----:|")
-    for backend, query, load, best, median in table:
-        print(f"| {backend:<8} | {query:<32} | {load:8.1f} | {best:8.3f} | {median:10.3f} | "
-              f"{'yes' if median < 1 else 'NO':^5} |")
+            print(f"| {name:<8} | {query:<32} | {load:8.1f} | {best:8.3f} | {median:10.3f} | "
+                  f"{'yes' if median < 1 else 'NO':^5} |", flush=True)
 
 
 if __name__ == "__main__":
