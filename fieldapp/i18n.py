@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 
 from fieldapp.extensions import babel
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and other work outside a request: the default
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     requested = request.args.get("lang")
     if requested in current_app.config["LANGUAGES"]:
         session["lang"] = requested

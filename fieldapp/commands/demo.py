@@ -7,6 +7,7 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 from fieldapp.commands.db import upgrade_schema
 from fieldapp.commands.roster import ProgressBars
@@ -36,13 +37,13 @@ def register(app: Flask) -> None:
         state = demo_state(session)
         session.commit()
         if state == "other":
-            raise click.ClickException(
+            raise click.ClickException(_(
                 "数据库中已有其他数据，不能生成演示数据。请用一个空数据库，例如设置 "
-                "FIELDAPP_DATABASE_URL=sqlite:///demo.db 后再运行 fieldapp demo")
+                "FIELDAPP_DATABASE_URL=sqlite:///demo.db 后再运行 fieldapp demo"))
         if state == "demo":
-            click.echo(f"数据库中已有演示乡镇 {TOWN_NAME}，直接使用。")
+            click.echo(_("数据库中已有演示乡镇 %(town)s，直接使用。", town=TOWN_NAME))
         else:
-            click.echo(f"正在生成演示乡镇 {TOWN_NAME}（大冶市）：30个村/社区，13740户……")
+            click.echo(_("正在生成演示乡镇 %(town)s（大冶市）：30个村/社区，13740户……", town=TOWN_NAME))
             bars = ProgressBars()
             try:
                 build_demo(seed, progress=bars)
@@ -53,7 +54,7 @@ def register(app: Flask) -> None:
         click.echo(figures(town_counts(db.session(), TOWN_NAME)).line())
         db.session.commit()
         click.echo("")
-        click.echo("演示账号 / demo logins:")
+        click.echo(_("演示账号 / demo logins:"))
         for login in demo_logins(seed):
             click.echo(f"  {login.line()}")
         click.echo("")
@@ -72,7 +73,7 @@ def _simulate(fraction: float, seed: int) -> None:
 
     already = existing_visit_count()
     if already:
-        click.echo(f"已有 {already} 条走访记录，不再模拟走访。")
+        click.echo(_("已有 %(n)s 条走访记录，不再模拟走访。", n=already))
         return
     bars = ProgressBars()
     try:

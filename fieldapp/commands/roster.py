@@ -8,11 +8,13 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from fieldapp.roster import ImportResult, RosterFileError, import_roster
 
 PROGRESS_MIN_BYTES = 256 * 1024
-STAGES = {"read": "读取", "check": "校验", "write": "写入", "users": "用户", "visits": "走访"}
+STAGES = {"read": _l("读取"), "check": _l("校验"), "write": _l("写入"), "users": _l("用户"), "visits": _l("走访")}
 
 
 class ProgressBars:
@@ -27,7 +29,7 @@ class ProgressBars:
         if stage != self.stage:
             self.close()
             self.stage = stage
-            self.bar = click.progressbar(length=total, label=STAGES.get(stage, stage),
+            self.bar = click.progressbar(length=total, label=str(STAGES.get(stage, stage)),
                                          file=click.get_text_stream("stderr"))
             self.bar.__enter__()
             self.shown = 0
@@ -42,14 +44,15 @@ class ProgressBars:
 
 def _report(result: ImportResult, max_errors: int) -> None:
     if result.errors:
-        click.echo(f"有错误的行（{len(result.errors)}）：", err=True)
+        click.echo(_("有错误的行（%(n)s）：", n=len(result.errors)), err=True)
         shown = result.errors if max_errors <= 0 else result.errors[:max_errors]
         for error in shown:
             click.echo(f"  {error.message}", err=True)
         if len(shown) < len(result.errors):
-            click.echo(f"  ……另有 {len(result.errors) - len(shown)} 行有错误（--max-errors 0 显示全部）", err=True)
+            click.echo("  " + _("……另有 %(n)s 行有错误（--max-errors 0 显示全部）",
+                                n=len(result.errors) - len(shown)), err=True)
     if result.villages_created:
-        click.echo(f"新建村/社区：{'、'.join(result.villages_created)}")
+        click.echo(_("新建村/社区：%(names)s", names="、".join(result.villages_created)))
 
 
 def register(app: Flask) -> None:
@@ -76,7 +79,7 @@ def register(app: Flask) -> None:
                 progress.close()
         _report(result, max_errors)
         if not result.imported:
-            hint = "" if skip_bad_rows else "（改正后重新导入，或加 --skip-bad-rows 只导入正确的行）"
+            hint = "" if skip_bad_rows else _("（改正后重新导入，或加 --skip-bad-rows 只导入正确的行）")
             raise click.ClickException(result.summary() + hint)
         click.echo(result.summary())
 

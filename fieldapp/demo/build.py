@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from fieldapp.commands.campaigns import create_campaign
@@ -44,9 +45,9 @@ class Login:
     villages: tuple[str, ...]
 
     def line(self) -> str:
-        scope = "全部村/社区" if self.role == "supervisor" else "、".join(self.villages) or "全镇"
-        role = {"worker": "网格员", "supervisor": "审核员", "admin": "管理员"}[self.role]
-        return f"{self.username:<22} 密码 {self.password:<18} {role} {self.display_name}（{scope}）"
+        scope = _("全部村/社区") if self.role == "supervisor" else "、".join(self.villages) or _("全镇")
+        role = {"worker": _("网格员"), "supervisor": _("审核员"), "admin": _("管理员")}[self.role]
+        return f"{self.username:<22} {_('密码')} {self.password:<18} {role} {self.display_name}（{scope}）"
 
 
 def demo_logins(seed: int = 2023) -> list[Login]:

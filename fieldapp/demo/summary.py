@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from fieldapp.models import Household, Town, Village
@@ -47,12 +48,15 @@ class TownFigures:
     def line(self) -> str:
         """The reference town's sentence, from the data."""
         kinds = self.by_monitor_type or {}
-        parts = "，".join(f"{label}{kinds.get(code, [0, 0])[0]}户{kinds.get(code, [0, 0])[1]}人"
-                         for code, label in (("unstable", "脱贫不稳定户"), ("marginal", "边缘易致贫户"),
-                                             ("hardship", "突发严重困难户")))
-        return (f"共{self.households}户{self.people}人：一般农户{self.general_not_monitored}户（不含监测对象），"
-                f"脱贫户{self.lifted}户{self.lifted_people}人，监测对象{self.monitored}户{self.monitored_people}人"
-                f"（含风险消除{self.eliminated}户{self.eliminated_people}人；{parts}）")
+        unstable, marginal, hardship = (kinds.get(code, [0, 0]) for code in ("unstable", "marginal", "hardship"))
+        return _("共%(hh)s户%(people)s人：一般农户%(general)s户（不含监测对象），脱贫户%(lifted)s户%(lifted_p)s人，"
+                 "监测对象%(monitored)s户%(monitored_p)s人（含风险消除%(eliminated)s户%(eliminated_p)s人；"
+                 "脱贫不稳定户%(u)s户%(u_p)s人，边缘易致贫户%(m)s户%(m_p)s人，突发严重困难户%(h)s户%(h_p)s人）",
+                 hh=self.households, people=self.people, general=self.general_not_monitored,
+                 lifted=self.lifted, lifted_p=self.lifted_people, monitored=self.monitored,
+                 monitored_p=self.monitored_people, eliminated=self.eliminated,
+                 eliminated_p=self.eliminated_people, u=unstable[0], u_p=unstable[1],
+                 m=marginal[0], m_p=marginal[1], h=hardship[0], h_p=hardship[1])
 
 
 def figures(counts: dict[Key, list[int]]) -> TownFigures:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from fieldapp.demo.answers import HouseholdView, answers, visit_day
 from fieldapp.demo.build import CAMPAIGN_ID
@@ -67,9 +68,10 @@ class SimulationReport:
 
     def line(self) -> str:
         parts = "，".join(f"{k} {v}" for k, v in sorted(self.statuses.items()))
-        return (f"模拟走访 {self.pushed} 条（{parts}）；离线冲突 {self.conflicts} 处，疑似重复新户 "
-                f"{self.duplicates} 户；审核通过 {self.approved} 条，退回 {self.returned} 条，"
-                f"退回后重报 {self.corrected} 条")
+        return _("模拟走访 %(pushed)s 条（%(parts)s）；离线冲突 %(conflicts)s 处，疑似重复新户 %(duplicates)s 户；"
+                 "审核通过 %(approved)s 条，退回 %(returned)s 条，退回后重报 %(corrected)s 条",
+                 pushed=self.pushed, parts=parts, conflicts=self.conflicts, duplicates=self.duplicates,
+                 approved=self.approved, returned=self.returned, corrected=self.corrected)
 
 
 def existing_visit_count() -> int:

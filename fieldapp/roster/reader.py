@@ -18,6 +18,8 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import gettext as _
+
 from fieldapp.roster.columns import HeaderMatch, match_headers
 
 HEADER_SEARCH_ROWS = 10
@@ -49,10 +51,10 @@ def read_roster(path: str | Path, progress: Callable[[int, int], None] | None = 
     """
     path = Path(path)
     if not path.is_file():
-        raise RosterFileError(f"文件不存在：{path}")
+        raise RosterFileError(_("文件不存在：%(path)s", path=path))
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        raise RosterFileError("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）后再导入")
+        raise RosterFileError(_("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）后再导入"))
     rows: Generator[Sequence[object], None, None]
     if suffix in {".xlsx", ".xlsm"} or zipfile.is_zipfile(path):
         rows, encoding = _xlsx_rows(path, progress), "xlsx"
@@ -78,7 +80,7 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        raise RosterFileError("无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）") from exc
+        raise RosterFileError(_("无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）")) from exc
 
 
 def _csv_rows(text: str) -> Generator[Sequence[object], None, None]:
@@ -95,7 +97,7 @@ def _xlsx_rows(path: Path, progress: Callable[[int, int], None] | None = None,
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise RosterFileError(f"无法读取 Excel 文件：{exc}") from exc
+        raise RosterFileError(_("无法读取 Excel 文件：%(error)s", error=exc)) from exc
     try:
         sheet = workbook.worksheets[0]
         total = sheet.max_row or 0  # from the sheet's stored dimension; 0 when unknown
@@ -128,12 +130,12 @@ def _table(rows: Iterator[Sequence[object]], encoding: str) -> RosterTable:
             break
     if header is None:
         if best is None or best.score == 0:
-            raise RosterFileError("找不到表头：前10行中没有包含“户编号、乡镇、村、村民小组、户主姓名、户主身份证号、"
-                                  "家庭人口数、户类型”等列名的行")
+            raise RosterFileError(_("找不到表头：前10行中没有包含“户编号、乡镇、村、村民小组、户主姓名、"
+                                    "户主身份证号、家庭人口数、户类型”等列名的行"))
         missing = "、".join(c.display for c in best.missing)
-        raise RosterFileError(f"缺少必填列：{missing}")
+        raise RosterFileError(_("缺少必填列：%(columns)s", columns=missing))
     if header.repeated:
-        raise RosterFileError(f"列重复：{'、'.join(header.repeated)}")
+        raise RosterFileError(_("列重复：%(columns)s", columns="、".join(header.repeated)))
     positions = header.positions
     table: list[RawRow] = []
     for offset, cells in enumerate(rows, start=1):

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from fieldapp import audit
@@ -79,15 +80,17 @@ class ImportResult:
     def summary(self) -> str:
         """One Chinese line for the CLI and the admin page."""
         if not self.imported and not self.errors:
-            return "文件中没有数据行，未导入"
+            return _("文件中没有数据行，未导入")
         if not self.imported:
-            return f"未导入：{len(self.errors)} 行有错误（共 {self.total_rows} 行），没有写入任何数据"
-        text = (f"已导入 {self.total_rows - len(self.errors)} 行：新增 {self.created} 户，"
-                f"更新 {self.updated} 户，未变化 {self.unchanged} 户")
+            return _("未导入：%(bad)s 行有错误（共 %(rows)s 行），没有写入任何数据",
+                     bad=len(self.errors), rows=self.total_rows)
+        text = _("已导入 %(rows)s 行：新增 %(created)s 户，更新 %(updated)s 户，未变化 %(unchanged)s 户",
+                 rows=self.total_rows - len(self.errors), created=self.created, updated=self.updated,
+                 unchanged=self.unchanged)
         if self.merged_skipped:
-            text += f"，已合并户 {self.merged_skipped} 户未更新"
+            text += _("，已合并户 %(n)s 户未更新", n=self.merged_skipped)
         if self.errors:
-            text += f"；跳过有错误的 {len(self.errors)} 行"
+            text += _("；跳过有错误的 %(n)s 行", n=len(self.errors))
         return text
 
 
@@ -208,7 +211,7 @@ class _Writer:
                 kept.append(record)
             else:
                 self.result.errors.append(RowError(record.number, record.code, [
-                    Problem("head_id", record.head_id, f"已是户编号 {owner[1]} 的户主身份证号")]))
+                    Problem("head_id", record.head_id, _("已是户编号 %(code)s 的户主身份证号", code=owner[1]))]))
         return kept
 
     # -- places ----------------------------------------------------------------

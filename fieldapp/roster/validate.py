@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import gettext as _
+
 from fieldapp.roster.columns import BY_KEY
 from fieldapp.roster.reader import RawRow
 from sync.idnumber import validate_id
@@ -29,8 +31,6 @@ from sync.normalize import (
 
 _group = lru_cache(maxsize=4096)(normalize_group)
 
-EXCEL_ID_MESSAGE = "身份证号被 Excel 转成了数字（科学计数法或末位变 0），请把该列设为文本后重新填写"
-EXCEL_CODE_MESSAGE = "户编号被 Excel 转成了数字（科学计数法），请把该列设为文本后重新导出"
 _NAME = re.compile(r"^[\u3400-\u9fffA-Za-z·]+$")
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+-]?\d+$")
 
@@ -42,8 +42,21 @@ MONITOR_TYPES = {"": "none", "非监测对象": "none", "无": "none", "否": "n
                  "突发严重困难户": "hardship", "hardship": "hardship"}
 YES_NO = {"是": True, "否": False, "true": True, "false": False, "yes": True, "no": False,
           "y": True, "n": False, "1": True, "0": False}
-MONITOR_NEEDS = {"unstable": ("lifted", "只有脱贫户可以是脱贫不稳定户"),
-                 "marginal": ("general", "只有一般农户可以是边缘易致贫户")}
+MONITOR_NEEDS = {"unstable": "lifted", "marginal": "general"}
+
+
+def excel_id_message() -> str:
+    return _("身份证号被 Excel 转成了数字（科学计数法或末位变 0），请把该列设为文本后重新填写")
+
+
+def excel_code_message() -> str:
+    return _("户编号被 Excel 转成了数字（科学计数法），请把该列设为文本后重新导出")
+
+
+def _monitor_mismatch(monitor: str) -> str:
+    if monitor == "unstable":
+        return _("只有脱贫户可以是脱贫不稳定户")
+    return _("只有一般农户可以是边缘易致贫户")
 
 
 @dataclass(slots=True)
@@ -93,13 +106,16 @@ class RowError:
 
     @property
     def message(self) -> str:
-        where = f"第{self.number}行" + (f"（户编号 {self.code}）" if self.code else "")
+        if self.code:
+            where = _("第%(row)s行（户编号 %(code)s）", row=self.number, code=self.code)
+        else:
+            where = _("第%(row)s行", row=self.number)
         return f"{where}：" + "；".join(p.describe() for p in self.problems)
 
 
 def show_value(value: object) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
-        return "（空）"
+        return _("（空）")
     if isinstance(value, float):
         return f"{value:.6G}" if abs(value) >= 1e15 else repr(value)
     text = str(value).strip()
@@ -151,27 +167,27 @@ class _RowChecker:
     def required_text(self, key: str, max_len: int) -> str:
         text = _clean(self.values.get(key))
         if not text:
-            self.fail(key, "必填，不能为空")
+            self.fail(key, _("必填，不能为空"))
         elif len(text) > max_len:
-            self.fail(key, f"不能超过{max_len}个字")
+            self.fail(key, _("不能超过%(n)s个字", n=max_len))
         return text
 
     def code(self) -> str:
         raw = self.values.get("code")
         if isinstance(raw, float) and (not raw.is_integer() or abs(raw) >= 1e15):
-            self.fail("code", EXCEL_CODE_MESSAGE)
+            self.fail("code", excel_code_message())
             return ""
         if isinstance(raw, str) and _SCIENTIFIC.match(raw.strip()):
-            self.fail("code", EXCEL_CODE_MESSAGE)
+            self.fail("code", excel_code_message())
             return ""
         return self.required_text("code", 40)
 
     def head_name(self) -> str:
         name = normalize_name(_text(self.values.get("head_name")))
         if not name:
-            self.fail("head_name", "必填，不能为空")
+            self.fail("head_name", _("必填，不能为空"))
         elif not (2 <= len(name) <= 20 and _NAME.match(name)):
-            self.fail("head_name", "只能包含汉字、“·”或字母，2–20个字")
+            self.fail("head_name", _("只能包含汉字、“·”或字母，2–20个字"))
         return name
 
     def head_id(self) -> str:
@@ -180,7 +196,7 @@ class _RowChecker:
         if check.error is None:
             return check.value
         excel_tail = check.value.isdigit() and len(check.value) == 18 and check.value.endswith("000")
-        self.fail("head_id", EXCEL_ID_MESSAGE if excel_tail else check.error)
+        self.fail("head_id", excel_id_message() if excel_tail else _(check.error))
         return check.value
 
     def phone(self) -> str | None:
@@ -191,7 +207,7 @@ class _RowChecker:
         phone = normalize_phone(text)
         error = phone_error(phone)
         if error:
-            self.fail("phone", error)
+            self.fail("phone", _(error))
         return phone
 
     def group(self) -> str:
@@ -199,28 +215,28 @@ class _RowChecker:
         text = _text(raw)
         label = _group(f"{text}组" if text.isdigit() else text)
         if not label:
-            self.fail("group", "必填，不能为空")
+            self.fail("group", _("必填，不能为空"))
         elif len(label) > 20:
-            self.fail("group", "不能超过20个字")
+            self.fail("group", _("不能超过%(n)s个字", n=20))
         return label
 
     def hamlet(self) -> str | None:
         hamlet = _clean(self.values.get("hamlet"))
         if len(hamlet) > 30:
-            self.fail("hamlet", "不能超过30个字")
+            self.fail("hamlet", _("不能超过%(n)s个字", n=30))
         return hamlet or None
 
     def integer(self, key: str, low: int, high: int, required: bool) -> int | None:
         raw = self.values.get(key)
         if not _text(raw):
             if required:
-                self.fail(key, "必填，不能为空")
+                self.fail(key, _("必填，不能为空"))
             return None
         number = _integer(raw)
         if number is None:
-            self.fail(key, "应为整数")
+            self.fail(key, _("应为整数"))
         elif not low <= number <= high:
-            self.fail(key, f"应在{low}–{high}之间")
+            self.fail(key, _("应在%(low)s–%(high)s之间", low=low, high=high))
             return None
         return number
 
@@ -228,7 +244,7 @@ class _RowChecker:
         text = _clean(self.values.get(key))
         value = table.get(text, table.get(text.lower()))
         if value is None:
-            self.fail(key, f"应为{allowed}")
+            self.fail(key, _("应为%(allowed)s", allowed=allowed))
         return value
 
 
@@ -246,21 +262,21 @@ def check_row(raw: RawRow, today: dt.date | None = None) -> RosterRecord | RowEr
     size = c.integer("size", 1, 20, required=True)
     labor = c.integer("labor_count", 0, 20, required=False)
     if labor is not None and size is not None and labor > size:
-        c.fail("labor_count", f"不能大于家庭人口数（{size}）")
-    category = c.choice("category", CATEGORIES, "“一般农户”或“脱贫户”")
+        c.fail("labor_count", _("不能大于家庭人口数（%(size)s）", size=size))
+    category = c.choice("category", CATEGORIES, _("“一般农户”或“脱贫户”"))
     monitor = c.choice("monitor_type", MONITOR_TYPES,
-                       "空、“脱贫不稳定户”“边缘易致贫户”或“突发严重困难户”")
-    if monitor in MONITOR_NEEDS and category and MONITOR_NEEDS[monitor][0] != category:
-        c.fail("monitor_type", MONITOR_NEEDS[monitor][1])
+                       _("空、“脱贫不稳定户”“边缘易致贫户”或“突发严重困难户”"))
+    if monitor in MONITOR_NEEDS and category and MONITOR_NEEDS[monitor] != category:
+        c.fail("monitor_type", _monitor_mismatch(monitor))
     eliminated: bool | None = None
     eliminated_text = _clean(c.values.get("risk_eliminated"))
     if monitor not in (None, "none"):
         if not eliminated_text:
-            c.fail("risk_eliminated", "监测对象须填写“是”或“否”")
+            c.fail("risk_eliminated", _("监测对象须填写“是”或“否”"))
         else:
-            eliminated = c.choice("risk_eliminated", YES_NO, "“是”或“否”")
+            eliminated = c.choice("risk_eliminated", YES_NO, _("“是”或“否”"))
     elif eliminated_text and YES_NO.get(eliminated_text.lower()) is not False:
-        c.fail("risk_eliminated", "非监测对象此列应为空")
+        c.fail("risk_eliminated", _("非监测对象此列应为空"))
     if c.problems:
         return RowError(raw.number, code or None, c.problems)
     assert size is not None  # noqa: S101 - required, so set when there are no problems
@@ -291,10 +307,10 @@ def check_rows(rows: Sequence[RawRow], today: dt.date | None = None,
         problems: list[Problem] = []
         first = codes.setdefault((result.town, result.code), result.number)
         if first != result.number:
-            problems.append(Problem("code", result.code, f"与第{first}行重复（户编号在乡镇内应唯一）"))
+            problems.append(Problem("code", result.code, _("与第%(row)s行重复（户编号在乡镇内应唯一）", row=first)))
         first = ids.setdefault(result.head_id, result.number)
         if first != result.number:
-            problems.append(Problem("head_id", result.head_id, f"与第{first}行的户主身份证号重复"))
+            problems.append(Problem("head_id", result.head_id, _("与第%(row)s行的户主身份证号重复", row=first)))
         if problems:
             errors.append(RowError(result.number, result.code, problems))
         else:

@@ -8,12 +8,12 @@ import pytest
 
 from fieldapp.roster.reader import RawRow
 from fieldapp.roster.validate import (
-    EXCEL_CODE_MESSAGE,
-    EXCEL_ID_MESSAGE,
     RosterRecord,
     RowError,
     check_row,
     check_rows,
+    excel_code_message,
+    excel_id_message,
 )
 from tests.roster.conftest import person_id, sample_rows
 
@@ -62,12 +62,12 @@ def test_excel_mangled_ids_are_reported_naming_the_row(value: object) -> None:
     assert isinstance(result, RowError)
     assert result.number == 12
     assert result.message.startswith("第12行（户编号 H001）：户主身份证号（head_id）“")
-    assert EXCEL_ID_MESSAGE in result.message
+    assert excel_id_message() in result.message
 
 
 def test_excel_mangled_code_is_reported() -> None:
     result = check_row(row(code=4.20281101203e15), TODAY)
-    assert isinstance(result, RowError) and EXCEL_CODE_MESSAGE in result.message
+    assert isinstance(result, RowError) and excel_code_message() in result.message
 
 
 @pytest.mark.parametrize(("changes", "column", "reason"), [
