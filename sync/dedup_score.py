@@ -128,7 +128,10 @@ def name_relation(a: Prepared, b: Prepared) -> str:
                 and sum(1 for x, y in zip(a.name, b.name, strict=True) if x != y) <= 1:
             return NAME_SIMILAR
         return NAME_DIFFERENT
-    if Levenshtein.normalized_similarity(a.pinyin_text, b.pinyin_text) >= 0.8:
+    # A character dropped or added (刘建国 / 刘国): similar; anything more is two names
+    # (邵建 / 邵金安 sound close in pinyin but share only the surname).
+    if a.name and b.name and a.name[0] == b.name[0] and max(len(a.name), len(b.name)) >= 3 \
+            and Levenshtein.distance(a.name, b.name, score_cutoff=1) <= 1:
         return NAME_SIMILAR
     return NAME_DIFFERENT
 

@@ -283,3 +283,8 @@ def test_excel_zeroed_tail_is_a_format_error_not_a_typo() -> None:
     assert classify_id(zeroed)[2] == OTHER
     found = match(copy(head_id=zeroed))
     assert found and "身份证号格式错误，无法比对" in found[0].evidence
+
+
+def test_relatives_id_with_a_name_of_another_length_is_evidence_against() -> None:
+    roster = copy(id="roster-3", head_name="邵建")
+    assert match_one(copy(head_name="邵金安", phone=None), [roster], reference_year=YEAR) == []
