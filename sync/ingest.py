@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid as uuidlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,8 @@ UNKNOWN_FORM_VERSION = "unknown_form_version"
 SUPERSEDES_NOT_FOUND = "not_found"
 SUPERSEDES_OTHER_HOUSEHOLD = "other_household"
 VILLAGE_REQUIRED = "required"
+NUMBER_OUT_OF_RANGE = "数值超出范围"
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
 @dataclass
@@ -104,12 +106,26 @@ def check_record(record: PushRecord, campaigns: dict[str, CampaignInfo],
         form = load_form(record.form_version)
     except KeyError:
         return Checked(errors={"form_version": [UNKNOWN_FORM_VERSION]})
+    unsafe = _unsafe_numbers(record.data)
+    if unsafe:
+        return Checked(errors={key: [NUMBER_OUT_OF_RANGE] for key in unsafe})
     context = FormContext(monitoring_line=campaign.monitoring_line, start=campaign.start,
                           end=campaign.end, today=today)
     validation = form.validate(record.data, context)
     if validation.errors:
         return Checked(errors=validation.errors)
     return Checked(values=validation.values, flags=validation.flags, form=form)
+
+
+def _unsafe_numbers(data: Mapping[str, Any]) -> list[str]:
+    """Answers holding an integer beyond what a JavaScript number represents exactly
+    (the phone could not have meant it, and float arithmetic on it overflows)."""
+    found = []
+    for key, value in data.items():
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_SAFE_INTEGER for v in items):
+            found.append(str(key))
+    return found
 
 
 class BatchIngest:

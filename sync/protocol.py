@@ -80,6 +80,9 @@ class _Errors:
     def add(self, path: str, message: str) -> None:
         self.found.setdefault(path, []).append(message)
 
+    def count(self) -> int:
+        return sum(len(messages) for messages in self.found.values())
+
     def raise_if_any(self) -> None:
         if self.found:
             raise SyncError(
@@ -146,7 +149,7 @@ def _record(raw: Any, path: str, errors: _Errors) -> PushRecord | None:
     if not isinstance(raw, dict):
         errors.add(path, "expected an object")
         return None
-    before = len(errors.found)
+    before = errors.count()
     for key in sorted(set(raw) - RECORD_KEYS, key=str):
         errors.add(f"{path}.{key}", "unknown field")
     for key in REQUIRED_RECORD_KEYS:
@@ -158,6 +161,8 @@ def _record(raw: Any, path: str, errors: _Errors) -> PushRecord | None:
     household_id = _string(raw.get("household_id"), f"{path}.household_id", errors, max_len=36)
     supersedes = _uuid(raw.get("supersedes"), f"{path}.supersedes", errors)
     base_rev = raw.get("base_rev")
+    if isinstance(base_rev, float) and base_rev.is_integer():  # 3.0 is an integer in JSON Schema
+        base_rev = int(base_rev)
     if base_rev is not None and (isinstance(base_rev, bool) or not isinstance(base_rev, int)
                                  or not 0 <= base_rev < 2**31):
         errors.add(f"{path}.base_rev", "expected a non-negative integer or null")
@@ -168,10 +173,12 @@ def _record(raw: Any, path: str, errors: _Errors) -> PushRecord | None:
         errors.add(f"{path}.data", "expected an object")
     location = _location(raw.get("location"), f"{path}.location", errors)
     village = _string(raw.get("village"), f"{path}.village", errors, max_len=50)
-    if len(errors.found) > before:
+    for key, value in (("campaign_id", campaign_id), ("form_version", form_version)):
+        if key in raw and not value:
+            errors.add(f"{path}.{key}", "required")
+    if errors.count() > before or uuid is None or campaign_id is None or form_version is None \
+            or not isinstance(data, dict):
         return None
-    assert uuid is not None and campaign_id is not None and form_version is not None
-    assert isinstance(data, dict)
     return PushRecord(
         uuid=uuid, campaign_id=campaign_id, form_version=form_version,
         household_id=household_id or None, base_rev=base_rev, supersedes=supersedes,

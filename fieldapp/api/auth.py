@@ -66,7 +66,8 @@ def _login_fields(payload: Any) -> tuple[str, str, str, str | None]:
     values: dict[str, str | None] = {}
     for key, limit in limits.items():
         value = payload.get(key)
-        if value is None and key == "device_name":
+        if key == "device_name" and (value is None or (isinstance(value, str) and not value.strip()
+                                                        and len(value) <= limit)):
             values[key] = None
             continue
         if not isinstance(value, str) or not value.strip() or len(value) > limit:

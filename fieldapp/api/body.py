@@ -33,7 +33,14 @@ def read_json(max_bytes: int, max_records: int | None = None) -> Any:
     if len(raw) > max_bytes:
         raise too_large(size=len(raw), max_records=max_records, max_bytes=max_bytes)
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        # "\ud800"-style escapes decode to lone surrogates, which no database stores.
+        text = json.dumps(value, ensure_ascii=False)
+        text.encode("utf-8")
+        # PostgreSQL's jsonb cannot hold U+0000 anywhere (keys included).
+        if "\\u0000" in text or "\x00" in text:
+            raise ValueError("U+0000 is not accepted")
+        return value
+    except (UnicodeError, ValueError, RecursionError) as exc:
         raise SyncError("malformed_json", "请求内容不是有效的 JSON", 400,
                         {"reason": str(exc)[:200]}, message_en="The body is not valid JSON") from exc

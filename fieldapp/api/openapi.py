@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.protocol import LOCATION_KEYS, MAX_PULL_LIMIT, MAX_RECORDS
+from sync.protocol import MAX_PULL_LIMIT, MAX_RECORDS
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -30,6 +30,7 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
 UNAUTHENTICATED = _error("Missing, unknown, expired or revoked bearer token",
                          ["unauthenticated", "token_expired", "token_revoked"])
 NULLABLE_STRING = {"type": ["string", "null"]}
+NO_CONTROL = "^[^\\u0000-\\u001f\\u007f]*$"
 
 
 def _schemas() -> dict[str, Any]:
@@ -57,9 +58,9 @@ def _schemas() -> dict[str, Any]:
             "type": "object", "required": ["username", "password", "device_id"],
             "additionalProperties": False,
             "properties": {
-                "username": {"type": "string", "minLength": 1, "maxLength": 50},
+                "username": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": "^\\S(.*\\S)?$"},
                 "password": {"type": "string", "minLength": 1, "maxLength": 200},
-                "device_id": {"type": "string", "minLength": 1, "maxLength": 64,
+                "device_id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^\\S(.*\\S)?$",
                               "description": "a UUID made by the phone once"},
                 "device_name": {"type": ["string", "null"], "maxLength": 100},
             },
@@ -130,20 +131,23 @@ def _schemas() -> dict[str, Any]:
             "additionalProperties": False,
             "properties": {
                 "uuid": {"type": "string", "format": "uuid"},
-                "campaign_id": {"type": "string", "maxLength": 40},
-                "form_version": {"type": "string", "maxLength": 20},
-                "household_id": {"type": ["string", "null"], "maxLength": 36,
+                "campaign_id": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": NO_CONTROL},
+                "form_version": {"type": "string", "minLength": 1, "maxLength": 20, "pattern": NO_CONTROL},
+                "household_id": {"type": ["string", "null"], "maxLength": 36, "pattern": NO_CONTROL,
                                  "description": "null for a household not on the roster"},
-                "base_rev": {"type": ["integer", "null"], "minimum": 0},
+                "base_rev": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
                 "supersedes": {"type": ["string", "null"], "format": "uuid"},
                 "started_at": {"type": ["string", "null"], "format": "date-time"},
                 "visited_at": {"type": ["string", "null"], "format": "date-time"},
                 "data": {"type": "object", "description": "answers keyed by field id (visit-form.md)"},
-                "location": {"type": ["object", "null"], "additionalProperties": False,
-                             "properties": {key: {"type": ["number", "null"]} if key != "at"
-                                            else {"type": ["string", "null"], "format": "date-time"}
-                                            for key in sorted(LOCATION_KEYS)}},
-                "village": {"type": ["string", "null"], "maxLength": 50,
+                "location": {"type": ["object", "null"], "additionalProperties": False, "properties": {
+                    "lat": {"type": ["number", "null"], "minimum": -90, "maximum": 90},
+                    "lon": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
+                    "accuracy_m": {"type": ["number", "null"], "minimum": 0, "maximum": 1e7},
+                    "altitude_m": {"type": ["number", "null"], "minimum": -1e5, "maximum": 1e5},
+                    "at": {"type": ["string", "null"], "format": "date-time"},
+                }},
+                "village": {"type": ["string", "null"], "maxLength": 50, "pattern": NO_CONTROL,
                             "description": "new households only: the village name (default: the user's first village)"},
             },
         },
@@ -153,8 +157,9 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "batch_id": {"type": "string", "pattern": "^[0-9A-Za-z][0-9A-Za-z_.:\\-]{0,63}$"},
                 "device_id": {"type": "string", "pattern": "^[0-9A-Za-z][0-9A-Za-z_.:\\-]{0,63}$"},
-                "app_version": {"type": ["string", "null"], "maxLength": 40},
-                "records": {"type": "array", "maxItems": MAX_RECORDS, "items": _ref("PushRecord")},
+                "app_version": {"type": ["string", "null"], "maxLength": 40, "pattern": NO_CONTROL},
+                "records": {"type": "array", "items": _ref("PushRecord"),
+                            "description": f"at most {MAX_RECORDS} (413 too_large beyond)"},
             },
         },
         "PushResult": {
@@ -241,8 +246,11 @@ def openapi_document() -> dict[str, Any]:
             "/sync/pull": {"get": {
                 "operationId": "pull", "summary": "Changes after a cursor", "security": bearer,
                 "parameters": [
-                    {"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
-                     "description": "the cursor of the previous pull; empty for everything"},
+                    {"name": "since", "in": "query", "required": False,
+                     "schema": {"type": "string",
+                                "pattern": "^([0-9]{1,18}([.][01][.][0-9A-Za-z_-]{1,64})?)?$"},
+                     "description": "the cursor of the previous pull; empty for everything. "
+                                    "A cursor ahead of the server is 400 bad_cursor"},
                     {"name": "limit", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PULL_LIMIT, "default": 500}},
                 ],

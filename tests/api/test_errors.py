@@ -140,3 +140,16 @@ def test_form_without_an_active_campaign_is_404(api, town) -> None:
     db.session.commit()
     error = error_of(api.client.get("/api/v1/form", headers=api.headers(token)), 404)
     assert error["code"] == "no_active_campaign"
+
+
+def test_huge_numbers_reject_the_record_not_the_server(api, town) -> None:
+    token = api.login("worker_a")
+    rec = record(town.households_a[0], income_wage=10**400, size=2**60)
+    [result] = api.push_ok(token, [rec])
+    assert result["status"] == "rejected" and set(result["errors"]) == {"income_wage", "size"}
+
+
+def test_lone_surrogates_are_malformed(api, town) -> None:
+    token = api.login("worker_a")
+    body = '{"batch_id": "b", "device_id": "d", "records": [], "x": "\\udb39"}'
+    assert error_of(post_raw(api, token, body), 400)["code"] == "malformed_json"
