@@ -154,7 +154,15 @@ def build(database_url: str, instance: Path, households: int, seed: int = 7) -> 
     """Create the schema and the town; return the batches, tokens and a puller's token."""
     from fieldapp import create_app, tokens
     from fieldapp.extensions import db
-    from fieldapp.models import Campaign, Household, HouseholdRevision, Town, User, Village, user_villages
+    from fieldapp.models import (
+        Campaign,
+        Household,
+        HouseholdRevision,
+        Town,
+        User,
+        Village,
+        user_villages,
+    )
     from sync.form import FormContext, load_form
     from sync.normalize import name_pinyin
 

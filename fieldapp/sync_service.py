@@ -23,7 +23,16 @@ from fieldapp.sync_store import SqlStore
 from sync.errors import SyncError
 from sync.form import load_form
 from sync.ingest import ingest
-from sync.protocol import HOUSEHOLDS, START, VISITS, Cursor, cut_page, parse_cursor, parse_limit, parse_push
+from sync.protocol import (
+    HOUSEHOLDS,
+    START,
+    VISITS,
+    Cursor,
+    cut_page,
+    parse_cursor,
+    parse_limit,
+    parse_push,
+)
 from sync.store import Actor, VillageRef
 
 log = logging.getLogger(__name__)
