@@ -6,12 +6,12 @@ Definitions (issue 7):
   (``merged_into_id IS NULL``), roster and newly found (``source = 'field'``).
 - a *counting visit*: a visit of the campaign whose review status is neither
   ``returned`` nor ``superseded``.
-- *visited*: households with at least one counting visit. Visits are resolved to
-  the surviving household (``COALESCE(merged_into_id, id)``), so a merged duplicate
-  counts once even where its visits were not moved to the survivor.
-- *approved*: households with an approved visit.
+- *visited*: households with at least one counting visit. A merge moves the
+  merged household's visits to the survivor (``review.services.merge_households``),
+  so a merged duplicate counts once, under the survivor.
+- *approved*: households with an approved counting visit.
 - the flags and the conclusion of a household come from its *latest* counting
-  visit (latest ``visited_on``, then ``server_seq``, then uuid as the tie-break).
+  visit: the highest ``server_seq``, the order in which the server applied them.
 - categories come from the household record (the projection the visits update):
   一般农户 = general and not monitored; 脱贫户 = lifted; 监测对象 = monitor_type ≠ none
   (overlaps 脱贫户, see visit-form.md).
