@@ -193,15 +193,17 @@ class _Writer:
         owners: dict[str, tuple[int, str | None]] = {
             item.values["head_id"]: key for key, item in self.existing.items()
             if not item.merged and key not in in_file}
-        query = sa.select(Household.head_id, Household.town_id, Household.code).where(
-            Household.code.is_not(None), Household.merged_into_id.is_(None),
+        # Only the ID number in SQL, the rest filtered here: with more conditions SQLite
+        # may pick the merged_into_id index (IS NULL) and scan every household per look-up.
+        query = sa.select(Household.head_id, Household.town_id, Household.code, Household.merged_into_id).where(
             Household.head_id.in_(sa.bindparam("ids", expanding=True)))
-        if town_ids:
-            query = query.where(Household.town_id.not_in(list(town_ids.values())))
+        same_town = set(town_ids.values())
         head_ids = [r.head_id for r in records]
         for start in range(0, len(head_ids), ID_CHUNK):
-            for head_id, town_id, code in self.session.execute(query, {"ids": head_ids[start:start + ID_CHUNK]}):
-                owners[head_id] = (town_id, code)
+            chunk = {"ids": head_ids[start:start + ID_CHUNK]}
+            for head_id, town_id, code, merged_into in self.session.execute(query, chunk):
+                if code is not None and merged_into is None and town_id not in same_town:
+                    owners[head_id] = (town_id, code)
         if not owners:
             return records
         kept = []
