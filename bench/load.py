@@ -111,6 +111,9 @@ class Device:
         self.records = records
         self.samples = samples
         self.http = requests.Session()
+        # A phone on 4G does not keep a connection across its pauses; reusing one that
+        # gunicorn already closed (keep-alive 2 s) would count as a client-made error.
+        self.http.headers["Connection"] = "close"
         self.token = ""
         self.cursor: str | None = None
         self.households: dict[str, dict[str, Any]] = {}
