@@ -114,10 +114,38 @@ def phone_error(value: str) -> str | None:
     return "联系电话应为11位手机号（1开头）或带区号的固定电话（如 0714-1234567）"
 
 
+# Readings pypinyin gets wrong in names: surnames read differently from the
+# common word (曾 zeng, 单 shan, 解 xie ...) and given-name characters whose
+# default reading is the rarer one in names (长 chang, not zhang).
+_COMPOUND_SURNAMES = {"尉迟": ("yu", "chi"), "万俟": ("mo", "qi"), "单于": ("chan", "yu")}
+_SURNAME_READINGS = {
+    "曾": "zeng", "单": "shan", "解": "xie", "朴": "piao", "仇": "qiu", "区": "ou", "查": "zha",
+    "盖": "ge", "尉": "wei", "覃": "qin", "翟": "zhai", "缪": "miao", "乐": "yue", "召": "shao",
+    "种": "chong", "秘": "bi", "繁": "po", "员": "yun", "柏": "bai", "折": "she", "长": "chang",
+}
+_GIVEN_READINGS = {"长": "chang"}
+
+
+def _char_pinyin(char: str) -> str:
+    return lazy_pinyin(char, errors=lambda chars: list(chars))[0].lower()
+
+
 @lru_cache(maxsize=200_000)
 def name_pinyin(name: str) -> tuple[str, str]:
-    """("wang jian guo", "wjg") for 王建国; letters of non-Chinese names kept lower-case."""
-    syllables = [s.lower() for s in lazy_pinyin(name, errors=lambda chars: list(chars)) if s.strip() and s != "·"]
+    """("wang jian guo", "wjg") for 王建国; surnames and given names read as names are
+    (曾 zeng, 张长忠 zhang chang zhong); letters of non-Chinese names kept lower-case."""
+    chars = [c for c in name if c.strip() and c != "·"]
+    syllables: list[str] = []
+    text = "".join(chars)
+    if text[:2] in _COMPOUND_SURNAMES:
+        syllables += _COMPOUND_SURNAMES[text[:2]]
+        rest = chars[2:]
+    elif chars:
+        syllables.append(_SURNAME_READINGS.get(chars[0]) or _char_pinyin(chars[0]))
+        rest = chars[1:]
+    else:
+        rest = []
+    syllables += [_GIVEN_READINGS.get(c) or _char_pinyin(c) for c in rest]
     full = " ".join(syllables)
     initials = "".join(s[0] for s in syllables if s and s[0].isalpha())
     return full, initials

@@ -40,3 +40,11 @@ def test_names_full_width_spaces_and_traditional() -> None:
 def test_pinyin_and_initials() -> None:
     assert name_pinyin("王建国") == ("wang jian guo", "wjg")
     assert name_pinyin("刘伟")[1] == "lw"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("张长忠", "zhang chang zhong"), ("曾国藩", "zeng guo fan"), ("单田芳", "shan tian fang"),
+    ("尉迟恭", "yu chi gong"), ("欧阳娜娜", "ou yang na na"), ("阿依·古丽", "a yi gu li"),
+])
+def test_names_are_read_as_names(name: str, expected: str) -> None:
+    assert name_pinyin(name)[0] == expected
