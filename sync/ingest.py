@@ -182,7 +182,8 @@ class BatchIngest:
             return self._replay(stored)
         records = self.request.records
         known = store.load_visits({r.uuid for r in records} | {r.supersedes for r in records if r.supersedes})
-        households = self._lock_households(records, known)
+        # Records stored before change nothing: their households are neither read nor locked.
+        households = self._lock_households([r for r in records if r.uuid not in known], known)
         revisions = store.load_revisions(
             (households[h].id, r.base_rev) for r in records
             if r.base_rev is not None and (h := self._target_id(r, known, households)) is not None
