@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from functools import lru_cache
 from typing import Any
 
 from fieldapp.extensions import db
@@ -29,10 +30,18 @@ def make_village(town: Town, name: str, code: str | None = None) -> Village:
     return village
 
 
+@lru_cache(maxsize=16)
+def _password_hash(password: str) -> str:
+    """scrypt is slow on purpose; tests hash each password once (salted hashes are reusable)."""
+    probe = User()
+    probe.set_password(password)
+    return probe.password_hash
+
+
 def make_user(username: str, role: str, villages: list[Village] | None = None,
               password: str = PASSWORD, display_name: str | None = None) -> User:
     user = User(username=username, role=role, display_name=display_name or username)
-    user.set_password(password)
+    user.password_hash = _password_hash(password)
     user.villages = list(villages or [])
     db.session.add(user)
     db.session.flush()
