@@ -102,9 +102,20 @@ def names_in(source: str) -> set[str]:
     }
 
 
+Evaluator = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+
+
 def evaluate(source: str, data: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> Any:
     """Evaluate ``source`` over the answers ``data`` and campaign ``settings``."""
-    return _eval(compile_expression(source).body, data, settings or {})
+    return compiled(source)(data, settings or {})
+
+
+@lru_cache(maxsize=512)
+def compiled(source: str) -> Evaluator:
+    """``source`` turned once into nested closures (validation runs every
+    expression of the form for every pushed record, so walking the AST each
+    time was most of the cost of a push)."""
+    return _compile(compile_expression(source).body)
 
 
 def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
@@ -124,40 +135,64 @@ def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
     return a >= b
 
 
-def _eval(node: ast.AST, data: Mapping[str, Any], settings: Mapping[str, Any]) -> Any:
+def _compile(node: ast.AST) -> Evaluator:
     if isinstance(node, ast.Constant):
-        return node.value
+        constant = node.value
+        return lambda data, settings: constant
     if isinstance(node, ast.Name):
-        if node.id in _CONSTANTS:
-            return _CONSTANTS[node.id]
-        if node.id.startswith("__setting_"):
-            return settings.get(node.id[len("__setting_"):])
-        return data.get(node.id)
+        name = node.id
+        if name in _CONSTANTS:
+            value = _CONSTANTS[name]
+            return lambda data, settings: value
+        if name.startswith("__setting_"):
+            key = name[len("__setting_"):]
+            return lambda data, settings: settings.get(key)
+        return lambda data, settings: data.get(name)
     if isinstance(node, ast.BoolOp):
-        values = (_eval(v, data, settings) for v in node.values)
-        return all(bool(v) for v in values) if isinstance(node.op, ast.And) else any(bool(v) for v in values)
+        parts = [_compile(v) for v in node.values]
+        if isinstance(node.op, ast.And):
+            return lambda data, settings: all(bool(p(data, settings)) for p in parts)
+        return lambda data, settings: any(bool(p(data, settings)) for p in parts)
     if isinstance(node, ast.UnaryOp):
-        operand = _eval(node.operand, data, settings)
-        return (not operand) if isinstance(node.op, ast.Not) else -_num(operand)
+        operand = _compile(node.operand)
+        if isinstance(node.op, ast.Not):
+            return lambda data, settings: not operand(data, settings)
+        return lambda data, settings: -_num(operand(data, settings))
     if isinstance(node, ast.BinOp):
-        left, right = _num(_eval(node.left, data, settings)), _num(_eval(node.right, data, settings))
-        if isinstance(node.op, ast.Add):
-            return left + right
-        if isinstance(node.op, ast.Sub):
-            return left - right
-        if isinstance(node.op, ast.Mult):
-            return left * right
-        return None if right == 0 else left / right
+        return _compile_binop(node)
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, data, settings)
-        for op, comparator in zip(node.ops, node.comparators, strict=True):
-            right = _eval(comparator, data, settings)
-            if not _compare(op, left, right):
-                return False
-            left = right
-        return True
+        first = _compile(node.left)
+        steps = [(op, _compile(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
+
+        def compare(data: Mapping[str, Any], settings: Mapping[str, Any]) -> bool:
+            left = first(data, settings)
+            for op, comparator in steps:
+                right = comparator(data, settings)
+                if not _compare(op, left, right):
+                    return False
+                left = right
+            return True
+
+        return compare
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)
-        args = [_eval(a, data, settings) for a in node.args]
-        return FUNCTIONS[node.func.id](*args)
+        function = FUNCTIONS[node.func.id]
+        args = [_compile(a) for a in node.args]
+        return lambda data, settings: function(*(a(data, settings) for a in args))
     raise ExpressionError(f"cannot evaluate {type(node).__name__}")
+
+
+def _compile_binop(node: ast.BinOp) -> Evaluator:
+    left, right = _compile(node.left), _compile(node.right)
+    if isinstance(node.op, ast.Add):
+        return lambda data, settings: _num(left(data, settings)) + _num(right(data, settings))
+    if isinstance(node.op, ast.Sub):
+        return lambda data, settings: _num(left(data, settings)) - _num(right(data, settings))
+    if isinstance(node.op, ast.Mult):
+        return lambda data, settings: _num(left(data, settings)) * _num(right(data, settings))
+
+    def divide(data: Mapping[str, Any], settings: Mapping[str, Any]) -> float | None:
+        numerator, denominator = _num(left(data, settings)), _num(right(data, settings))
+        return None if denominator == 0 else numerator / denominator
+
+    return divide

@@ -88,6 +88,10 @@ class Field:
         return self.spec.get(key, default)
 
     @property
+    def choice_by_code(self) -> dict[str, Choice]:
+        return _choices_by_code(self.choices)
+
+    @property
     def max_len(self) -> int:
         return int(self.spec.get("max_len", DEFAULT_TEXT_MAX))
 
@@ -196,18 +200,17 @@ class FormDefinition:
             if error:
                 errors.setdefault(f.id, []).append(error)
         self._compute(values)
+        settings = context.settings()
         for f in self.input_fields:
             if f.id in errors:
                 continue
-            error = self._check_relations(f, values, context)
+            error = self._check_relations(f, values, settings)
             if error:
                 errors.setdefault(f.id, []).append(error)
         for check in self.checks:
             if check["field"] in errors:
                 continue
-            if evaluate(check["when"], values, context.settings()) and not evaluate(
-                check["require"], values, context.settings()
-            ):
+            if evaluate(check["when"], values, settings) and not evaluate(check["require"], values, settings):
                 errors.setdefault(check["field"], []).append(check["message"])
         flags = self.compute_flags(values, context)
         return Validation(values=values, errors=errors, flags=flags)
@@ -225,26 +228,27 @@ class FormDefinition:
             scope[flag["id"]] = flags[flag["id"]]
         return flags
 
-    def _check_relations(self, f: Field, values: dict[str, Any], context: FormContext) -> str | None:
+    def _check_relations(self, f: Field, values: dict[str, Any], settings: Mapping[str, Any]) -> str | None:
         value = values.get(f.id)
-        settings = context.settings()
-        required = f.required if isinstance(f.required, bool) else bool(evaluate(f.required, values, settings))
+        spec = f.spec
         if value is None or value == []:
+            required = f.required if isinstance(f.required, bool) else bool(evaluate(f.required, values, settings))
             if required:
                 key = "required_choice" if f.type in {"choice", "multi", "yesno"} else "required"
                 return self.message(key, f)
             return None
-        empty_unless = f.get("empty_unless")
+        empty_unless = spec.get("empty_unless")
         if empty_unless and not evaluate(empty_unless, values, settings):
             return self.message("empty", f)
-        max_field = f.get("max_field")
+        max_field = spec.get("max_field")
         if max_field and values.get(max_field) is not None and value > values[max_field]:
             return self.message("max_field", f, other=self.by_id[max_field].label)
-        selected = value if isinstance(value, list) else [value] if f.type == "choice" else []
-        for code in selected:
-            choice = next(c for c in f.choices if c.code == code)
-            if choice.when and not evaluate(choice.when, values, settings):
-                return self.message("choice_not_allowed", f, value=choice.label, reason=choice.reason or "不可选")
+        if f.type == "choice" or f.type == "multi":
+            selected = value if isinstance(value, list) else [value]
+            for code in selected:
+                choice = f.choice_by_code[code]
+                if choice.when and not evaluate(choice.when, values, settings):
+                    return self.message("choice_not_allowed", f, value=choice.label, reason=choice.reason or "不可选")
         return None
 
     def _check_type(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
@@ -400,6 +404,11 @@ def _parse_number(text: str) -> Any:
 
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "") or value == []
+
+
+@cache
+def _choices_by_code(choices: tuple[Choice, ...]) -> dict[str, Choice]:
+    return {c.code: c for c in choices}
 
 
 @cache
