@@ -5,6 +5,7 @@ from fieldapp.models.base import Base, new_uuid, utcnow
 from fieldapp.models.campaign import Campaign
 from fieldapp.models.geo import Town, Village, VillageGroup
 from fieldapp.models.household import HOUSEHOLD_FIELDS, Household, HouseholdRevision
+from fieldapp.models.report import HouseholdProgress, ReportCursor, WorkerHouseholdProgress
 from fieldapp.models.review import Conflict, DuplicateCandidate, HouseholdMerge
 from fieldapp.models.user import ROLES, DeviceToken, LoginAttempt, User, user_villages
 from fieldapp.models.visit import REVIEW_STATUSES, SYNC_STATUSES, SyncBatch, Visit
@@ -12,7 +13,7 @@ from fieldapp.models.visit import REVIEW_STATUSES, SYNC_STATUSES, SyncBatch, Vis
 __all__ = [
     "AuditLog", "Base", "Campaign", "ChangeCounter", "Conflict", "DeviceToken",
     "DuplicateCandidate", "HOUSEHOLD_FIELDS", "Household", "HouseholdMerge",
-    "HouseholdRevision", "LoginAttempt", "REVIEW_STATUSES", "ROLES", "SYNC_STATUSES",
-    "SyncBatch", "Town", "User", "Village", "VillageGroup", "Visit", "new_uuid",
-    "user_villages", "utcnow",
+    "HouseholdProgress", "HouseholdRevision", "LoginAttempt", "REVIEW_STATUSES", "ROLES", "SYNC_STATUSES",
+    "ReportCursor", "SyncBatch", "Town", "User", "Village", "VillageGroup", "Visit",
+    "WorkerHouseholdProgress", "new_uuid", "user_villages", "utcnow",
 ]

@@ -20,6 +20,8 @@ class Visit(Base):
     __table_args__ = (
         sa.Index("ix_visits_campaign_village_status", "campaign_id", "village_id", "review_status"),
         sa.Index("ix_visits_worker_seq", "worker_id", "change_seq"),
+        # Report rollups (fieldapp/reports/rollup.py): the households whose visits changed.
+        sa.Index("ix_visits_campaign_seq", "campaign_id", "change_seq", "household_id"),
         # Reports (fieldapp/reports/queries.py): the latest counting visit per household
         # in one pass over this index, without reading the table.
         sa.Index("ix_visits_report", "campaign_id", "household_id", "server_seq", "review_status",

@@ -15,6 +15,11 @@ Definitions (issue 7):
 - categories come from the household record (the projection the visits update):
   一般农户 = general and not monitored; 脱贫户 = lifted; 监测对象 = monitor_type ≠ none
   (overlaps 脱贫户, see visit-form.md).
+
+The per-household answers (visited, approved, latest flags) are kept in the
+rollup tables by :mod:`fieldapp.reports.rollup`, refreshed from the pull sequence
+before each query, so a page sums one row per household instead of searching
+all the visits. The chart's visits per day still reads the visits.
 """
 
 from __future__ import annotations
@@ -25,15 +30,19 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
-from fieldapp.models import Household, User, Village, Visit
-
-NOT_COUNTING = ("returned", "superseded")
-VISIT_FLAGS = ("below_monitoring_line", "below_10k", "guarantee_gap", "needs_attention")
-CONCLUSION_FLAGS = ("suggest_monitor", "suggest_eliminate")
-FOLLOW_UP_FLAGS = VISIT_FLAGS + CONCLUSION_FLAGS
+from fieldapp.models import Household, HouseholdProgress, User, Village, Visit, WorkerHouseholdProgress
+from fieldapp.reports import rollup
+from fieldapp.reports.definitions import (  # noqa: F401 (re-exported for the pages, CLI and export)
+    CONCLUSION_FLAGS,
+    FOLLOW_UP_FLAGS,
+    NOT_COUNTING,
+    VISIT_FLAGS,
+    counting_visit,
+    in_villages,
+    latest_counting_visits,
+)
 
 
 @dataclass
@@ -87,71 +96,6 @@ class Progress:
         return {"villages": [row.to_dict() for row in self.rows], "totals": self.totals.to_dict()}
 
 
-def in_villages(column: Any, village_ids: Sequence[int] | None) -> sa.ColumnElement[bool]:
-    """``column`` limited to ``village_ids``; None means every village (an admin)."""
-    if village_ids is None:
-        return sa.true()
-    return column.in_(list(village_ids)) if village_ids else sa.false()
-
-
-def counting_visit() -> sa.ColumnElement[bool]:
-    return Visit.review_status.not_in(NOT_COUNTING)
-
-
-def latest_counting_visits(session: Session, campaign_id: str, *,
-                           village_ids: Sequence[int] | None = None,
-                           extra_columns: Sequence[Any] = ()) -> sa.CTE:
-    """One row per household that has counting visits in the campaign.
-
-    Columns: ``household_id``, ``approved`` (1 if any counting visit is approved),
-    the latest visit's flags and ``conclusion``, and ``extra_columns`` (of the latest
-    visit). "Latest" is the highest ``server_seq`` (unique: the server's change
-    sequence), the order in which the server applied the visits to the household,
-    so the flags match the household record.
-    Visits of a merged household have moved to the survivor (review.services).
-
-    Two spellings of the same query, each the fast one on its backend: SQLite
-    takes the other columns of a ``max()`` row from that row (documented "bare
-    columns"), one pass over ``ix_visits_report`` with no sort; PostgreSQL uses
-    DISTINCT ON. A row_number() window on SQLite costs three times as much.
-    """
-    approved = sa.case((Visit.review_status == "approved", 1), else_=0)
-    columns = (
-        *(getattr(Visit, name).label(name) for name in VISIT_FLAGS),
-        Visit.conclusion.label("conclusion"),
-        *extra_columns,
-    )
-    # A visit's village is its household's (a merge moves both, review.services).
-    where = (Visit.campaign_id == campaign_id, counting_visit(), in_villages(Visit.village_id, village_ids))
-    if session.get_bind().dialect.name == "sqlite":
-        latest = (
-            sa.select(Visit.household_id.label("household_id"),
-                      sa.func.max(Visit.server_seq).label("server_seq"),
-                      (sa.func.total(approved) > 0).label("approved"), *columns)
-            .where(*where)
-            .group_by(Visit.household_id)
-        )
-        # MATERIALIZED: computed once, not once per row it is joined to.
-        return latest.cte("latest").prefix_with("MATERIALIZED")
-    # DISTINCT ON rather than row_number() = 1: PostgreSQL estimates "rn = 1" as a
-    # handful of rows and then joins 800k of them by nested loop. One window order
-    # (household, newest first) serves both the max() and DISTINCT ON: one sort,
-    # incremental over ix_visits_report.
-    newest_first = (Visit.household_id, Visit.server_seq.desc())
-    return (
-        sa.select(
-            Visit.household_id.label("household_id"),
-            sa.func.max(approved).over(partition_by=Visit.household_id, order_by=Visit.server_seq.desc(),
-                                       rows=(None, None)).label("approved"),
-            *columns,
-        )
-        .where(*where)
-        .ext(distinct_on(Visit.household_id))
-        .order_by(*newest_first)
-        .cte("latest")
-    )
-
-
 def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
@@ -164,55 +108,49 @@ def progress_by_village(session: Session, campaign_id: str,
                         village_ids: Sequence[int] | None = None) -> Progress:
     """The progress table: one row per village in scope plus totals.
 
-    Two GROUP BY village queries: the households (a covering index scan) and the
-    visited households (latest counting visit joined to its household by key).
-    Their per-village rows are put side by side here.
+    One GROUP BY village over ``household_progress`` (a covering index scan in
+    village order), after bringing it up to date (``rollup.refresh``, which
+    commits the session's transaction).
 
     :param village_ids: the villages in scope (``access.village_scope(user)``); None means all.
     """
-    h = Household
-    roster = (
-        sa.select(h.village_id, sa.func.count().label("households"),
-                  _count_if(h.source == "field").label("new_households"))
-        .where(h.merged_into_id.is_(None), in_villages(h.village_id, village_ids))
-        .group_by(h.village_id)
-    )
-    latest = latest_counting_visits(session, campaign_id, village_ids=village_ids)
-    general = (h.category == "general") & (h.monitor_type == "none")
-    lifted = h.category == "lifted"
-    monitored = h.monitor_type != "none"
+    rollup.refresh(session, campaign_id)
+    p = HouseholdProgress
+    counted = p.counted.is_(True)
+    general = counted & (p.category == "general") & (p.monitor_type == "none")
+    lifted = counted & (p.category == "lifted")
+    monitored = counted & (p.monitor_type != "none")
     measures: dict[str, sa.ColumnElement[int]] = {
-        "visited": sa.func.count(),
-        "visited_people": sa.func.coalesce(sa.func.sum(h.size), 0),
-        "approved": _count_if(latest.c.approved == 1),
+        "households": sa.func.count(),
+        "new_households": _count_if(p.source == "field"),
+        "visited": _count_if(counted),
+        "visited_people": _sum_if(counted, p.size),
+        "approved": _count_if(p.approved.is_(True)),
         "general": _count_if(general),
-        "general_people": _sum_if(general, h.size),
+        "general_people": _sum_if(general, p.size),
         "lifted": _count_if(lifted),
-        "lifted_people": _sum_if(lifted, h.size),
+        "lifted_people": _sum_if(lifted, p.size),
         "monitored": _count_if(monitored),
-        "monitored_people": _sum_if(monitored, h.size),
+        "monitored_people": _sum_if(monitored, p.size),
         "monitored_lifted": _count_if(monitored & lifted),
-        "monitored_eliminated": _count_if(monitored & h.risk_eliminated.is_(True)),
-        **{name: _count_if(latest.c[name].is_(True)) for name in VISIT_FLAGS},
+        "monitored_eliminated": _count_if(monitored & p.risk_eliminated.is_(True)),
+        **{name: _count_if(getattr(p, name).is_(True)) for name in VISIT_FLAGS},
     }
     for name in CONCLUSION_FLAGS:
-        measures[name] = _count_if(latest.c.conclusion == name)
-        measures[f"{name}_people"] = _sum_if(latest.c.conclusion == name, h.size)
-    visited = (
-        sa.select(h.village_id, *(value.label(key) for key, value in measures.items()))
-        .select_from(latest)
-        .join(h, h.id == latest.c.household_id)
-        .where(h.merged_into_id.is_(None), in_villages(h.village_id, village_ids))
-        .group_by(h.village_id)
+        measures[name] = _count_if(p.conclusion == name)
+        measures[f"{name}_people"] = _sum_if(p.conclusion == name, p.size)
+    per_village = (
+        sa.select(p.village_id, *(value.label(key) for key, value in measures.items()))
+        .where(p.campaign_id == campaign_id, p.merged == sa.false(), in_villages(p.village_id, village_ids))
+        .group_by(p.village_id)
     )
     villages = sa.select(Village.id, Village.name).where(in_villages(Village.id, village_ids)) \
         .order_by(Village.code, Village.id)
     counts: dict[int, dict[str, int]] = {}
-    for statement in (roster, visited):
-        for record in session.execute(statement):
-            values = dict(record._mapping)
-            counts.setdefault(values.pop("village_id"), {}).update(
-                {key: int(value or 0) for key, value in values.items()})
+    for record in session.execute(per_village):
+        values = dict(record._mapping)
+        village_id = values.pop("village_id")
+        counts[village_id] = {key: int(value or 0) for key, value in values.items()}
     rows = [ProgressRow(v.id, v.name, **counts.get(v.id, {})) for v in session.execute(villages)]
     return Progress(rows=rows, totals=total_row(rows))
 
@@ -243,19 +181,20 @@ class WorkerProgress:
 
 def progress_by_worker(session: Session, campaign_id: str,
                        village_ids: Sequence[int] | None = None) -> list[WorkerProgress]:
-    """Counting visits per worker, in the villages in scope."""
+    """Counting visits per worker, in the villages in scope (from ``worker_progress``)."""
+    rollup.refresh(session, campaign_id)
+    w = WorkerHouseholdProgress
     query = (
         sa.select(
-            Visit.worker_id,
-            sa.func.count().label("visits"),
-            sa.func.count(sa.distinct(Visit.household_id)).label("households"),
-            _count_if(Visit.review_status == "approved").label("approved"),
-            _count_if(Visit.review_status == "pending").label("pending"),
-            sa.func.max(Visit.visited_on).label("last_visit"),
+            w.worker_id,
+            sa.func.sum(w.visits).label("visits"),
+            sa.func.count(sa.distinct(w.household_id)).label("households"),
+            sa.func.sum(w.approved).label("approved"),
+            sa.func.sum(w.pending).label("pending"),
+            sa.func.max(w.last_visit).label("last_visit"),
         )
-        .where(Visit.campaign_id == campaign_id, counting_visit(),
-               in_villages(Visit.village_id, village_ids))
-        .group_by(Visit.worker_id)
+        .where(w.campaign_id == campaign_id, in_villages(w.village_id, village_ids))
+        .group_by(w.worker_id)
     )
     per_worker = query.subquery("per_worker")
     named = (
@@ -315,26 +254,25 @@ def follow_up(session: Session, campaign_id: str, flag: str,
     """Households whose latest counting visit carries ``flag`` (a visit flag or a conclusion)."""
     if flag not in FOLLOW_UP_FLAGS:
         raise ValueError(f"未知的标记：{flag}")
-    latest = latest_counting_visits(session, campaign_id, village_ids=village_ids, extra_columns=(
-        Visit.visited_on.label("visited_on"), Visit.worker_id.label("worker_id"),
-        Visit.per_capita_income.label("per_capita_income"),
-        Visit.monitoring_income.label("monitoring_income"),
-    ))
-    condition = latest.c.conclusion == flag if flag in CONCLUSION_FLAGS else latest.c[flag].is_(True)
+    rollup.refresh(session, campaign_id)
+    p = HouseholdProgress
+    condition = p.conclusion == flag if flag in CONCLUSION_FLAGS else getattr(p, flag).is_(True)
     query = (
         sa.select(
             Village.name.label("village"), Household.group, Household.code, Household.head_name,
             Household.head_id, Household.phone, Household.size, Household.category,
-            Household.monitor_type, latest.c.visited_on,
+            Household.monitor_type, Visit.visited_on,
             sa.func.coalesce(sa.func.nullif(User.display_name, ""), User.username).label("worker"),
-            latest.c.per_capita_income, latest.c.monitoring_income, latest.c.conclusion,
+            Visit.per_capita_income, Visit.monitoring_income, Visit.conclusion,
             Household.id.label("household_id"),
         )
-        .join(Household, Household.id == latest.c.household_id)
+        .select_from(p)
+        .join(Visit, Visit.uuid == p.visit_uuid)
+        .join(Household, Household.id == p.household_id)
         .join(Village, Village.id == Household.village_id)
-        .join(User, User.id == latest.c.worker_id)
-        .where(condition, Household.merged_into_id.is_(None),
-               in_villages(Household.village_id, village_ids))
+        .join(User, User.id == p.worker_id)
+        .where(p.campaign_id == campaign_id, condition, p.merged == sa.false(),
+               in_villages(p.village_id, village_ids))
         .order_by(Village.code, Village.id, Household.group, Household.code, Household.id)
     )
     return [FollowUp(**{**r._asdict(), "visited_on": _as_date(r.visited_on)}) for r in session.execute(query)]
