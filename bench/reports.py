@@ -1,5 +1,12 @@
 """Time the progress-dashboard queries at 1M households and 1M visits, on SQLite and PostgreSQL.
 
+The dashboard reads the report rollup (fieldapp/reports/rollup.py). Its first
+build is timed separately (a one-off, like building an index); then an
+incremental refresh after 1,000 new visits (numbered from the pull sequence and
+bumping their households, as a push does), and the queries, each of which
+includes its refresh with nothing new. At the end the incrementally kept rollup
+is compared with a rebuild from scratch.
+
     python bench/reports.py [--households 1000000] [--visits 1000000] [--backend sqlite|postgres|both]
 
 Synthetic rows are bulk-inserted (``executemany`` on SQLite, ``COPY`` on
@@ -30,14 +37,17 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fieldapp.models import Base  # noqa: E402
-from fieldapp.reports import queries  # noqa: E402
+from fieldapp.changes import next_change  # noqa: E402
+from fieldapp.database import begin_write  # noqa: E402
+from fieldapp.models import Base, ChangeCounter, Household  # noqa: E402
+from fieldapp.reports import queries, rollup  # noqa: E402
 
 PG_URL = os.environ.get("FIELDAPP_BENCH_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 CAMPAIGN = "bench-2023"
 VILLAGES = 300
 WORKERS = 600
 RUNS = 3
+NEW_VISITS = 1000
 START = dt.date(2023, 10, 1)
 NOW = dt.datetime(2023, 10, 1, tzinfo=dt.UTC).isoformat()
 STATUS_WEIGHTS = (("pending", 40), ("approved", 50), ("returned", 6), ("superseded", 4))
@@ -158,20 +168,60 @@ def _copy(cursor: Any, table: str, columns: tuple[str, ...], rows: Any) -> None:
             copy.write_row(row)
 
 
-def time_queries(engine: sa.Engine) -> dict[str, tuple[float, float]]:
-    """Best and median seconds over RUNS runs of each dashboard query (all villages, then 1 village)."""
+def add_visits(session: Session, rng: random.Random, n_households: int) -> None:
+    """``NEW_VISITS`` visits to random households, numbered like a push (visits, then their households)."""
+    codes = [f"H{rng.randrange(n_households):08d}" for _ in range(NEW_VISITS)]
+    found = session.execute(sa.select(Household.id, Household.village_id).where(
+        Household.town_id == 1, Household.code.in_(codes), Household.merged_into_id.is_(None))).all()
+    households = sorted({hid for hid, _ in found})
+    begin_write(session)
+    seq = next_change(session, len(found) + len(households))
+    rows = []
+    for n, (hid, village) in enumerate(found):
+        row = dict(zip(VISIT_COLUMNS, next(visit_rows([(hid, village)], 1, rng)), strict=True))
+        row.update(server_seq=seq + n, change_seq=seq + n, data={},
+                   visited_on=dt.date.fromisoformat(row["visited_on"]),
+                   received_at=dt.datetime.fromisoformat(row["received_at"]))
+        rows.append(row)
+    visits = Base.metadata.tables["visits"]
+    session.execute(visits.insert(), rows)
+    first = seq + len(found)
+    session.execute(sa.update(Household.__table__).where(Household.__table__.c.id == sa.bindparam("b_id"))
+                    .values(change_seq=sa.bindparam("b_seq")),
+                    [{"b_id": hid, "b_seq": first + n} for n, hid in enumerate(households)])
+    session.commit()
+
+
+def time_queries(engine: sa.Engine, n_households: int, vacuum: Callable[[], None]) -> dict[str, tuple[float, float]]:
+    """Seconds (best, median of RUNS) of the rollup build, the incremental refresh and each dashboard query."""
     cases: dict[str, Callable[[Session], Any]] = {
+        "refresh (nothing new)": lambda s: rollup.refresh(s, CAMPAIGN),
         "progress_by_village (all)": lambda s: queries.progress_by_village(s, CAMPAIGN),
         "progress_by_village (1 village)": lambda s: queries.progress_by_village(s, CAMPAIGN, [1]),
         "progress_by_worker (all)": lambda s: queries.progress_by_worker(s, CAMPAIGN),
-        "visits_per_day (all)": lambda s: queries.visits_per_day(s, CAMPAIGN),
         "follow_up below_monitoring_line": lambda s: queries.follow_up(s, CAMPAIGN, "below_monitoring_line"),
+        "visits_per_day (all, no rollup)": lambda s: queries.visits_per_day(s, CAMPAIGN),
     }
     results = {}
+    rng = random.Random(11)
     with Session(engine) as session:
-        check = queries.progress_by_village(session, CAMPAIGN).totals
-        print(f"  totals: households={check.households} visited={check.visited} "
-              f"approved={check.approved} below_line={check.below_monitoring_line}", file=sys.stderr)
+        # Loaded rows carry no change numbers; the counter starts past them, as in a live database.
+        session.add(ChangeCounter(name="pull", value=1))
+        session.commit()
+        started = time.perf_counter()
+        built = rollup.rebuild(session, CAMPAIGN)
+        build = time.perf_counter() - started
+        results[f"rollup build ({built.households:,} rows, once)"] = (build, build)
+        print(f"  rollup built in {build:.1f} s", file=sys.stderr)
+        vacuum()
+        timings = []
+        for _ in range(RUNS):
+            add_visits(session, rng, n_households)
+            started = time.perf_counter()
+            done = rollup.refresh(session, CAMPAIGN)
+            timings.append(time.perf_counter() - started)
+            assert not done.full and done.households > 0, done
+        results[f"refresh after {NEW_VISITS:,} new visits"] = (min(timings), statistics.median(timings))
         for name, run in cases.items():
             timings = []
             for _ in range(RUNS):
@@ -180,6 +230,15 @@ def time_queries(engine: sa.Engine) -> dict[str, tuple[float, float]]:
                 timings.append(time.perf_counter() - started)
                 session.rollback()
             results[name] = (min(timings), statistics.median(timings))
+        kept = queries.progress_by_village(session, CAMPAIGN).to_dict()
+        rollup.rebuild(session, CAMPAIGN)
+        rebuilt = queries.progress_by_village(session, CAMPAIGN).to_dict()
+        totals = rebuilt["totals"]
+        print(f"  totals: households={totals['households']} visited={totals['visited']} "
+              f"approved={totals['approved']} below_line={totals['below_monitoring_line']}; "
+              f"incremental == rebuilt: {kept == rebuilt}", file=sys.stderr)
+        if kept != rebuilt:
+            raise SystemExit("the incrementally kept rollup differs from a rebuild")
     return results
 
 
@@ -191,7 +250,7 @@ def bench_sqlite(n_households: int, n_visits: int) -> tuple[float, dict[str, tup
         started = time.perf_counter()
         load_sqlite(engine, n_households, n_visits)
         load = time.perf_counter() - started
-        return load, time_queries(engine)
+        return load, time_queries(engine, n_households, lambda: None)
     finally:
         engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
@@ -212,7 +271,13 @@ def bench_postgres(n_households: int, n_visits: int) -> tuple[float, dict[str, t
             for table in ("households", "visits"):
                 conn.execute(sa.text(f'VACUUM ANALYZE "{schema}".{table}'))
         load = time.perf_counter() - started
-        return load, time_queries(engine)
+
+        def vacuum() -> None:  # what autovacuum does soon after a big write: index-only scans need it
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'VACUUM ANALYZE "{schema}".household_progress'))
+                conn.execute(sa.text(f'VACUUM ANALYZE "{schema}".worker_progress'))
+
+        return load, time_queries(engine, n_households, vacuum)
     finally:
         engine.dispose()
         with admin.connect() as conn:
@@ -232,14 +297,17 @@ def main() -> None:
     chosen = list(backends) if args.backend == "both" else [args.backend]
     print(f"{args.households:,} households, {args.visits:,} visits, {VILLAGES} villages, {WORKERS} workers; "
           f"best and median of {RUNS} runs\n", flush=True)
-    print("| backend  | query                            | load (s) | best (s) | median (s) | < 1 s |")
-    print("|----------|----------------------------------|---------:|---------:|-----------:|:-----:|", flush=True)
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    print("| backend  | step                                    | load (s) | best (s) | median (s) | < 1 s |")
+    print("|----------|-----------------------------------------|---------:|---------:|-----------:|:-----:|", flush=True)
     for name in chosen:
         print(f"loading {args.households:,} households and {args.visits:,} visits into {name} ...", file=sys.stderr)
         load, results = backends[name](args.households, args.visits)
         for query, (best, median) in results.items():
-            print(f"| {name:<8} | {query:<32} | {load:8.1f} | {best:8.3f} | {median:10.3f} | "
-                  f"{'yes' if median < 1 else 'NO':^5} |", flush=True)
+            target = "n/a" if "once" in query else ("yes" if median < 1 else "NO")
+            print(f"| {name:<8} | {query:<39} | {load:8.1f} | {best:8.3f} | {median:10.3f} | "
+                  f"{target:^5} |", flush=True)
+        print(f"load average after {name}: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
 
 if __name__ == "__main__":

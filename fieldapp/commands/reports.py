@@ -1,4 +1,4 @@
-"""``fieldapp report progress|followup`` and ``fieldapp export sqlite``: the dashboard's numbers as files.
+"""``fieldapp report progress|followup|rebuild`` and ``fieldapp export sqlite``: the dashboard's numbers as files.
 
 The CLI sees every village (it runs on the server, as an admin would), unless
 ``--village`` narrows it. ID numbers and phones are masked unless ``--full-ids``.
@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, Village
-from fieldapp.reports import exports, queries, services
+from fieldapp.reports import exports, queries, rollup, services
 from fieldapp.reports.sqlite_export import export_campaign
 
 campaign_option = click.option("--campaign", "campaign_id", required=True, help="Campaign id, e.g. 2023-jzpc.")
@@ -87,6 +87,20 @@ def register(app: Flask) -> None:
                               export_format=file_format, rows=file.rows, full=full_ids, village_ids=scope,
                               via="cli", extra={"path": str(out)})
         click.echo(f"已导出 {file.rows} 户到 {out}")
+
+    @report.command("rebuild")
+    @click.option("--campaign", "campaign_id", help="Campaign id. Default: every campaign.")
+    def rebuild(campaign_id: str | None) -> None:
+        """Recompute the report rollups from scratch (after fieldapp purge, or to check them)."""
+        session = db.session()
+        if campaign_id:
+            ids = [_campaign(campaign_id).id]
+        else:
+            ids = list(session.scalars(sa.select(Campaign.id).order_by(Campaign.id)))
+        session.rollback()
+        for cid in ids:
+            done = rollup.rebuild(session, cid)
+            click.echo(f"已重建 {cid} 的报表汇总：{done.households} 户，变更号 {done.change_seq}")
 
     @export.command("sqlite")
     @campaign_option

@@ -68,8 +68,7 @@ def refresh(session: Session, campaign_id: str) -> Refresh:
     Commits the session's current transaction first (``begin_write``); call it
     with no pending changes.
     """
-    if isinstance(session, scoped_session):  # db.session (begin_write needs the session itself)
-        session = session()
+    session = _unscoped(session)
     cursor, current = _read_cursor(session, campaign_id), current_change(session)
     if cursor is not None and 0 < current <= cursor:
         session.rollback()  # end the read transaction, as the writing path does
@@ -103,10 +102,16 @@ def rebuild(session: Session, campaign_id: str) -> Refresh:
 
 def forget(session: Session, campaign_id: str) -> None:
     """Mark the campaign's rollups stale: the next refresh rebuilds them (after deletions)."""
+    session = _unscoped(session)
     begin_write(session)
     session.execute(sa.update(ReportCursor).where(ReportCursor.campaign_id == campaign_id)
                     .values(change_seq=None))
     session.commit()
+
+
+def _unscoped(session: Session | scoped_session[Session]) -> Session:
+    """The session itself when given ``db.session`` (``begin_write`` needs it)."""
+    return session() if isinstance(session, scoped_session) else session
 
 
 def _read_cursor(session: Session, campaign_id: str) -> int | None:
@@ -135,8 +140,10 @@ def _changed_households(session: Session, campaign_id: str, cursor: int) -> list
 def _rebuild(session: Session, campaign_id: str, current: int) -> Refresh:
     for table in (HouseholdProgress, WorkerHouseholdProgress):
         session.execute(sa.delete(table).where(table.campaign_id == campaign_id))
-    count = _insert(session, campaign_id, None)
-    return Refresh(campaign_id, current, households=count, full=True)
+    _insert(session, campaign_id, None)
+    count = session.scalar(sa.select(sa.func.count()).select_from(HouseholdProgress)
+                           .where(HouseholdProgress.campaign_id == campaign_id))
+    return Refresh(campaign_id, current, households=int(count or 0), full=True)
 
 
 def _recompute(session: Session, campaign_id: str, household_ids: Sequence[str]) -> None:
@@ -149,7 +156,7 @@ def _recompute(session: Session, campaign_id: str, household_ids: Sequence[str])
     _insert(session, campaign_id, household_ids)
 
 
-def _insert(session: Session, campaign_id: str, household_ids: Sequence[str] | None) -> int:
+def _insert(session: Session, campaign_id: str, household_ids: Sequence[str] | None) -> None:
     """INSERT ... SELECT the rows of ``household_ids`` (None: every household)."""
     h = Household
     campaign = sa.literal(campaign_id, sa.String(40))
@@ -171,7 +178,7 @@ def _insert(session: Session, campaign_id: str, household_ids: Sequence[str] | N
     if household_ids is not None:
         select_households = select_households.where(h.id.in_(household_ids))
     p = HouseholdProgress
-    result = session.execute(sa.insert(p).from_select(
+    session.execute(sa.insert(p).from_select(
         [p.campaign_id, p.household_id, p.village_id, p.source, p.category, p.monitor_type, p.size,
          p.risk_eliminated, p.merged, p.counted, p.approved, *(getattr(p, name) for name in VISIT_FLAGS),
          p.conclusion, p.visit_uuid, p.worker_id, p.visited_on],
@@ -190,4 +197,3 @@ def _insert(session: Session, campaign_id: str, household_ids: Sequence[str] | N
     session.execute(sa.insert(w).from_select(
         [w.campaign_id, w.household_id, w.worker_id, w.village_id, w.visits, w.approved, w.pending,
          w.last_visit], per_worker))
-    return int(result.rowcount or 0)
