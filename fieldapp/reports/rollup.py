@@ -71,10 +71,8 @@ def refresh(session: Session, campaign_id: str) -> Refresh:
     session = _unscoped(session)
     cursor, current = _read_cursor(session, campaign_id), current_change(session)
     if cursor is not None and 0 < current <= cursor:
-        session.rollback()  # end the read transaction, as the writing path does
         return Refresh(campaign_id, cursor)
-    if session.get(Campaign, campaign_id) is None:
-        session.rollback()
+    if session.get(Campaign, campaign_id) is None:  # nothing to count (the page shows zeros)
         return Refresh(campaign_id, 0)
     begin_write(session)
     cursor = _lock_cursor(session, campaign_id)
