@@ -56,6 +56,17 @@ def _init_extensions(app: Flask) -> None:
 
     from fieldapp.models import User
 
+    @app.before_request
+    def _nothing_cached_from_an_earlier_request() -> None:
+        # Flask-Login caches the user and Flask-WTF the CSRF token in ``g``; when
+        # an application context outlives a request (a CLI command or a test
+        # holding one open) ``g`` is shared, so each request starts clean and
+        # reads both from its own session cookie.
+        from flask import g
+
+        g.pop("_login_user", None)
+        g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
     @login_manager.user_loader
     def _load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None

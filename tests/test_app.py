@@ -122,3 +122,16 @@ def test_migrations_match_models(app, runner) -> None:
             tables = sa.inspect(conn).get_table_names()
     assert "households" in tables
     assert diff == []
+
+
+def test_two_clients_in_one_test_never_share_a_user(app, town) -> None:
+    """The ``town`` fixture holds an app context open; each request still loads its own user."""
+    from tests.conftest import AuthActions
+
+    first, second = app.test_client(), app.test_client()
+    AuthActions(first).login("supervisor_a")
+    assert first.get("/review/").status_code == 200
+    assert second.get("/review/").status_code == 302  # anonymous: redirected to login
+    AuthActions(second).login("worker_a")
+    assert second.get("/review/").status_code == 403
+    assert first.get("/review/").status_code == 200
