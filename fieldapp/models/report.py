@@ -71,6 +71,37 @@ class WorkerHouseholdProgress(Base):
     last_visit: Mapped[dt.date | None] = mapped_column(sa.Date)
 
 
+class VillageProgress(Base):
+    """The sums of ``household_progress`` per village (the dashboard's rows), kept by adding
+    the difference each recomputed household makes; the names are ``queries.ProgressRow``'s."""
+
+    __tablename__ = "village_progress"
+
+    campaign_id: Mapped[str] = mapped_column(sa.ForeignKey("campaigns.id"), primary_key=True)
+    village_id: Mapped[int] = mapped_column(primary_key=True)
+    households: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    new_households: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    visited: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    visited_people: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    approved: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    general: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    general_people: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    lifted: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    lifted_people: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    monitored: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    monitored_people: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    monitored_lifted: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    monitored_eliminated: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    below_monitoring_line: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    below_10k: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    guarantee_gap: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    needs_attention: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    suggest_monitor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    suggest_monitor_people: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    suggest_eliminate: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    suggest_eliminate_people: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
 class ReportCursor(Base):
     """How far the rollups of a campaign have followed the pull sequence."""
 

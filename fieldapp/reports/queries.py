@@ -32,7 +32,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fieldapp.models import Household, HouseholdProgress, User, Village, Visit, WorkerHouseholdProgress
+from fieldapp.models import (
+    Household,
+    HouseholdProgress,
+    User,
+    Village,
+    VillageProgress,
+    Visit,
+    WorkerHouseholdProgress,
+)
 from fieldapp.reports import rollup
 from fieldapp.reports.definitions import (  # noqa: F401 (re-exported for the pages, CLI and export)
     CONCLUSION_FLAGS,
@@ -96,54 +104,20 @@ class Progress:
         return {"villages": [row.to_dict() for row in self.rows], "totals": self.totals.to_dict()}
 
 
-def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
-def _sum_if(condition: sa.ColumnElement[bool], value: Any) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
-
-
 def progress_by_village(session: Session, campaign_id: str,
                         village_ids: Sequence[int] | None = None) -> Progress:
     """The progress table: one row per village in scope plus totals.
 
-    One GROUP BY village over ``household_progress`` (a covering index scan in
-    village order), after bringing it up to date (``rollup.refresh``, which
-    commits the session's transaction).
+    Reads ``village_progress`` (one row per village, the sums of ``household_progress``)
+    after bringing the rollups up to date (``rollup.refresh``, which commits the
+    session's transaction when something changed).
 
     :param village_ids: the villages in scope (``access.village_scope(user)``); None means all.
     """
     rollup.refresh(session, campaign_id)
-    p = HouseholdProgress
-    counted = p.counted.is_(True)
-    general = counted & (p.category == "general") & (p.monitor_type == "none")
-    lifted = counted & (p.category == "lifted")
-    monitored = counted & (p.monitor_type != "none")
-    measures: dict[str, sa.ColumnElement[int]] = {
-        "households": sa.func.count(),
-        "new_households": _count_if(p.source == "field"),
-        "visited": _count_if(counted),
-        "visited_people": _sum_if(counted, p.size),
-        "approved": _count_if(p.approved.is_(True)),
-        "general": _count_if(general),
-        "general_people": _sum_if(general, p.size),
-        "lifted": _count_if(lifted),
-        "lifted_people": _sum_if(lifted, p.size),
-        "monitored": _count_if(monitored),
-        "monitored_people": _sum_if(monitored, p.size),
-        "monitored_lifted": _count_if(monitored & lifted),
-        "monitored_eliminated": _count_if(monitored & p.risk_eliminated.is_(True)),
-        **{name: _count_if(getattr(p, name).is_(True)) for name in VISIT_FLAGS},
-    }
-    for name in CONCLUSION_FLAGS:
-        measures[name] = _count_if(p.conclusion == name)
-        measures[f"{name}_people"] = _sum_if(p.conclusion == name, p.size)
-    per_village = (
-        sa.select(p.village_id, *(value.label(key) for key, value in measures.items()))
-        .where(p.campaign_id == campaign_id, p.merged == sa.false(), in_villages(p.village_id, village_ids))
-        .group_by(p.village_id)
-    )
+    v = VillageProgress
+    per_village = sa.select(v.village_id, *(getattr(v, name) for name in COUNT_FIELDS)).where(
+        v.campaign_id == campaign_id, in_villages(v.village_id, village_ids))
     villages = sa.select(Village.id, Village.name).where(in_villages(Village.id, village_ids)) \
         .order_by(Village.code, Village.id)
     counts: dict[int, dict[str, int]] = {}

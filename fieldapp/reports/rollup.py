@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,9 +46,17 @@ from sqlalchemy.orm import Session, scoped_session
 
 from fieldapp.changes import current_change
 from fieldapp.database import begin_write
-from fieldapp.models import Campaign, Household, HouseholdProgress, ReportCursor, Visit, WorkerHouseholdProgress
+from fieldapp.models import (
+    Campaign,
+    Household,
+    HouseholdProgress,
+    ReportCursor,
+    VillageProgress,
+    Visit,
+    WorkerHouseholdProgress,
+)
 from fieldapp.models.base import utcnow
-from fieldapp.reports.definitions import VISIT_FLAGS, counting_visit, latest_counting_visits
+from fieldapp.reports.definitions import CONCLUSION_FLAGS, VISIT_FLAGS, counting_visit, latest_counting_visits
 
 CHUNK = 1000
 
@@ -128,6 +137,93 @@ def _lock_cursor(session: Session, campaign_id: str) -> int | None:
     return None if value is None else int(value)
 
 
+def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _sum_if(condition: sa.ColumnElement[bool], value: Any) -> sa.ColumnElement[int]:
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+
+def village_measures() -> dict[str, sa.ColumnElement[int]]:
+    """The progress table's numbers as aggregates of ``household_progress`` rows (the
+    definitions of :mod:`fieldapp.reports.queries`; merged households are left out by the WHERE)."""
+    p = HouseholdProgress
+    counted = p.counted.is_(True)
+    general = counted & (p.category == "general") & (p.monitor_type == "none")
+    lifted = counted & (p.category == "lifted")
+    monitored = counted & (p.monitor_type != "none")
+    measures: dict[str, sa.ColumnElement[int]] = {
+        "households": sa.func.count(),
+        "new_households": _count_if(p.source == "field"),
+        "visited": _count_if(counted),
+        "visited_people": _sum_if(counted, p.size),
+        "approved": _count_if(p.approved.is_(True)),
+        "general": _count_if(general),
+        "general_people": _sum_if(general, p.size),
+        "lifted": _count_if(lifted),
+        "lifted_people": _sum_if(lifted, p.size),
+        "monitored": _count_if(monitored),
+        "monitored_people": _sum_if(monitored, p.size),
+        "monitored_lifted": _count_if(monitored & lifted),
+        "monitored_eliminated": _count_if(monitored & p.risk_eliminated.is_(True)),
+        **{name: _count_if(getattr(p, name).is_(True)) for name in VISIT_FLAGS},
+    }
+    for name in CONCLUSION_FLAGS:
+        measures[name] = _count_if(p.conclusion == name)
+        measures[f"{name}_people"] = _sum_if(p.conclusion == name, p.size)
+    return measures
+
+
+MEASURES = tuple(village_measures())
+
+
+def village_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[Any]:
+    """Per village: the sums of the (unmerged) ``household_progress`` rows, of some households or all."""
+    p = HouseholdProgress
+    query = (
+        sa.select(p.village_id, *(value.label(key) for key, value in village_measures().items()))
+        .where(p.campaign_id == campaign_id, p.merged == sa.false())
+        .group_by(p.village_id)
+    )
+    return query if household_ids is None else query.where(p.household_id.in_(list(household_ids)))
+
+
+def _read_sums(session: Session, campaign_id: str, household_ids: Sequence[str]) -> dict[int, dict[str, int]]:
+    return {int(r[0]): {name: int(value or 0) for name, value in zip(MEASURES, r[1:], strict=True)}
+            for r in session.execute(village_sums(campaign_id, household_ids))}
+
+
+def _add_to_villages(session: Session, campaign_id: str, before: dict[int, dict[str, int]],
+                     after: dict[int, dict[str, int]]) -> None:
+    """``village_progress`` += after - before (the difference the recomputed households make)."""
+    zero = dict.fromkeys(MEASURES, 0)
+    deltas = {}
+    for village_id in sorted(set(before) | set(after)):
+        old, new = before.get(village_id, zero), after.get(village_id, zero)
+        delta = {name: new[name] - old[name] for name in MEASURES}
+        if any(delta.values()):
+            deltas[village_id] = delta
+    if not deltas:
+        return
+    v = VillageProgress
+    present = set(session.scalars(sa.select(v.village_id).where(
+        v.campaign_id == campaign_id, v.village_id.in_(list(deltas)))))
+    table = v.__table__
+    updates = [{"b_village": village_id, **{f"d_{k}": d for k, d in delta.items()}}
+               for village_id, delta in deltas.items() if village_id in present]
+    if updates:
+        session.execute(
+            table.update().where(table.c.campaign_id == campaign_id, table.c.village_id == sa.bindparam("b_village"))
+            .values({name: table.c[name] + sa.bindparam(f"d_{name}") for name in MEASURES}),
+            updates)
+    # A village without a row had no counted households: its sums start from zero.
+    inserts = [{"campaign_id": campaign_id, "village_id": village_id, **delta}
+               for village_id, delta in deltas.items() if village_id not in present]
+    if inserts:
+        session.execute(table.insert(), inserts)
+
+
 def _changed_households(session: Session, campaign_id: str, cursor: int) -> list[str]:
     """Households changed after ``cursor``, or with a visit of the campaign changed (both by index)."""
     households = sa.select(Household.id).where(Household.change_seq > cursor)
@@ -136,22 +232,29 @@ def _changed_households(session: Session, campaign_id: str, cursor: int) -> list
 
 
 def _rebuild(session: Session, campaign_id: str, current: int) -> Refresh:
-    for table in (HouseholdProgress, WorkerHouseholdProgress):
+    for table in (HouseholdProgress, WorkerHouseholdProgress, VillageProgress):
         session.execute(sa.delete(table).where(table.campaign_id == campaign_id))
     _insert(session, campaign_id, None)
+    sums = village_sums(campaign_id)
+    session.execute(sa.insert(VillageProgress).from_select(
+        ["campaign_id", "village_id", *MEASURES],
+        sa.select(sa.literal(campaign_id, sa.String(40)), *sums.subquery().c)))
     count = session.scalar(sa.select(sa.func.count()).select_from(HouseholdProgress)
                            .where(HouseholdProgress.campaign_id == campaign_id))
     return Refresh(campaign_id, current, households=int(count or 0), full=True)
 
 
 def _recompute(session: Session, campaign_id: str, household_ids: Sequence[str]) -> None:
-    """Delete and insert again the rows of these households (idempotent)."""
+    """Delete and insert again the rows of these households (idempotent), and add the
+    difference they make to their villages' sums."""
+    before = _read_sums(session, campaign_id, household_ids)
     session.execute(sa.delete(HouseholdProgress).where(HouseholdProgress.campaign_id == campaign_id,
                                                        HouseholdProgress.household_id.in_(household_ids)))
     session.execute(sa.delete(WorkerHouseholdProgress).where(
         WorkerHouseholdProgress.campaign_id == campaign_id,
         WorkerHouseholdProgress.household_id.in_(household_ids)))
     _insert(session, campaign_id, household_ids)
+    _add_to_villages(session, campaign_id, before, _read_sums(session, campaign_id, household_ids))
 
 
 def _insert(session: Session, campaign_id: str, household_ids: Sequence[str] | None) -> None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from fieldapp.extensions import db
-from fieldapp.models import HouseholdProgress, ReportCursor, Visit, WorkerHouseholdProgress
+from fieldapp.models import HouseholdProgress, ReportCursor, VillageProgress, Visit, WorkerHouseholdProgress
 from fieldapp.reports import queries, rollup
 from fieldapp.review import services
 from tests import factories
@@ -39,6 +39,11 @@ def snapshot(campaign_id: str = CAMPAIGN) -> dict[str, Any]:
     per_worker = [tuple(r) for r in db.session.execute(
         sa.select(*WorkerHouseholdProgress.__table__.c).where(WorkerHouseholdProgress.campaign_id == campaign_id)
         .order_by(*WorkerHouseholdProgress.__table__.primary_key.columns))]
+    # The per-village sums kept by differences equal the sums of the household rows now.
+    direct = {r.village_id: {name: int(r._mapping[name]) for name in rollup.MEASURES}
+              for r in db.session.execute(rollup.village_sums(campaign_id))}
+    assert {row["village_id"]: {name: row[name] for name in rollup.MEASURES}
+            for row in progress["villages"] if row["village_id"] in direct} == direct
     db.session.rollback()
     return {"progress": progress, "workers": workers, "follow_up": follow, "rows": households,
             "worker_rows": per_worker}
@@ -146,6 +151,11 @@ def test_a_second_campaign_is_independent(backend: str, town: factories.SmallTow
     assert db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdProgress)
                              .where(HouseholdProgress.campaign_id == CAMPAIGN)) == rows == 5
     assert_equals_rebuild("2022-jzpc")
+
+
+def test_village_sums_have_the_progress_table_columns() -> None:
+    names = {c.name for c in VillageProgress.__table__.c} - {"campaign_id", "village_id"}
+    assert tuple(rollup.MEASURES) == queries.COUNT_FIELDS and names == set(queries.COUNT_FIELDS)
 
 
 def test_cli_rebuild(backend: str, town: factories.SmallTown, runner: FlaskCliRunner) -> None:
