@@ -135,3 +135,16 @@ def test_two_clients_in_one_test_never_share_a_user(app, town) -> None:
     AuthActions(second).login("worker_a")
     assert second.get("/review/").status_code == 403
     assert first.get("/review/").status_code == 200
+
+
+def test_control_characters_in_a_login_are_refused_not_a_500(client, auth, town) -> None:
+    response = auth.login("worker\x00a", "pass-word-123")
+    assert response.status_code == 200
+    assert "用户名含有不可见的控制字符" in response.get_data(as_text=True)
+    api = client.post("/api/v1/auth/token", json={"username": "worker_a\x00", "password": "x",
+                                                   "device_id": "d1"})
+    assert api.status_code == 400 and api.get_json()["error"]["code"] == "malformed_json"
+    api = client.post("/api/v1/auth/token", json={"username": "worker_a\x01", "password": "x",
+                                                   "device_id": "d1"})
+    assert api.status_code == 422
+    assert api.get_json()["error"]["details"]["fields"]["username"] == ["control characters are not allowed"]

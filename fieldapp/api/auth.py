@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -55,6 +57,9 @@ def token_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _login_fields(payload: Any) -> tuple[str, str, str, str | None]:
     errors: dict[str, list[str]] = {}
     if not isinstance(payload, dict):
@@ -72,6 +77,9 @@ def _login_fields(payload: Any) -> tuple[str, str, str, str | None]:
             continue
         if not isinstance(value, str) or not value.strip() or len(value) > limit:
             errors.setdefault(key, []).append(f"expected a non-empty string of at most {limit} characters")
+            continue
+        if _CONTROL.search(value):
+            errors.setdefault(key, []).append("control characters are not allowed")
             continue
         values[key] = value if key == "password" else value.strip()
     if errors:
