@@ -5,7 +5,13 @@ from fieldapp.models.base import Base, new_uuid, utcnow
 from fieldapp.models.campaign import Campaign
 from fieldapp.models.geo import Town, Village, VillageGroup
 from fieldapp.models.household import HOUSEHOLD_FIELDS, Household, HouseholdRevision
-from fieldapp.models.report import HouseholdProgress, ReportCursor, VillageProgress, WorkerHouseholdProgress
+from fieldapp.models.report import (
+    HouseholdProgress,
+    ReportCursor,
+    VillageProgress,
+    WorkerHouseholdProgress,
+    WorkerVillageProgress,
+)
 from fieldapp.models.review import Conflict, DuplicateCandidate, HouseholdMerge
 from fieldapp.models.user import ROLES, DeviceToken, LoginAttempt, User, user_villages
 from fieldapp.models.visit import REVIEW_STATUSES, SYNC_STATUSES, SyncBatch, Visit
@@ -15,5 +21,5 @@ __all__ = [
     "DuplicateCandidate", "HOUSEHOLD_FIELDS", "Household", "HouseholdMerge",
     "HouseholdProgress", "HouseholdRevision", "LoginAttempt", "REVIEW_STATUSES", "ROLES", "SYNC_STATUSES",
     "ReportCursor", "SyncBatch", "Town", "User", "Village", "VillageGroup", "Visit",
-    "VillageProgress", "WorkerHouseholdProgress", "new_uuid", "user_villages", "utcnow",
+    "VillageProgress", "WorkerHouseholdProgress", "WorkerVillageProgress", "new_uuid", "user_villages", "utcnow",
 ]

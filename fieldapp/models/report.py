@@ -102,6 +102,22 @@ class VillageProgress(Base):
     suggest_eliminate_people: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
+class WorkerVillageProgress(Base):
+    """The sums of ``worker_progress`` per worker and village (per-worker progress sums these),
+    kept by differences like ``village_progress``; ``last_visit`` recomputed for the pairs touched."""
+
+    __tablename__ = "worker_village_progress"
+
+    campaign_id: Mapped[str] = mapped_column(sa.ForeignKey("campaigns.id"), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(primary_key=True)
+    households: Mapped[int] = mapped_column(default=0)
+    visits: Mapped[int] = mapped_column(default=0)
+    approved: Mapped[int] = mapped_column(default=0)
+    pending: Mapped[int] = mapped_column(default=0)
+    last_visit: Mapped[dt.date | None] = mapped_column(sa.Date)
+
+
 class ReportCursor(Base):
     """How far the rollups of a campaign have followed the pull sequence."""
 

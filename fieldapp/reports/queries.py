@@ -39,7 +39,7 @@ from fieldapp.models import (
     Village,
     VillageProgress,
     Visit,
-    WorkerHouseholdProgress,
+    WorkerVillageProgress,
 )
 from fieldapp.reports import rollup
 from fieldapp.reports.definitions import (  # noqa: F401 (re-exported for the pages, CLI and export)
@@ -155,20 +155,21 @@ class WorkerProgress:
 
 def progress_by_worker(session: Session, campaign_id: str,
                        village_ids: Sequence[int] | None = None) -> list[WorkerProgress]:
-    """Counting visits per worker, in the villages in scope (from ``worker_progress``)."""
+    """Counting visits per worker, in the villages in scope (``worker_village_progress``)."""
     rollup.refresh(session, campaign_id)
-    w = WorkerHouseholdProgress
+    w = WorkerVillageProgress
     query = (
         sa.select(
             w.worker_id,
             sa.func.sum(w.visits).label("visits"),
-            sa.func.count(sa.distinct(w.household_id)).label("households"),
+            sa.func.sum(w.households).label("households"),
             sa.func.sum(w.approved).label("approved"),
             sa.func.sum(w.pending).label("pending"),
             sa.func.max(w.last_visit).label("last_visit"),
         )
         .where(w.campaign_id == campaign_id, in_villages(w.village_id, village_ids))
         .group_by(w.worker_id)
+        .having(sa.func.sum(w.visits) > 0)
     )
     per_worker = query.subquery("per_worker")
     named = (

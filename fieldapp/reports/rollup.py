@@ -54,9 +54,15 @@ from fieldapp.models import (
     VillageProgress,
     Visit,
     WorkerHouseholdProgress,
+    WorkerVillageProgress,
 )
 from fieldapp.models.base import utcnow
-from fieldapp.reports.definitions import CONCLUSION_FLAGS, VISIT_FLAGS, counting_visit, latest_counting_visits
+from fieldapp.reports.definitions import (
+    CONCLUSION_FLAGS,
+    VISIT_FLAGS,
+    counting_visit,
+    latest_counting_visits,
+)
 
 CHUNK = 1000
 
@@ -189,39 +195,84 @@ def village_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -
     return query if household_ids is None else query.where(p.household_id.in_(list(household_ids)))
 
 
-def _read_sums(session: Session, campaign_id: str, household_ids: Sequence[str]) -> dict[int, dict[str, int]]:
-    return {int(r[0]): {name: int(value or 0) for name, value in zip(MEASURES, r[1:], strict=True)}
-            for r in session.execute(village_sums(campaign_id, household_ids))}
+WORKER_MEASURES = ("households", "visits", "approved", "pending")
 
 
-def _add_to_villages(session: Session, campaign_id: str, before: dict[int, dict[str, int]],
-                     after: dict[int, dict[str, int]]) -> None:
-    """``village_progress`` += after - before (the difference the recomputed households make)."""
-    zero = dict.fromkeys(MEASURES, 0)
+def worker_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[Any]:
+    """Per worker and village: the sums of the ``worker_progress`` rows, of some households or all."""
+    w = WorkerHouseholdProgress
+    query = (
+        sa.select(w.worker_id, w.village_id, sa.func.count().label("households"),
+                  sa.func.sum(w.visits).label("visits"), sa.func.sum(w.approved).label("approved"),
+                  sa.func.sum(w.pending).label("pending"))
+        .where(w.campaign_id == campaign_id)
+        .group_by(w.worker_id, w.village_id)
+    )
+    return query if household_ids is None else query.where(w.household_id.in_(list(household_ids)))
+
+
+Sums = dict[tuple[int, ...], dict[str, int]]
+
+
+def _read_sums(session: Session, campaign_id: str, household_ids: Sequence[str]) -> tuple[Sums, Sums]:
+    """The chunk's contribution to the village sums and to the worker sums."""
+    villages = {(int(r[0]),): {name: int(value or 0) for name, value in zip(MEASURES, r[1:], strict=True)}
+                for r in session.execute(village_sums(campaign_id, household_ids))}
+    workers = {(int(r[0]), int(r[1])): {name: int(value or 0)
+                                        for name, value in zip(WORKER_MEASURES, r[2:], strict=True)}
+               for r in session.execute(worker_sums(campaign_id, household_ids))}
+    return villages, workers
+
+
+def _add_differences(session: Session, table: sa.Table, campaign_id: str, keys: tuple[str, ...],
+                     measures: Sequence[str], before: Sums, after: Sums) -> list[tuple[int, ...]]:
+    """``table`` += after - before per key (the difference the recomputed households make).
+
+    Returns the keys that changed."""
     deltas = {}
-    for village_id in sorted(set(before) | set(after)):
-        old, new = before.get(village_id, zero), after.get(village_id, zero)
-        delta = {name: new[name] - old[name] for name in MEASURES}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key, {}), after.get(key, {})
+        delta = {name: new.get(name, 0) - old.get(name, 0) for name in measures}
         if any(delta.values()):
-            deltas[village_id] = delta
+            deltas[key] = delta
     if not deltas:
-        return
-    v = VillageProgress
-    present = set(session.scalars(sa.select(v.village_id).where(
-        v.campaign_id == campaign_id, v.village_id.in_(list(deltas)))))
-    table = v.__table__
-    updates = [{"b_village": village_id, **{f"d_{k}": d for k, d in delta.items()}}
-               for village_id, delta in deltas.items() if village_id in present]
+        return []
+    present = {tuple(r) for r in session.execute(
+        sa.select(*(table.c[k] for k in keys)).where(
+            table.c.campaign_id == campaign_id, sa.tuple_(*(table.c[k] for k in keys)).in_(list(deltas))))}
+    updates = [{**{f"b_{k}": value for k, value in zip(keys, key, strict=True)},
+                **{f"d_{name}": d for name, d in delta.items()}}
+               for key, delta in deltas.items() if key in present]
     if updates:
         session.execute(
-            table.update().where(table.c.campaign_id == campaign_id, table.c.village_id == sa.bindparam("b_village"))
-            .values({name: table.c[name] + sa.bindparam(f"d_{name}") for name in MEASURES}),
+            table.update().where(table.c.campaign_id == campaign_id,
+                                 *(table.c[k] == sa.bindparam(f"b_{k}") for k in keys))
+            .values({name: table.c[name] + sa.bindparam(f"d_{name}") for name in measures}),
             updates)
-    # A village without a row had no counted households: its sums start from zero.
-    inserts = [{"campaign_id": campaign_id, "village_id": village_id, **delta}
-               for village_id, delta in deltas.items() if village_id not in present]
+    # A key without a row had nothing counted: its sums start from zero.
+    inserts = [{"campaign_id": campaign_id, **dict(zip(keys, key, strict=True)), **delta}
+               for key, delta in deltas.items() if key not in present]
     if inserts:
         session.execute(table.insert(), inserts)
+    return list(deltas)
+
+
+def _last_visits(session: Session, campaign_id: str, pairs: Sequence[tuple[int, ...]]) -> None:
+    """A max cannot be kept by differences: read it again for the (worker, village) pairs touched."""
+    w, t = WorkerHouseholdProgress, WorkerVillageProgress.__table__
+    for start in range(0, len(pairs), CHUNK):
+        chunk = list(pairs[start:start + CHUNK])
+        latest = {
+            (int(r[0]), int(r[1])): r[2] for r in session.execute(
+                sa.select(w.worker_id, w.village_id, sa.func.max(w.last_visit))
+                .where(w.campaign_id == campaign_id, sa.tuple_(w.worker_id, w.village_id).in_(chunk))
+                .group_by(w.worker_id, w.village_id))}
+        session.execute(
+            t.update().where(t.c.campaign_id == campaign_id, t.c.worker_id == sa.bindparam("b_worker"),
+                             t.c.village_id == sa.bindparam("b_village"))
+            .values(last_visit=sa.bindparam("b_last")),
+            [{"b_worker": worker, "b_village": village, "b_last": latest.get((worker, village))}
+             for worker, village in chunk])
 
 
 def _changed_households(session: Session, campaign_id: str, cursor: int) -> list[str]:
@@ -232,13 +283,18 @@ def _changed_households(session: Session, campaign_id: str, cursor: int) -> list
 
 
 def _rebuild(session: Session, campaign_id: str, current: int) -> Refresh:
-    for table in (HouseholdProgress, WorkerHouseholdProgress, VillageProgress):
+    for table in (HouseholdProgress, WorkerHouseholdProgress, VillageProgress, WorkerVillageProgress):
         session.execute(sa.delete(table).where(table.campaign_id == campaign_id))
     _insert(session, campaign_id, None)
     sums = village_sums(campaign_id)
     session.execute(sa.insert(VillageProgress).from_select(
         ["campaign_id", "village_id", *MEASURES],
         sa.select(sa.literal(campaign_id, sa.String(40)), *sums.subquery().c)))
+    w = WorkerHouseholdProgress
+    per_worker = worker_sums(campaign_id).add_columns(sa.func.max(w.last_visit)).subquery()
+    session.execute(sa.insert(WorkerVillageProgress).from_select(
+        ["campaign_id", "worker_id", "village_id", *WORKER_MEASURES, "last_visit"],
+        sa.select(sa.literal(campaign_id, sa.String(40)), *per_worker.c)))
     count = session.scalar(sa.select(sa.func.count()).select_from(HouseholdProgress)
                            .where(HouseholdProgress.campaign_id == campaign_id))
     return Refresh(campaign_id, current, households=int(count or 0), full=True)
@@ -254,7 +310,14 @@ def _recompute(session: Session, campaign_id: str, household_ids: Sequence[str])
         WorkerHouseholdProgress.campaign_id == campaign_id,
         WorkerHouseholdProgress.household_id.in_(household_ids)))
     _insert(session, campaign_id, household_ids)
-    _add_to_villages(session, campaign_id, before, _read_sums(session, campaign_id, household_ids))
+    after = _read_sums(session, campaign_id, household_ids)
+    _add_differences(session, VillageProgress.__table__, campaign_id, ("village_id",), MEASURES,
+                     before[0], after[0])
+    pairs = _add_differences(session, WorkerVillageProgress.__table__, campaign_id, ("worker_id", "village_id"),
+                             WORKER_MEASURES, before[1], after[1])
+    # A worker's newer visit can leave every sum unchanged (a second visit replacing the first).
+    pairs = sorted(set(pairs) | set(before[1]) | set(after[1]))
+    _last_visits(session, campaign_id, pairs)
 
 
 def _insert(session: Session, campaign_id: str, household_ids: Sequence[str] | None) -> None:

@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from fieldapp.extensions import db
-from fieldapp.models import HouseholdProgress, ReportCursor, VillageProgress, Visit, WorkerHouseholdProgress
+from fieldapp.models import (
+    HouseholdProgress,
+    ReportCursor,
+    VillageProgress,
+    Visit,
+    WorkerHouseholdProgress,
+)
 from fieldapp.reports import queries, rollup
 from fieldapp.review import services
 from tests import factories
