@@ -6,6 +6,8 @@ from fieldapp.models.campaign import Campaign
 from fieldapp.models.geo import Town, Village, VillageGroup
 from fieldapp.models.household import HOUSEHOLD_FIELDS, Household, HouseholdRevision
 from fieldapp.models.report import (
+    DayProgress,
+    HouseholdDayProgress,
     HouseholdProgress,
     ReportCursor,
     VillageProgress,
@@ -17,9 +19,10 @@ from fieldapp.models.user import ROLES, DeviceToken, LoginAttempt, User, user_vi
 from fieldapp.models.visit import REVIEW_STATUSES, SYNC_STATUSES, SyncBatch, Visit
 
 __all__ = [
-    "AuditLog", "Base", "Campaign", "ChangeCounter", "Conflict", "DeviceToken",
+    "AuditLog", "Base", "Campaign", "ChangeCounter", "Conflict", "DayProgress", "DeviceToken",
     "DuplicateCandidate", "HOUSEHOLD_FIELDS", "Household", "HouseholdMerge",
-    "HouseholdProgress", "HouseholdRevision", "LoginAttempt", "REVIEW_STATUSES", "ROLES", "SYNC_STATUSES",
-    "ReportCursor", "SyncBatch", "Town", "User", "Village", "VillageGroup", "Visit",
-    "VillageProgress", "WorkerHouseholdProgress", "WorkerVillageProgress", "new_uuid", "user_villages", "utcnow",
+    "HouseholdDayProgress", "HouseholdProgress", "HouseholdRevision", "LoginAttempt", "REVIEW_STATUSES",
+    "ROLES", "SYNC_STATUSES", "ReportCursor", "SyncBatch", "Town", "User", "Village", "VillageGroup",
+    "VillageProgress", "Visit", "WorkerHouseholdProgress", "WorkerVillageProgress", "new_uuid",
+    "user_villages", "utcnow",
 ]

@@ -118,6 +118,29 @@ class WorkerVillageProgress(Base):
     last_visit: Mapped[dt.date | None] = mapped_column(sa.Date)
 
 
+class HouseholdDayProgress(Base):
+    """Counting visits of one household per ``visited_on`` day (the chart of visits per day)."""
+
+    __tablename__ = "household_day_progress"
+
+    campaign_id: Mapped[str] = mapped_column(sa.ForeignKey("campaigns.id"), primary_key=True)
+    household_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    village_id: Mapped[int] = mapped_column(primary_key=True)
+    visited_on: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    visits: Mapped[int] = mapped_column()
+
+
+class DayProgress(Base):
+    """The sums of ``household_day_progress`` per village and day, kept by differences."""
+
+    __tablename__ = "day_progress"
+
+    campaign_id: Mapped[str] = mapped_column(sa.ForeignKey("campaigns.id"), primary_key=True)
+    village_id: Mapped[int] = mapped_column(primary_key=True)
+    visited_on: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    visits: Mapped[int] = mapped_column(default=0)
+
+
 class ReportCursor(Base):
     """How far the rollups of a campaign have followed the pull sequence."""
 

@@ -18,8 +18,8 @@ Definitions (issue 7):
 
 The per-household answers (visited, approved, latest flags) are kept in the
 rollup tables by :mod:`fieldapp.reports.rollup`, refreshed from the pull sequence
-before each query, so a page sums one row per household instead of searching
-all the visits. The chart's visits per day still reads the visits.
+before each query, with their sums per village, per worker and village, and per
+village and day; a page reads those few rows instead of searching all the visits.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fieldapp.models import (
+    DayProgress,
     Household,
     HouseholdProgress,
     User,
@@ -186,13 +187,15 @@ def progress_by_worker(session: Session, campaign_id: str,
 
 def visits_per_day(session: Session, campaign_id: str,
                    village_ids: Sequence[int] | None = None) -> list[tuple[dt.date, int]]:
-    """Counting visits per ``visited_on`` day, oldest first, in the villages in scope."""
+    """Counting visits per ``visited_on`` day, oldest first, in the villages in scope (``day_progress``)."""
+    rollup.refresh(session, campaign_id)
+    d = DayProgress
     query = (
-        sa.select(Visit.visited_on, sa.func.count())
-        .where(Visit.campaign_id == campaign_id, counting_visit(), Visit.visited_on.is_not(None),
-               in_villages(Visit.village_id, village_ids))
-        .group_by(Visit.visited_on)
-        .order_by(Visit.visited_on)
+        sa.select(d.visited_on, sa.func.sum(d.visits))
+        .where(d.campaign_id == campaign_id, in_villages(d.village_id, village_ids))
+        .group_by(d.visited_on)
+        .having(sa.func.sum(d.visits) > 0)
+        .order_by(d.visited_on)
     )
     return [(_as_date(day), int(count)) for day, count in session.execute(query)]  # type: ignore[misc]
 

@@ -48,7 +48,9 @@ from fieldapp.changes import current_change
 from fieldapp.database import begin_write
 from fieldapp.models import (
     Campaign,
+    DayProgress,
     Household,
+    HouseholdDayProgress,
     HouseholdProgress,
     ReportCursor,
     VillageProgress,
@@ -211,17 +213,30 @@ def worker_sums(campaign_id: str, household_ids: Sequence[str] | None = None) ->
     return query if household_ids is None else query.where(w.household_id.in_(list(household_ids)))
 
 
-Sums = dict[tuple[int, ...], dict[str, int]]
+def day_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[Any]:
+    """Per village and day: the sums of the ``household_day_progress`` rows, of some households or all."""
+    d = HouseholdDayProgress
+    query = (
+        sa.select(d.village_id, d.visited_on, sa.func.sum(d.visits).label("visits"))
+        .where(d.campaign_id == campaign_id)
+        .group_by(d.village_id, d.visited_on)
+    )
+    return query if household_ids is None else query.where(d.household_id.in_(list(household_ids)))
 
 
-def _read_sums(session: Session, campaign_id: str, household_ids: Sequence[str]) -> tuple[Sums, Sums]:
-    """The chunk's contribution to the village sums and to the worker sums."""
+Sums = dict[tuple[Any, ...], dict[str, int]]
+
+
+def _read_sums(session: Session, campaign_id: str, household_ids: Sequence[str]) -> tuple[Sums, Sums, Sums]:
+    """The chunk's contribution to the village, worker and day sums."""
     villages = {(int(r[0]),): {name: int(value or 0) for name, value in zip(MEASURES, r[1:], strict=True)}
                 for r in session.execute(village_sums(campaign_id, household_ids))}
     workers = {(int(r[0]), int(r[1])): {name: int(value or 0)
                                         for name, value in zip(WORKER_MEASURES, r[2:], strict=True)}
                for r in session.execute(worker_sums(campaign_id, household_ids))}
-    return villages, workers
+    days = {(int(r[0]), r[1]): {"visits": int(r[2] or 0)}
+            for r in session.execute(day_sums(campaign_id, household_ids))}
+    return villages, workers, days
 
 
 def _add_differences(session: Session, table: sa.Table, campaign_id: str, keys: tuple[str, ...],
@@ -283,7 +298,8 @@ def _changed_households(session: Session, campaign_id: str, cursor: int) -> list
 
 
 def _rebuild(session: Session, campaign_id: str, current: int) -> Refresh:
-    for table in (HouseholdProgress, WorkerHouseholdProgress, VillageProgress, WorkerVillageProgress):
+    for table in (HouseholdProgress, WorkerHouseholdProgress, HouseholdDayProgress, VillageProgress,
+                  WorkerVillageProgress, DayProgress):
         session.execute(sa.delete(table).where(table.campaign_id == campaign_id))
     _insert(session, campaign_id, None)
     sums = village_sums(campaign_id)
@@ -295,6 +311,10 @@ def _rebuild(session: Session, campaign_id: str, current: int) -> Refresh:
     session.execute(sa.insert(WorkerVillageProgress).from_select(
         ["campaign_id", "worker_id", "village_id", *WORKER_MEASURES, "last_visit"],
         sa.select(sa.literal(campaign_id, sa.String(40)), *per_worker.c)))
+    per_day = day_sums(campaign_id).subquery()
+    session.execute(sa.insert(DayProgress).from_select(
+        ["campaign_id", "village_id", "visited_on", "visits"],
+        sa.select(sa.literal(campaign_id, sa.String(40)), *per_day.c)))
     count = session.scalar(sa.select(sa.func.count()).select_from(HouseholdProgress)
                            .where(HouseholdProgress.campaign_id == campaign_id))
     return Refresh(campaign_id, current, households=int(count or 0), full=True)
@@ -306,9 +326,9 @@ def _recompute(session: Session, campaign_id: str, household_ids: Sequence[str])
     before = _read_sums(session, campaign_id, household_ids)
     session.execute(sa.delete(HouseholdProgress).where(HouseholdProgress.campaign_id == campaign_id,
                                                        HouseholdProgress.household_id.in_(household_ids)))
-    session.execute(sa.delete(WorkerHouseholdProgress).where(
-        WorkerHouseholdProgress.campaign_id == campaign_id,
-        WorkerHouseholdProgress.household_id.in_(household_ids)))
+    for table in (WorkerHouseholdProgress, HouseholdDayProgress):
+        session.execute(sa.delete(table).where(table.campaign_id == campaign_id,
+                                               table.household_id.in_(household_ids)))
     _insert(session, campaign_id, household_ids)
     after = _read_sums(session, campaign_id, household_ids)
     _add_differences(session, VillageProgress.__table__, campaign_id, ("village_id",), MEASURES,
@@ -318,6 +338,8 @@ def _recompute(session: Session, campaign_id: str, household_ids: Sequence[str])
     # A worker's newer visit can leave every sum unchanged (a second visit replacing the first).
     pairs = sorted(set(pairs) | set(before[1]) | set(after[1]))
     _last_visits(session, campaign_id, pairs)
+    _add_differences(session, DayProgress.__table__, campaign_id, ("village_id", "visited_on"), ("visits",),
+                     before[2], after[2])
 
 
 def _insert(session: Session, campaign_id: str, household_ids: Sequence[str] | None) -> None:
@@ -361,3 +383,13 @@ def _insert(session: Session, campaign_id: str, household_ids: Sequence[str] | N
     session.execute(sa.insert(w).from_select(
         [w.campaign_id, w.household_id, w.worker_id, w.village_id, w.visits, w.approved, w.pending,
          w.last_visit], per_worker))
+    d = HouseholdDayProgress
+    per_day = (
+        sa.select(campaign, Visit.household_id, Visit.village_id, Visit.visited_on, sa.func.count())
+        .where(Visit.campaign_id == campaign_id, counting_visit(), Visit.visited_on.is_not(None))
+        .group_by(Visit.household_id, Visit.village_id, Visit.visited_on)
+    )
+    if household_ids is not None:
+        per_day = per_day.where(Visit.household_id.in_(household_ids))
+    session.execute(sa.insert(d).from_select(
+        [d.campaign_id, d.household_id, d.village_id, d.visited_on, d.visits], per_day))

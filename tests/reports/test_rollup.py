@@ -37,6 +37,7 @@ def snapshot(campaign_id: str = CAMPAIGN) -> dict[str, Any]:
     """Every rollup row and the numbers of the pages (the queries refresh first)."""
     progress = queries.progress_by_village(db.session, campaign_id).to_dict()
     workers = [w.to_dict() for w in queries.progress_by_worker(db.session, campaign_id)]
+    days = queries.visits_per_day(db.session, campaign_id)
     follow = {flag: [item.household_id for item in queries.follow_up(db.session, campaign_id, flag)]
               for flag in queries.FOLLOW_UP_FLAGS}
     households = [tuple(r) for r in db.session.execute(
@@ -51,7 +52,7 @@ def snapshot(campaign_id: str = CAMPAIGN) -> dict[str, Any]:
     assert {row["village_id"]: {name: row[name] for name in rollup.MEASURES}
             for row in progress["villages"] if row["village_id"] in direct} == direct
     db.session.rollback()
-    return {"progress": progress, "workers": workers, "follow_up": follow, "rows": households,
+    return {"progress": progress, "workers": workers, "days": days, "follow_up": follow, "rows": households,
             "worker_rows": per_worker}
 
 
