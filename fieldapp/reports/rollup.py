@@ -1,8 +1,16 @@
-"""The report rollups (``household_progress``, ``worker_progress``), followed incrementally.
+"""The report rollups, followed incrementally from the pull sequence.
 
 The dashboard used to find every household's latest counting visit among all the
-campaign's visits on each page view (13 s on SQLite at 1M visits). Instead the
-per-household answer is kept in ``household_progress`` and the page only sums it.
+campaign's visits on each page view (13 s on SQLite at 1M visits). Instead:
+
+- per household (recomputed from the visits): ``household_progress`` (the
+  household's standing: counted, approved, latest flags), ``worker_progress``
+  (its counting visits per worker and village), ``household_day_progress``
+  (per village and ``visited_on`` day);
+- their sums (what the pages read, a few hundred rows): ``village_progress``,
+  ``worker_village_progress``, ``day_progress``. When households are recomputed,
+  their rows' sums before and after are read and the difference is added, so a
+  refresh costs in proportion to what changed, not to the campaign's size.
 
 Keeping it current without touching other areas' write paths: every write that
 changes what a report counts sets ``change_seq`` from the pull sequence
