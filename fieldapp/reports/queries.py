@@ -43,7 +43,7 @@ from fieldapp.models import (
     WorkerVillageProgress,
 )
 from fieldapp.reports import rollup
-from fieldapp.reports.definitions import (  # noqa: F401 (re-exported for the pages, CLI and export)
+from fieldapp.reports.definitions import (
     CONCLUSION_FLAGS,
     FOLLOW_UP_FLAGS,
     NOT_COUNTING,
@@ -52,6 +52,12 @@ from fieldapp.reports.definitions import (  # noqa: F401 (re-exported for the pa
     in_villages,
     latest_counting_visits,
 )
+
+__all__ = [  # the definitions are re-exported for the pages, the CLI and the SQLite export
+    "CONCLUSION_FLAGS", "COUNT_FIELDS", "FOLLOW_UP_FLAGS", "NOT_COUNTING", "VISIT_FLAGS", "FollowUp", "Progress",
+    "ProgressRow", "WorkerProgress", "counting_visit", "follow_up", "in_villages", "latest_counting_visits",
+    "progress_by_village", "progress_by_worker", "total_row", "visits_per_day",
+]
 
 
 @dataclass

@@ -132,6 +132,12 @@ def forget(session: Session, campaign_id: str) -> None:
     session.commit()
 
 
+def _table(model: type[Any]) -> sa.Table:
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
+
+
 def _unscoped(session: Session | scoped_session[Session]) -> Session:
     """The session itself when given ``db.session`` (``begin_write`` needs it)."""
     return session() if isinstance(session, scoped_session) else session
@@ -194,7 +200,7 @@ def village_measures() -> dict[str, sa.ColumnElement[int]]:
 MEASURES = tuple(village_measures())
 
 
-def village_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[Any]:
+def village_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[*tuple[Any, ...]]:
     """Per village: the sums of the (unmerged) ``household_progress`` rows, of some households or all."""
     p = HouseholdProgress
     query = (
@@ -208,7 +214,7 @@ def village_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -
 WORKER_MEASURES = ("households", "visits", "approved", "pending")
 
 
-def worker_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[Any]:
+def worker_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[*tuple[Any, ...]]:
     """Per worker and village: the sums of the ``worker_progress`` rows, of some households or all."""
     w = WorkerHouseholdProgress
     query = (
@@ -221,7 +227,7 @@ def worker_sums(campaign_id: str, household_ids: Sequence[str] | None = None) ->
     return query if household_ids is None else query.where(w.household_id.in_(list(household_ids)))
 
 
-def day_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[Any]:
+def day_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[*tuple[Any, ...]]:
     """Per village and day: the sums of the ``household_day_progress`` rows, of some households or all."""
     d = HouseholdDayProgress
     query = (
@@ -282,7 +288,7 @@ def _add_differences(session: Session, table: sa.Table, campaign_id: str, keys: 
 
 def _last_visits(session: Session, campaign_id: str, pairs: Sequence[tuple[int, ...]]) -> None:
     """A max cannot be kept by differences: read it again for the (worker, village) pairs touched."""
-    w, t = WorkerHouseholdProgress, WorkerVillageProgress.__table__
+    w, t = WorkerHouseholdProgress, _table(WorkerVillageProgress)
     for start in range(0, len(pairs), CHUNK):
         chunk = list(pairs[start:start + CHUNK])
         latest = {
@@ -339,14 +345,14 @@ def _recompute(session: Session, campaign_id: str, household_ids: Sequence[str])
                                                table.household_id.in_(household_ids)))
     _insert(session, campaign_id, household_ids)
     after = _read_sums(session, campaign_id, household_ids)
-    _add_differences(session, VillageProgress.__table__, campaign_id, ("village_id",), MEASURES,
+    _add_differences(session, _table(VillageProgress), campaign_id, ("village_id",), MEASURES,
                      before[0], after[0])
-    pairs = _add_differences(session, WorkerVillageProgress.__table__, campaign_id, ("worker_id", "village_id"),
+    pairs = _add_differences(session, _table(WorkerVillageProgress), campaign_id, ("worker_id", "village_id"),
                              WORKER_MEASURES, before[1], after[1])
-    # A worker's newer visit can leave every sum unchanged (a second visit replacing the first).
+    # The latest day can change while the sums do not (one visit returned, another counted).
     pairs = sorted(set(pairs) | set(before[1]) | set(after[1]))
     _last_visits(session, campaign_id, pairs)
-    _add_differences(session, DayProgress.__table__, campaign_id, ("village_id", "visited_on"), ("visits",),
+    _add_differences(session, _table(DayProgress), campaign_id, ("village_id", "visited_on"), ("visits",),
                      before[2], after[2])
 
 
