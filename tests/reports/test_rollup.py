@@ -7,11 +7,13 @@ refreshed rollup and the dashboard numbers are compared with a full rebuild.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.orm import Session
 
 from fieldapp.extensions import db
 from fieldapp.models import (
@@ -158,6 +160,37 @@ def test_a_second_campaign_is_independent(backend: str, town: factories.SmallTow
     assert db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdProgress)
                              .where(HouseholdProgress.campaign_id == CAMPAIGN)) == rows == 5
     assert_equals_rebuild("2022-jzpc")
+
+
+def test_two_refreshes_at_once_agree_with_a_rebuild(backend: str, town: factories.SmallTown,
+                                                    client: FlaskClient) -> None:
+    api = Api(client)
+    token = api.login("worker_a")
+    api.push_ok(token, [record(town.households_a[0])])
+    rollup.refresh(db.session, CAMPAIGN)
+    api.push_ok(token, [record(h, **LOW_INCOME) for h in town.households_a])
+    barrier = threading.Barrier(2)
+    results: list[rollup.Refresh] = []
+    errors: list[BaseException] = []
+    engine = db.engine  # the threads have no app context
+
+    def run() -> None:
+        with Session(engine) as session:
+            barrier.wait()
+            try:
+                results.append(rollup.refresh(session, CAMPAIGN))
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors and len(results) == 2
+    # One recomputed the pushed households; the other waited for it and found nothing left.
+    assert sorted(r.households for r in results)[0] == 0 and max(r.households for r in results) == 3
+    assert assert_equals_rebuild()["progress"]["totals"]["below_monitoring_line"] == 3
 
 
 def test_village_sums_have_the_progress_table_columns() -> None:
