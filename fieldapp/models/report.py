@@ -57,8 +57,8 @@ class WorkerHouseholdProgress(Base):
 
     __tablename__ = "worker_progress"
     __table_args__ = (
-        sa.Index("ix_worker_progress_worker", "campaign_id", "worker_id", "village_id", "household_id",
-                 "visits", "approved", "pending", "last_visit"),
+        # The latest visit of a (worker, village) pair, read again when the pair changes.
+        sa.Index("ix_worker_progress_pair", "campaign_id", "worker_id", "village_id"),
     )
 
     campaign_id: Mapped[str] = mapped_column(sa.ForeignKey("campaigns.id"), primary_key=True)

@@ -50,7 +50,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session, aliased, scoped_session
 
 from fieldapp.changes import current_change
 from fieldapp.database import begin_write
@@ -167,10 +167,9 @@ def _sum_if(condition: sa.ColumnElement[bool], value: Any) -> sa.ColumnElement[i
     return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
 
 
-def village_measures() -> dict[str, sa.ColumnElement[int]]:
+def village_measures(p: Any = HouseholdProgress) -> dict[str, sa.ColumnElement[int]]:
     """The progress table's numbers as aggregates of ``household_progress`` rows (the
     definitions of :mod:`fieldapp.reports.queries`; merged households are left out by the WHERE)."""
-    p = HouseholdProgress
     counted = p.counted.is_(True)
     general = counted & (p.category == "general") & (p.monitor_type == "none")
     lifted = counted & (p.category == "lifted")
@@ -202,13 +201,22 @@ MEASURES = tuple(village_measures())
 
 def village_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[*tuple[Any, ...]]:
     """Per village: the sums of the (unmerged) ``household_progress`` rows, of some households or all."""
-    p = HouseholdProgress
-    query = (
-        sa.select(p.village_id, *(value.label(key) for key, value in village_measures().items()))
+    p = _rows(HouseholdProgress, campaign_id, household_ids)
+    return (
+        sa.select(p.village_id, *(value.label(key) for key, value in village_measures(p).items()))
         .where(p.campaign_id == campaign_id, p.merged == sa.false())
         .group_by(p.village_id)
     )
-    return query if household_ids is None else query.where(p.household_id.in_(list(household_ids)))
+
+
+def _rows(model: Any, campaign_id: str, household_ids: Sequence[str] | None) -> Any:
+    """``model``, or only the rows of ``household_ids`` (found by primary key, MATERIALIZED:
+    otherwise SQLite prefers scanning the whole index that is in GROUP BY order)."""
+    if household_ids is None:
+        return model
+    chunk = (sa.select(model).where(model.campaign_id == campaign_id, model.household_id.in_(list(household_ids)))
+             .cte("chunk").prefix_with("MATERIALIZED"))
+    return aliased(model, chunk)
 
 
 WORKER_MEASURES = ("households", "visits", "approved", "pending")
@@ -216,15 +224,14 @@ WORKER_MEASURES = ("households", "visits", "approved", "pending")
 
 def worker_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[*tuple[Any, ...]]:
     """Per worker and village: the sums of the ``worker_progress`` rows, of some households or all."""
-    w = WorkerHouseholdProgress
-    query = (
+    w = _rows(WorkerHouseholdProgress, campaign_id, household_ids)
+    return (
         sa.select(w.worker_id, w.village_id, sa.func.count().label("households"),
                   sa.func.sum(w.visits).label("visits"), sa.func.sum(w.approved).label("approved"),
                   sa.func.sum(w.pending).label("pending"))
         .where(w.campaign_id == campaign_id)
         .group_by(w.worker_id, w.village_id)
     )
-    return query if household_ids is None else query.where(w.household_id.in_(list(household_ids)))
 
 
 def day_sums(campaign_id: str, household_ids: Sequence[str] | None = None) -> sa.Select[*tuple[Any, ...]]:
@@ -291,10 +298,15 @@ def _last_visits(session: Session, campaign_id: str, pairs: Sequence[tuple[int, 
     w, t = WorkerHouseholdProgress, _table(WorkerVillageProgress)
     for start in range(0, len(pairs), CHUNK):
         chunk = list(pairs[start:start + CHUNK])
+        # Joined from a VALUES list: a row-value IN would only use the index's first column.
+        wanted = sa.values(sa.column("worker_id", sa.Integer), sa.column("village_id", sa.Integer),
+                           name="pairs").data(chunk).cte("pairs")
         latest = {
             (int(r[0]), int(r[1])): r[2] for r in session.execute(
                 sa.select(w.worker_id, w.village_id, sa.func.max(w.last_visit))
-                .where(w.campaign_id == campaign_id, sa.tuple_(w.worker_id, w.village_id).in_(chunk))
+                .select_from(wanted)
+                .join(w, (w.campaign_id == campaign_id) & (w.worker_id == wanted.c.worker_id)
+                      & (w.village_id == wanted.c.village_id))
                 .group_by(w.worker_id, w.village_id))}
         session.execute(
             t.update().where(t.c.campaign_id == campaign_id, t.c.worker_id == sa.bindparam("b_worker"),
