@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 37de3bdbbba8
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 22:41:50.162644
+Create Date: 2026-11-29 00:42:34.545040
 
 """
 from alembic import op
@@ -66,6 +66,14 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
+    op.create_table('day_progress',
+    sa.Column('campaign_id', sa.String(length=40), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('visited_on', sa.Date(), nullable=False),
+    sa.Column('visits', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_day_progress_campaign_id_campaigns')),
+    sa.PrimaryKeyConstraint('campaign_id', 'village_id', 'visited_on', name=op.f('pk_day_progress'))
+    )
     op.create_table('device_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -83,6 +91,22 @@ def upgrade():
     with op.batch_alter_table('device_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_device_tokens_user_id'), ['user_id'], unique=False)
 
+    op.create_table('household_day_progress',
+    sa.Column('campaign_id', sa.String(length=40), nullable=False),
+    sa.Column('household_id', sa.String(length=36), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('visited_on', sa.Date(), nullable=False),
+    sa.Column('visits', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_household_day_progress_campaign_id_campaigns')),
+    sa.PrimaryKeyConstraint('campaign_id', 'household_id', 'village_id', 'visited_on', name=op.f('pk_household_day_progress'))
+    )
+    op.create_table('report_cursors',
+    sa.Column('campaign_id', sa.String(length=40), nullable=False),
+    sa.Column('change_seq', sa.BigInteger(), nullable=True),
+    sa.Column('refreshed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_report_cursors_campaign_id_campaigns')),
+    sa.PrimaryKeyConstraint('campaign_id', name=op.f('pk_report_cursors'))
+    )
     op.create_table('sync_batches',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -99,6 +123,33 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sync_batches_received_at'), ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sync_batches_user_id'), ['user_id'], unique=False)
 
+    op.create_table('village_progress',
+    sa.Column('campaign_id', sa.String(length=40), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('households', sa.BigInteger(), nullable=False),
+    sa.Column('new_households', sa.BigInteger(), nullable=False),
+    sa.Column('visited', sa.BigInteger(), nullable=False),
+    sa.Column('visited_people', sa.BigInteger(), nullable=False),
+    sa.Column('approved', sa.BigInteger(), nullable=False),
+    sa.Column('general', sa.BigInteger(), nullable=False),
+    sa.Column('general_people', sa.BigInteger(), nullable=False),
+    sa.Column('lifted', sa.BigInteger(), nullable=False),
+    sa.Column('lifted_people', sa.BigInteger(), nullable=False),
+    sa.Column('monitored', sa.BigInteger(), nullable=False),
+    sa.Column('monitored_people', sa.BigInteger(), nullable=False),
+    sa.Column('monitored_lifted', sa.BigInteger(), nullable=False),
+    sa.Column('monitored_eliminated', sa.BigInteger(), nullable=False),
+    sa.Column('below_monitoring_line', sa.BigInteger(), nullable=False),
+    sa.Column('below_10k', sa.BigInteger(), nullable=False),
+    sa.Column('guarantee_gap', sa.BigInteger(), nullable=False),
+    sa.Column('needs_attention', sa.BigInteger(), nullable=False),
+    sa.Column('suggest_monitor', sa.BigInteger(), nullable=False),
+    sa.Column('suggest_monitor_people', sa.BigInteger(), nullable=False),
+    sa.Column('suggest_eliminate', sa.BigInteger(), nullable=False),
+    sa.Column('suggest_eliminate_people', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_village_progress_campaign_id_campaigns')),
+    sa.PrimaryKeyConstraint('campaign_id', 'village_id', name=op.f('pk_village_progress'))
+    )
     op.create_table('villages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('town_id', sa.Integer(), nullable=False),
@@ -108,6 +159,33 @@ def upgrade():
     sa.ForeignKeyConstraint(['town_id'], ['towns.id'], name=op.f('fk_villages_town_id_towns')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_villages')),
     sa.UniqueConstraint('town_id', 'name', name=op.f('uq_villages_town_id'))
+    )
+    op.create_table('worker_progress',
+    sa.Column('campaign_id', sa.String(length=40), nullable=False),
+    sa.Column('household_id', sa.String(length=36), nullable=False),
+    sa.Column('worker_id', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('visits', sa.Integer(), nullable=False),
+    sa.Column('approved', sa.Integer(), nullable=False),
+    sa.Column('pending', sa.Integer(), nullable=False),
+    sa.Column('last_visit', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_worker_progress_campaign_id_campaigns')),
+    sa.PrimaryKeyConstraint('campaign_id', 'household_id', 'worker_id', 'village_id', name=op.f('pk_worker_progress'))
+    )
+    with op.batch_alter_table('worker_progress', schema=None) as batch_op:
+        batch_op.create_index('ix_worker_progress_pair', ['campaign_id', 'worker_id', 'village_id'], unique=False)
+
+    op.create_table('worker_village_progress',
+    sa.Column('campaign_id', sa.String(length=40), nullable=False),
+    sa.Column('worker_id', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('households', sa.Integer(), nullable=False),
+    sa.Column('visits', sa.Integer(), nullable=False),
+    sa.Column('approved', sa.Integer(), nullable=False),
+    sa.Column('pending', sa.Integer(), nullable=False),
+    sa.Column('last_visit', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_worker_village_progress_campaign_id_campaigns')),
+    sa.PrimaryKeyConstraint('campaign_id', 'worker_id', 'village_id', name=op.f('pk_worker_village_progress'))
     )
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -164,6 +242,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_households_head_id'), ['head_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_households_merged_into_id'), ['merged_into_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_households_phone'), ['phone'], unique=False)
+        batch_op.create_index('ix_households_report_id', ['id', 'merged_into_id', 'village_id', 'category', 'monitor_type', 'size', 'risk_eliminated'], unique=False)
+        batch_op.create_index('ix_households_report_village', ['village_id', 'merged_into_id', 'source'], unique=False)
         batch_op.create_index('ix_households_village_group', ['village_id', 'group'], unique=False)
         batch_op.create_index(batch_op.f('ix_households_village_id'), ['village_id'], unique=False)
         batch_op.create_index('ix_households_village_seq', ['village_id', 'change_seq'], unique=False)
@@ -208,6 +288,33 @@ def upgrade():
     )
     with op.batch_alter_table('duplicate_candidates', schema=None) as batch_op:
         batch_op.create_index('ix_duplicate_candidates_village_status', ['village_id', 'status'], unique=False)
+
+    op.create_table('household_progress',
+    sa.Column('campaign_id', sa.String(length=40), nullable=False),
+    sa.Column('household_id', sa.String(length=36), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('category', sa.String(length=10), nullable=False),
+    sa.Column('monitor_type', sa.String(length=10), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('risk_eliminated', sa.Boolean(), nullable=True),
+    sa.Column('merged', sa.Boolean(), nullable=False),
+    sa.Column('counted', sa.Boolean(), nullable=False),
+    sa.Column('approved', sa.Boolean(), nullable=False),
+    sa.Column('below_monitoring_line', sa.Boolean(), nullable=False),
+    sa.Column('below_10k', sa.Boolean(), nullable=False),
+    sa.Column('guarantee_gap', sa.Boolean(), nullable=False),
+    sa.Column('needs_attention', sa.Boolean(), nullable=False),
+    sa.Column('conclusion', sa.String(length=24), nullable=True),
+    sa.Column('visit_uuid', sa.String(length=36), nullable=True),
+    sa.Column('worker_id', sa.Integer(), nullable=True),
+    sa.Column('visited_on', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_household_progress_campaign_id_campaigns')),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_household_progress_household_id_households')),
+    sa.PrimaryKeyConstraint('campaign_id', 'household_id', name=op.f('pk_household_progress'))
+    )
+    with op.batch_alter_table('household_progress', schema=None) as batch_op:
+        batch_op.create_index('ix_household_progress_village', ['campaign_id', 'merged', 'village_id', 'source', 'counted', 'approved', 'category', 'monitor_type', 'size', 'risk_eliminated', 'conclusion', 'below_monitoring_line', 'below_10k', 'guarantee_gap', 'needs_attention'], unique=False)
 
     op.create_table('household_revisions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -266,8 +373,10 @@ def upgrade():
     )
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_visits_batch_id'), ['batch_id'], unique=False)
+        batch_op.create_index('ix_visits_campaign_seq', ['campaign_id', 'change_seq', 'household_id'], unique=False)
         batch_op.create_index('ix_visits_campaign_village_status', ['campaign_id', 'village_id', 'review_status'], unique=False)
         batch_op.create_index(batch_op.f('ix_visits_household_id'), ['household_id'], unique=False)
+        batch_op.create_index('ix_visits_report', ['campaign_id', 'household_id', 'server_seq', 'review_status', 'conclusion', 'below_monitoring_line', 'below_10k', 'guarantee_gap', 'needs_attention'], unique=False)
         batch_op.create_index(batch_op.f('ix_visits_server_seq'), ['server_seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_visits_visited_on'), ['visited_on'], unique=False)
         batch_op.create_index('ix_visits_worker_seq', ['worker_id', 'change_seq'], unique=False)
@@ -340,12 +449,18 @@ def downgrade():
         batch_op.drop_index('ix_visits_worker_seq')
         batch_op.drop_index(batch_op.f('ix_visits_visited_on'))
         batch_op.drop_index(batch_op.f('ix_visits_server_seq'))
+        batch_op.drop_index('ix_visits_report')
         batch_op.drop_index(batch_op.f('ix_visits_household_id'))
         batch_op.drop_index('ix_visits_campaign_village_status')
+        batch_op.drop_index('ix_visits_campaign_seq')
         batch_op.drop_index(batch_op.f('ix_visits_batch_id'))
 
     op.drop_table('visits')
     op.drop_table('household_revisions')
+    with op.batch_alter_table('household_progress', schema=None) as batch_op:
+        batch_op.drop_index('ix_household_progress_village')
+
+    op.drop_table('household_progress')
     with op.batch_alter_table('duplicate_candidates', schema=None) as batch_op:
         batch_op.drop_index('ix_duplicate_candidates_village_status')
 
@@ -356,6 +471,8 @@ def downgrade():
         batch_op.drop_index('ix_households_village_seq')
         batch_op.drop_index(batch_op.f('ix_households_village_id'))
         batch_op.drop_index('ix_households_village_group')
+        batch_op.drop_index('ix_households_report_village')
+        batch_op.drop_index('ix_households_report_id')
         batch_op.drop_index(batch_op.f('ix_households_phone'))
         batch_op.drop_index(batch_op.f('ix_households_merged_into_id'))
         batch_op.drop_index(batch_op.f('ix_households_head_id'))
@@ -368,16 +485,25 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_log_action'))
 
     op.drop_table('audit_log')
+    op.drop_table('worker_village_progress')
+    with op.batch_alter_table('worker_progress', schema=None) as batch_op:
+        batch_op.drop_index('ix_worker_progress_pair')
+
+    op.drop_table('worker_progress')
     op.drop_table('villages')
+    op.drop_table('village_progress')
     with op.batch_alter_table('sync_batches', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sync_batches_user_id'))
         batch_op.drop_index(batch_op.f('ix_sync_batches_received_at'))
 
     op.drop_table('sync_batches')
+    op.drop_table('report_cursors')
+    op.drop_table('household_day_progress')
     with op.batch_alter_table('device_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_device_tokens_user_id'))
 
     op.drop_table('device_tokens')
+    op.drop_table('day_progress')
     op.drop_table('users')
     op.drop_table('towns')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
