@@ -295,19 +295,24 @@ def _add_differences(session: Session, table: sa.Table, campaign_id: str, keys: 
 
 def _last_visits(session: Session, campaign_id: str, pairs: Sequence[tuple[int, ...]]) -> None:
     """A max cannot be kept by differences: read it again for the (worker, village) pairs touched."""
-    w, t = WorkerHouseholdProgress, _table(WorkerVillageProgress)
+    t = _table(WorkerVillageProgress)
     for start in range(0, len(pairs), CHUNK):
         chunk = list(pairs[start:start + CHUNK])
-        # Joined from a VALUES list: a row-value IN would only use the index's first column.
-        wanted = sa.values(sa.column("worker_id", sa.Integer), sa.column("village_id", sa.Integer),
-                           name="pairs").data(chunk).cte("pairs")
-        latest = {
-            (int(r[0]), int(r[1])): r[2] for r in session.execute(
-                sa.select(w.worker_id, w.village_id, sa.func.max(w.last_visit))
-                .select_from(wanted)
-                .join(w, (w.campaign_id == campaign_id) & (w.worker_id == wanted.c.worker_id)
-                      & (w.village_id == wanted.c.village_id))
-                .group_by(w.worker_id, w.village_id))}
+        # From a VALUES list, CROSS JOIN so that SQLite loops over the pairs and seeks the
+        # index for each (a row-value IN only uses the index's first column, and a plain
+        # join let it scan the whole table). PostgreSQL plans the CROSS JOIN like any other.
+        values = ", ".join(f"(:w{n}, :v{n})" for n in range(len(chunk)))
+        params: dict[str, Any] = {"campaign_id": campaign_id}
+        for n, (worker, village) in enumerate(chunk):
+            params[f"w{n}"], params[f"v{n}"] = worker, village
+        statement = sa.text(
+            f"WITH pairs(worker_id, village_id) AS (VALUES {values}) "
+            "SELECT w.worker_id, w.village_id, max(w.last_visit) FROM pairs CROSS JOIN worker_progress AS w "
+            "WHERE w.campaign_id = :campaign_id AND w.worker_id = pairs.worker_id "
+            "AND w.village_id = pairs.village_id GROUP BY w.worker_id, w.village_id"
+        ).columns(sa.column("worker_id", sa.Integer), sa.column("village_id", sa.Integer),
+                  sa.column("last_visit", sa.Date))
+        latest = {(int(r[0]), int(r[1])): r[2] for r in session.execute(statement, params)}
         session.execute(
             t.update().where(t.c.campaign_id == campaign_id, t.c.worker_id == sa.bindparam("b_worker"),
                              t.c.village_id == sa.bindparam("b_village"))
