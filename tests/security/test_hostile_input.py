@@ -62,6 +62,12 @@ def token(client, town) -> str:
 def test_every_text_field_of_a_visit(client, town, token, kind) -> None:
     value = HOSTILE[kind]
     household = town.households_a[0]
+    if "\x00" in value:
+        # U+0000 anywhere in a body is refused whole (400 malformed_json, docs/api.md);
+        # the other control characters are then refused field by field below.
+        nul = _push(client, token, _envelope([record(household, head_name=value)]))
+        assert nul.status_code == 400 and nul.get_json()["error"]["code"] == "malformed_json"
+        value = value.replace("\x00", "")
     records = []
     for field in TEXT_FIELDS:
         rec = record(household, **{field: value})
@@ -93,8 +99,11 @@ def test_every_string_of_the_envelope(client, town, token, kind) -> None:
         else:
             rec[field] = value
         response = _push(client, token, body)
-        assert response.status_code in (200, 422), (field, response.status_code)
+        assert response.status_code in (200, 422) or (
+            "\x00" in value and response.get_json()["error"]["code"] == "malformed_json"), (field, response.status_code)
         payload = response.get_json()
+        if response.status_code == 400:
+            continue  # U+0000: the whole body refused (asserted above)
         if response.status_code == 422:
             assert payload["error"]["code"] == "invalid_request"
             assert any(field in path for path in json.dumps(payload["error"]["details"]).split('"')), field
@@ -213,5 +222,6 @@ def test_api_login_with_hostile_strings(client, town, kind) -> None:
     for field in ("username", "password", "device_id", "device_name"):
         body = {"username": "worker_a", "password": PASSWORD, "device_id": "d-1", field: value}
         response = client.post("/api/v1/auth/token", json=body)
-        assert response.status_code in (200, 401, 413, 422), (field, response.status_code)
+        assert response.status_code in (200, 401, 413, 422) or (
+            "\x00" in value and response.get_json()["error"]["code"] == "malformed_json"), (field, response.status_code)
         assert response.is_json
