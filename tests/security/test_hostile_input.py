@@ -183,8 +183,10 @@ def test_generated_push_payloads_never_fail_the_server(client, town, token, data
     rec["data"].update(data)
     rec.update(envelope)
     response = _push(client, token, _envelope([rec]))
-    assert response.status_code in (200, 409, 413, 422), (response.status_code, response.get_data()[:300])
     assert response.is_json
+    assert response.status_code in (200, 409, 413, 422) or (
+        response.status_code == 400 and response.get_json()["error"]["code"] == "malformed_json"
+    ), (response.status_code, response.get_data()[:300])
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
