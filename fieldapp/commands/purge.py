@@ -95,6 +95,10 @@ def purge_visits(campaign_id: str, before: dt.date, apply: bool) -> PurgeSummary
                          details={"received_before": cutoff.isoformat()})
             summary.applied = True
         db.session.commit()
+        if summary.applied:
+            from fieldapp.reports import rollup
+
+            rollup.forget(db.session, campaign_id)  # purge deletes without change numbers
     except BaseException:
         db.session.rollback()
         raise
