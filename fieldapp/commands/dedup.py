@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ _STAGES = {"prepare": (0, 55), "block": (55, 75), "score": (75, 100)}
 @contextmanager
 def progress_bar(label: str) -> Iterator[Progress]:
     """A click progress bar (0–100) fed by the dedup engine's ``progress`` callback."""
-    with click.progressbar(length=100, label=label, show_eta=False, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=100, label=label, show_eta=False, file=sys.stderr) as bar:
         shown = 0
 
         def report(stage: str, done: int, total: int) -> None:

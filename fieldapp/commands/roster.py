@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ class ProgressBars:
             self.close()
             self.stage = stage
             self.bar = click.progressbar(length=total, label=str(STAGES.get(stage, stage)),
-                                         file=click.get_text_stream("stderr"))
+                                         file=sys.stderr)
             self.bar.__enter__()
             self.shown = 0
         self.bar.update(done - self.shown)
