@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 _BEGIN_OPTION = "fieldapp_begin"
 
@@ -41,14 +41,17 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
-def begin_write(session: Session) -> None:
+def begin_write(session: Session | scoped_session[Session]) -> None:
     """Start the session's transaction as a writer.
 
     SQLite: ``BEGIN IMMEDIATE``. PostgreSQL needs nothing here; writers lock
     the rows they change (``SELECT ... FOR UPDATE`` where order matters).
     Call before the first query of a write use case; if the session is already
     in a transaction it is committed first only if it has no pending changes.
+    Takes a session or Flask-SQLAlchemy's ``db.session`` (a scoped session).
     """
+    if isinstance(session, scoped_session):
+        session = session()
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write called inside a transaction with pending changes")

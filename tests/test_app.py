@@ -148,3 +148,12 @@ def test_control_characters_in_a_login_are_refused_not_a_500(client, auth, town)
                                                    "device_id": "d1"})
     assert api.status_code == 422
     assert api.get_json()["error"]["details"]["fields"]["username"] == ["control characters are not allowed"]
+
+
+def test_begin_write_takes_the_scoped_session(app) -> None:
+    from fieldapp.database import begin_write
+
+    with app.app_context():
+        begin_write(db.session)  # Flask-SQLAlchemy's scoped session, not only a bare Session
+        assert db.session().in_transaction()
+        db.session.rollback()

@@ -31,7 +31,7 @@ class AdminError(ValueError):
 @contextmanager
 def _write() -> Iterator[None]:
     """One write transaction: commit on success, roll back on any error."""
-    begin_write(db.session())
+    begin_write(db.session)
     try:
         yield
         db.session.commit()

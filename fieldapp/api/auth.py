@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -96,7 +95,7 @@ def issue_token() -> Response | tuple[Response, int]:
     username, password, device_id, device_name = _login_fields(payload)
     address = request.remote_addr or "?"
     # Every login writes (an attempt, a token): take the write lock first.
-    database.begin_write(db.session())
+    database.begin_write(db.session)
     if is_throttled(db.session, username, address):
         raise SyncError("too_many_attempts", "登录失败次数过多，请5分钟后再试", 429,
                         message_en="Too many failed logins; try again in 5 minutes")
@@ -125,7 +124,7 @@ def issue_token() -> Response | tuple[Response, int]:
 def revoke_token() -> Response:
     """Log the calling device out: its token stops working."""
     token_id = g.api_token.id
-    database.begin_write(db.session())
+    database.begin_write(db.session)
     row = db.session.get(DeviceToken, token_id)
     tokens.revoke(db.session, row)
     audit.record(db.session, g.api_user, "token_revoke", "device_token", row.id,

@@ -50,7 +50,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased, scoped_session
+from sqlalchemy.orm import Session, aliased
 
 from fieldapp.changes import current_change
 from fieldapp.database import begin_write
@@ -93,7 +93,6 @@ def refresh(session: Session, campaign_id: str) -> Refresh:
     Commits the session's current transaction first (``begin_write``); call it
     with no pending changes.
     """
-    session = _unscoped(session)
     cursor, current = _read_cursor(session, campaign_id), current_change(session)
     if cursor is not None and 0 < current <= cursor:
         return Refresh(campaign_id, cursor)
@@ -125,7 +124,6 @@ def rebuild(session: Session, campaign_id: str) -> Refresh:
 
 def forget(session: Session, campaign_id: str) -> None:
     """Mark the campaign's rollups stale: the next refresh rebuilds them (after deletions)."""
-    session = _unscoped(session)
     begin_write(session)
     session.execute(sa.update(ReportCursor).where(ReportCursor.campaign_id == campaign_id)
                     .values(change_seq=None))
@@ -136,11 +134,6 @@ def _table(model: type[Any]) -> sa.Table:
     table = model.__table__
     assert isinstance(table, sa.Table)
     return table
-
-
-def _unscoped(session: Session | scoped_session[Session]) -> Session:
-    """The session itself when given ``db.session`` (``begin_write`` needs it)."""
-    return session() if isinstance(session, scoped_session) else session
 
 
 def _read_cursor(session: Session, campaign_id: str) -> int | None:
