@@ -5,7 +5,9 @@ own transaction handling is switched off so that we emit BEGIN ourselves:
 a write use case starts with ``BEGIN IMMEDIATE`` (``begin_write``), taking
 the write lock up front instead of upgrading a read lock later, which is what
 makes concurrent writers wait (busy timeout) rather than fail with
-"database is locked" half way.
+"database is locked" half way. Writers queue at a gate first
+(``fieldapp/writer_gate.py``), so the next one starts the moment the lock
+is free instead of at SQLite's next busy-handler retry.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session
 
+from fieldapp import writer_gate
+
 _BEGIN_OPTION = "fieldapp_begin"
 
 
@@ -24,9 +28,15 @@ def configure_engine(app: Flask, engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
     timeout_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    gate = writer_gate.gate_for(engine.url.database)
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _gated_connection_class(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams["factory"] = writer_gate.GatedConnection
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.gate = gate
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
@@ -38,7 +48,16 @@ def configure_engine(app: Flask, engine: Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         mode = connection.get_execution_options().get(_BEGIN_OPTION, "")
-        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        if mode != "IMMEDIATE":
+            connection.exec_driver_sql(f"BEGIN {mode}".strip())
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        dbapi_connection.enter(timeout_ms / 1000)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_connection.leave()
+            raise
 
 
 def begin_write(session: Session | scoped_session[Session]) -> None:

@@ -122,8 +122,14 @@ def _unsafe_numbers(data: Mapping[str, Any]) -> list[str]:
     (the phone could not have meant it, and float arithmetic on it overflows)."""
     found = []
     for key, value in data.items():
-        items = value if isinstance(value, list) else [value]
-        if any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_SAFE_INTEGER for v in items):
+        kind = type(value)
+        if kind is int:
+            unsafe = not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+        elif kind is list:
+            unsafe = any(type(v) is int and not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER for v in value)
+        else:
+            continue
+        if unsafe:
             found.append(str(key))
     return found
 
