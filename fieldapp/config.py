@@ -10,11 +10,17 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from fieldapp import json_columns
+
 
 class Config:
     # hide_parameters: database errors (and so tracebacks in the log) never carry the
-    # statement's values, which may be ID numbers and phones.
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    # statement's values, which may be ID numbers and phones. JSON columns go through
+    # orjson: serialising each visit's answers was a fifth of a push's write time.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {
+        "pool_pre_ping": True, "hide_parameters": True,
+        "json_serializer": json_columns.dumps, "json_deserializer": json_columns.loads,
+    }
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None
     BABEL_DEFAULT_LOCALE = "zh"

@@ -31,6 +31,7 @@ from sync.store import (
     BatchWrite,
     CampaignInfo,
     HouseholdState,
+    StaleHousehold,
     StoredBatch,
     StoredVisit,
     VillageRef,
@@ -99,15 +100,15 @@ class SqlStore:
         for chunk in _chunks(sorted(set(ids))):
             query = (
                 sa.select(Household.id, Household.village_id, Household.town_id, Household.rev,
-                          Household.merged_into_id, *_HOUSEHOLD_COLUMNS)
+                          Household.merged_into_id, Household.change_seq, *_HOUSEHOLD_COLUMNS)
                 .where(Household.id.in_(chunk)).order_by(Household.id)
             )
             if lock and self.postgres:
                 query = query.with_for_update()
             for row in self.session.execute(query):
-                values = {name: row[5 + index] for name, index in _FIELD_INDEX.items()}
+                values = {name: row[6 + index] for name, index in _FIELD_INDEX.items()}
                 found[row.id] = HouseholdState(row.id, row.village_id, row.town_id, row.rev, values,
-                                               row.merged_into_id)
+                                               row.merged_into_id, row.change_seq)
         return found
 
     def load_revisions(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -180,6 +181,7 @@ class SqlStore:
         per-row flush), in foreign-key order."""
         session = self.session
         now = batch.batch.received_at
+        self._update_households(batch, now)  # first: a stale household stops the batch before any insert
         if batch.new_households:
             session.execute(_HOUSEHOLDS.insert(), [
                 {"id": h.id, "code": None, "town_id": h.town_id, "village_id": h.village_id,
@@ -188,7 +190,6 @@ class SqlStore:
                  "created_at": now, "updated_at": now}
                 for h in batch.new_households
             ])
-        self._update_households(batch, now)
         if batch.revisions:
             session.execute(HouseholdRevision.__table__.insert(), [
                 {"household_id": r.household_id, "rev": r.rev, "values": r.values, "changed": r.changed,
@@ -231,25 +232,34 @@ class SqlStore:
 
     def _update_households(self, batch: BatchWrite, now: Any) -> None:
         """Three shapes of UPDATE by primary key: only the pull sequence (a visit that
-        changed no field), the fields too, and the fields with the name's pinyin."""
+        changed no field), the fields too, and the fields with the name's pinyin.
+        An update with an expected version matches only a household still at it."""
         table = _HOUSEHOLDS
-        groups: dict[str, list[dict[str, Any]]] = {"seq": [], "fields": [], "renamed": []}
+        groups: dict[tuple[str, bool], list[dict[str, Any]]] = {}
         revs = {(r.household_id, r.rev) for r in batch.revisions}
         for u in batch.household_updates:
             params: dict[str, Any] = {"b_id": u.id, "change_seq": u.change_seq, "updated_at": now}
+            if u.expected is not None:
+                params.update(b_rev=u.expected.rev, b_seq=u.expected.change_seq)
             if (u.id, u.rev) not in revs:
-                groups["seq"].append(params)
-                continue
-            params.update(rev=u.rev, **_columns(u.values))
-            if u.head_pinyin is None:
-                groups["fields"].append(params)
+                shape = "seq"
             else:
-                params.update(head_pinyin=u.head_pinyin, head_initials=u.head_initials)
-                groups["renamed"].append(params)
-        for rows in groups.values():
-            if rows:
-                # executemany: the SET columns are the parameter keys other than b_id
-                self.session.execute(table.update().where(table.c.id == sa.bindparam("b_id")), rows)
+                params.update(rev=u.rev, **_columns(u.values))
+                shape = "fields"
+                if u.head_pinyin is not None:
+                    params.update(head_pinyin=u.head_pinyin, head_initials=u.head_initials)
+                    shape = "renamed"
+            groups.setdefault((shape, u.expected is not None), []).append(params)
+        for (_shape, checked), rows in groups.items():
+            # executemany: the SET columns are the parameter keys other than the b_ ones
+            statement = table.update().where(table.c.id == sa.bindparam("b_id"))
+            if checked:
+                statement = statement.where(table.c.rev == sa.bindparam("b_rev"),
+                                            table.c.change_seq == sa.bindparam("b_seq"),
+                                            table.c.merged_into_id.is_(None))
+            result = self.session.execute(statement, rows)
+            if checked and result.rowcount != len(rows):
+                raise StaleHousehold(f"{len(rows) - result.rowcount} of {len(rows)} households changed")
 
     def commit(self) -> None:
         self.session.commit()

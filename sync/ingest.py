@@ -8,15 +8,23 @@ result per record in request order. All writes go through one
 
 Two phases keep the write lock short:
 
-1. Outside the write transaction (so that several app processes validate in
+1. Outside the write transaction (so that several app processes work in
    parallel): a replayed ``batch_id`` is answered from the stored results;
-   each record not stored before is checked against its campaign and form.
-2. Inside it (``store.begin_write()``): the batch and visit look-ups are
-   repeated (another process may have committed them meanwhile), the
-   touched households are locked in sorted id order, every record is
-   applied in request order to an in-memory view of its household, and the
-   pull change numbers are reserved last (the counter row is the one lock
-   every writer shares, so it is held for the shortest possible time).
+   each record not stored before is checked against its campaign and form;
+   then the whole batch is worked out (a plan) on the households as read
+   now: every record applied in request order to an in-memory view of its
+   household, giving the results and every row to write.
+2. Inside it (``store.begin_write()``): the plan is written, each household
+   update conditional on the version (revision, change number, not merged)
+   the plan read. If a household moved on meanwhile (a concurrent push,
+   review or merge came first), the store raises :class:`StaleHousehold`
+   before writing anything; the transaction is begun again, the batch and
+   visit look-ups repeated and the batch worked out again on rows locked in
+   sorted id order. A batch that may create households is always worked
+   out under the lock, so that its duplicate search sees every household
+   committed before it. The pull change numbers are reserved last (the
+   counter row is the one lock every writer shares, so it is held for the
+   shortest possible time).
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ from sync.store import (
     HouseholdUpdate,
     NewHousehold,
     RevisionRow,
+    StaleHousehold,
     Store,
     StoredBatch,
     StoredVisit,
@@ -154,20 +163,32 @@ class BatchIngest:
         self.new_id = new_id
         self.checked: dict[int, Checked] = {}
         self.campaigns: dict[str, CampaignInfo] = {}
+        self.plan: BatchWrite | None = None
 
     # -- phase 1 -------------------------------------------------------------
 
-    def prepare(self) -> dict[str, Any] | None:
-        """Answer a replayed batch, else validate the records not stored before."""
+    def prepare(self, received_at: dt.datetime | None = None) -> dict[str, Any] | None:
+        """Answer a replayed batch, else validate the records not stored before and,
+        given ``received_at``, work the batch out on the households as they are now."""
         stored = self.store.find_batch(self.request.batch_id)
         if stored is not None:
             return self._replay(stored)
-        known = self.store.load_visits(r.uuid for r in self.request.records)
-        self.campaigns = self.store.load_campaigns({r.campaign_id for r in self.request.records})
-        for index, record in enumerate(self.request.records):
+        records = self.request.records
+        known = self.store.load_visits({r.uuid for r in records} | {r.supersedes for r in records if r.supersedes})
+        self.campaigns = self.store.load_campaigns({r.campaign_id for r in records})
+        for index, record in enumerate(records):
             if record.uuid not in known:
                 self.checked[index] = check_record(record, self.campaigns, self.today)
+        if received_at is not None and not self._creates_households(known):
+            self.plan = self._work_out(known, received_at, lock=False)
         return None
+
+    def _creates_households(self, known: dict[str, StoredVisit]) -> bool:
+        """Whether a record may create a household: its duplicate search must see every
+        household committed before it, so such a batch is worked out under the lock."""
+        return any(record.household_id is None and not record.supersedes and record.uuid not in known
+                   and not self.checked[index].errors
+                   for index, record in enumerate(self.request.records))
 
     def _replay(self, stored: StoredBatch) -> dict[str, Any]:
         if stored.user_id != self.actor.user_id:
@@ -179,17 +200,49 @@ class BatchIngest:
     # -- phase 2 -------------------------------------------------------------
 
     def apply(self, received_at: dt.datetime) -> dict[str, Any]:
-        """Inside the write transaction: apply every record, write, commit."""
+        """Inside the write transaction: write the plan if no household it read has
+        changed since, else work the batch out again on locked rows; commit.
+
+        The plan does not look for the batch or its visits again: had another
+        push stored them meanwhile, it would have moved their households on
+        (stale plan), or, for a batch of rejected records only, the batch insert
+        breaks its unique key and the caller retries, answering from what is stored.
+        """
         store = self.store
         store.begin_write()
+        if self.plan is not None:
+            try:
+                return self._write(self.plan, received_at)
+            except StaleHousehold:
+                store.rollback()
+                store.begin_write()
         stored = store.find_batch(self.request.batch_id)
         if stored is not None:
             store.rollback()
             return self._replay(stored)
         records = self.request.records
         known = store.load_visits({r.uuid for r in records} | {r.supersedes for r in records if r.supersedes})
+        return self._write(self._work_out(known, received_at, lock=True), received_at)
+
+    def _write(self, write: BatchWrite, received_at: dt.datetime) -> dict[str, Any]:
+        count = write.change_count
+        write.number(self.store.reserve_changes(count) if count else 0)
+        self.store.write(write)
+        self.store.commit()
+        return {"batch_id": self.request.batch_id, "received_at": format_time(received_at),
+                "results": write.batch.results}
+
+    def _work_out(self, known: dict[str, StoredVisit], received_at: dt.datetime, *, lock: bool) -> BatchWrite:
+        """Apply every record in request order to an in-memory view of its household.
+
+        Without ``lock`` (the plan), each household update carries the version it
+        was worked out on, for the store to check at write time.
+        """
+        store = self.store
+        records = self.request.records
         # Records stored before change nothing: their households are neither read nor locked.
-        households = self._lock_households([r for r in records if r.uuid not in known], known)
+        households = self._load_households([r for r in records if r.uuid not in known], known, lock)
+        versions = {household.id: household.version for household in households.values()}
         revisions = store.load_revisions(
             (households[h].id, r.base_rev) for r in records
             if r.base_rev is not None and (h := self._target_id(r, known, households)) is not None
@@ -209,14 +262,14 @@ class BatchIngest:
                                        self.today)
             state.results.append(state.apply(record, checked))
         write = state.finish()
-        store.write(write)
-        store.commit()
-        return {"batch_id": self.request.batch_id, "received_at": format_time(received_at),
-                "results": write.batch.results}
+        if not lock:
+            for update in write.household_updates:
+                update.expected = versions[update.id]
+        return write
 
-    def _lock_households(self, records: Iterable[PushRecord],
-                         known: dict[str, StoredVisit]) -> dict[str, HouseholdState]:
-        """Lock every household the batch may touch, following merges to the survivor."""
+    def _load_households(self, records: Iterable[PushRecord], known: dict[str, StoredVisit],
+                         lock: bool) -> dict[str, HouseholdState]:
+        """Every household the batch may touch, following merges to the survivor."""
         wanted = {r.household_id for r in records if r.household_id}
         wanted |= {known[r.supersedes].household_id for r in records
                    if r.supersedes and r.supersedes in known}
@@ -225,7 +278,7 @@ class BatchIngest:
             missing = sorted(wanted - households.keys())
             if not missing:
                 break
-            found = self.store.load_households(missing, lock=True)
+            found = self.store.load_households(missing, lock=lock)
             households.update(found)
             wanted = {h.merged_into_id for h in found.values() if h.merged_into_id}
         return households
@@ -419,43 +472,31 @@ class _BatchState:
             self.superseded.append(record.supersedes)
 
     def finish(self) -> BatchWrite:
-        """Reserve change numbers (last, see the module docstring) and build the write."""
+        """The rows to write; their change numbers are given under the lock
+        (:meth:`BatchWrite.number`), see the module docstring."""
         counts = Counter(r["status"] for r in self.results)
         batch = BatchRow(id=self.request.batch_id, user_id=self.actor.user_id,
                          device_id=self.request.device_id, app_version=self.request.app_version,
                          received_at=self.received_at, record_count=len(self.request.records),
                          counts=dict(counts), results=self.results)
-        touched = [self.touched[k] for k in sorted(self.touched)]
         news = list(self.new_households.values())
-        total = len(self.visits) + len(touched) + len(news) + len(self.superseded)
-        seq = self.store.reserve_changes(total) if total else 0
-        for visit in self.visits:
-            visit.server_seq = seq
-            seq += 1
-        superseded: dict[str, int] = {}
-        for old in self.superseded:
-            superseded[old] = seq
-            seq += 1
         for created in news:
             # A later record of this batch may have corrected the new household.
             final = self.households[created.id]
             created.values = dict(final.values)
             created.rev = final.rev
             created.head_pinyin, created.head_initials = name_pinyin(str(final.values.get("head_name") or ""))
-            created.change_seq = seq
-            seq += 1
         updates = []
-        for state in touched:
+        for key in sorted(self.touched):
+            state = self.touched[key]
             pinyin: tuple[str | None, str | None] = (None, None)
             if state.id in self.renamed:
                 pinyin = name_pinyin(str(state.values.get("head_name") or ""))
             updates.append(HouseholdUpdate(id=state.id, rev=state.rev, values=dict(state.values),
-                                           head_pinyin=pinyin[0], head_initials=pinyin[1],
-                                           change_seq=seq))
-            seq += 1
+                                           head_pinyin=pinyin[0], head_initials=pinyin[1]))
         return BatchWrite(batch=batch, new_households=news, household_updates=updates,
                           revisions=self.write_revisions, visits=self.visits, conflicts=self.conflicts,
-                          candidates=self.candidates, superseded=superseded)
+                          candidates=self.candidates, superseded=dict.fromkeys(self.superseded, 0))
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
@@ -478,8 +519,8 @@ def ingest(store: Store, actor: Actor, request: PushRequest, *, today: dt.date |
     :raises SyncError: ``409 batch_id_conflict`` when another user owns the ``batch_id``
     """
     job = BatchIngest(store, actor, request, today=today)
-    replay = job.prepare()
+    moment = received_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    replay = job.prepare(moment)
     if replay is not None:
         return replay
-    moment = received_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
     return job.apply(moment)

@@ -66,6 +66,21 @@ class HouseholdState:
     rev: int
     values: dict[str, Any]
     merged_into_id: str | None = None
+    change_seq: int = 0
+
+    @property
+    def version(self) -> HouseholdVersion:
+        return HouseholdVersion(self.rev, self.change_seq, self.merged_into_id)
+
+
+@dataclass(frozen=True)
+class HouseholdVersion:
+    """What changes whenever anything changes a household: every writer bumps the
+    pull change number, a field edit the revision, a merge ``merged_into_id``."""
+
+    rev: int
+    change_seq: int
+    merged_into_id: str | None
 
 
 @dataclass(frozen=True)
@@ -103,7 +118,12 @@ class NewHousehold:
 
 @dataclass
 class HouseholdUpdate:
-    """The final state of an existing household after the batch (full field values)."""
+    """The final state of an existing household after the batch (full field values).
+
+    :param expected: the version the batch was worked out on, for a batch worked
+        out before the write lock: the store writes only if the household is
+        still at it, and raises :class:`StaleHousehold` otherwise
+    """
 
     id: str
     rev: int
@@ -111,6 +131,11 @@ class HouseholdUpdate:
     head_pinyin: str | None
     head_initials: str | None
     change_seq: int = 0
+    expected: HouseholdVersion | None = None
+
+
+class StaleHousehold(Exception):
+    """A household changed after the batch was worked out; nothing may be written."""
 
 
 @dataclass
@@ -193,6 +218,27 @@ class BatchWrite:
     candidates: list[CandidateRow] = field(default_factory=list)
     superseded: dict[str, int] = field(default_factory=dict)  # visit uuid -> change_seq
 
+    @property
+    def change_count(self) -> int:
+        """How many pull change numbers the batch takes: one per row a phone may pull."""
+        return len(self.visits) + len(self.superseded) + len(self.new_households) + len(self.household_updates)
+
+    def number(self, first: int) -> None:
+        """Give the rows the change numbers ``first``, ``first + 1``, ... reserved for them."""
+        seq = first
+        for visit in self.visits:
+            visit.server_seq = seq
+            seq += 1
+        for uuid in self.superseded:
+            self.superseded[uuid] = seq
+            seq += 1
+        for created in self.new_households:
+            created.change_seq = seq
+            seq += 1
+        for update in self.household_updates:
+            update.change_seq = seq
+            seq += 1
+
 
 class Store(Protocol):
     """What ingest needs from storage. One instance serves one batch."""
@@ -229,7 +275,8 @@ class Store(Protocol):
         """Reserve ``count`` consecutive pull change numbers; return the first."""
 
     def write(self, batch: BatchWrite) -> None:
-        """Apply every row of the batch (bulk statements, no commit)."""
+        """Apply every row of the batch (bulk statements, no commit). Households are
+        updated first; :class:`StaleHousehold` if one is no longer at its expected version."""
 
     def commit(self) -> None: ...
 
