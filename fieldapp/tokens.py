@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from fieldapp import database
 from fieldapp.models import DeviceToken, User, utcnow
@@ -76,7 +76,11 @@ def verify(session: Session, token: str | None) -> Verified:
     """Check a presented token: known, not revoked, not expired, user active."""
     if not token:
         return Verified(None, "unauthenticated")
-    row = session.scalar(sa.select(DeviceToken).where(DeviceToken.token_hash == hash_token(token)))
+    # The user and their villages in the same round trip: every API call needs the scope.
+    row = session.scalar(
+        sa.select(DeviceToken).where(DeviceToken.token_hash == hash_token(token))
+        .options(joinedload(DeviceToken.user).selectinload(User.villages))
+    )
     if row is None or not row.user.active:
         return Verified(None, "unauthenticated")
     if row.revoked_at is not None:
