@@ -1,7 +1,8 @@
 """The small expression language of the form definition.
 
 Expressions are a subset of Python syntax, so they are parsed with :mod:`ast`
-and walked by a whitelisting evaluator (nothing is ever ``eval``-ed). The
+and checked against a whitelist; the checked tree is then translated into one
+Python function (the expression text itself is never ``eval``-ed). The
 phone evaluates the same strings with ``static/js/expr.js``; both follow
 these rules so that they agree on every input:
 
@@ -32,9 +33,12 @@ class ExpressionError(ValueError):
 
 
 def _num(value: Any) -> float:
-    if value is None or isinstance(value, bool) and not value:
+    kind = type(value)
+    if kind is int or kind is float:  # the common case first: one type test, not four
+        return float(value)
+    if value is None or value is False:
         return 0.0
-    if isinstance(value, bool):
+    if value is True:
         return 1.0
     if isinstance(value, int | float):
         return float(value)
@@ -112,87 +116,223 @@ def evaluate(source: str, data: Mapping[str, Any], settings: Mapping[str, Any] |
 
 @lru_cache(maxsize=512)
 def compiled(source: str) -> Evaluator:
-    """``source`` turned once into nested closures (validation runs every
-    expression of the form for every pushed record, so walking the AST each
-    time was most of the cost of a push)."""
-    return _compile(compile_expression(source).body)
+    """``source`` turned once into one Python function.
+
+    Validation runs every expression of the form for every pushed record, so
+    the whitelisted AST is translated to Python source (see :class:`_Emitter`)
+    and compiled: one call per expression instead of a call per node. The
+    source is generated from the checked AST, never copied from the text.
+    """
+    emitter = _Emitter()
+    function = emitter.evaluator(emitter.emit(compile_expression(source).body), f"<expression {source!r}>")
+    function.__doc__ = source
+    return function
 
 
-def _compare(op: ast.cmpop, left: Any, right: Any) -> bool:
-    if isinstance(op, ast.Eq):
-        return bool(left == right)
-    if isinstance(op, ast.NotEq):
-        return bool(left != right)
-    if left is None or right is None:
-        return False
-    a, b = _num(left), _num(right)
-    if isinstance(op, ast.Lt):
-        return a < b
-    if isinstance(op, ast.LtE):
-        return a <= b
-    if isinstance(op, ast.Gt):
-        return a > b
-    return a >= b
+def _lt(left: Any, right: Any) -> bool:
+    return left is not None and right is not None and _num(left) < _num(right)
 
 
-def _compile(node: ast.AST) -> Evaluator:
-    if isinstance(node, ast.Constant):
-        constant = node.value
-        return lambda data, settings: constant
-    if isinstance(node, ast.Name):
-        name = node.id
-        if name in _CONSTANTS:
-            value = _CONSTANTS[name]
-            return lambda data, settings: value
-        if name.startswith("__setting_"):
-            key = name[len("__setting_"):]
-            return lambda data, settings: settings.get(key)
-        return lambda data, settings: data.get(name)
-    if isinstance(node, ast.BoolOp):
-        parts = [_compile(v) for v in node.values]
-        if isinstance(node.op, ast.And):
-            return lambda data, settings: all(bool(p(data, settings)) for p in parts)
-        return lambda data, settings: any(bool(p(data, settings)) for p in parts)
-    if isinstance(node, ast.UnaryOp):
-        operand = _compile(node.operand)
+def _le(left: Any, right: Any) -> bool:
+    return left is not None and right is not None and _num(left) <= _num(right)
+
+
+def _gt(left: Any, right: Any) -> bool:
+    return left is not None and right is not None and _num(left) > _num(right)
+
+
+def _ge(left: Any, right: Any) -> bool:
+    return left is not None and right is not None and _num(left) >= _num(right)
+
+
+def _divide(numerator: float, denominator: float) -> float | None:
+    return None if denominator == 0 else numerator / denominator
+
+
+_NUMBERS = frozenset({int, float})
+
+# What generated code may refer to besides the answers, the settings and the
+# objects of its own expression (constants, functions).
+_RUNTIME: dict[str, Any] = {
+    "bool": bool, "float": float, "type": type, "_NUMBERS": _NUMBERS, "_num": _num,
+    "_divide": _divide, "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge,
+}
+_ORDERING = {ast.Lt: "_lt", ast.LtE: "_le", ast.Gt: "_gt", ast.GtE: "_ge"}
+_SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_ARITHMETIC = {ast.Add: ("+", 1), ast.Sub: ("-", 1), ast.Mult: ("*", 2)}  # symbol, precedence
+
+
+class _Emitter:
+    """Python source for one checked expression AST, with the same semantics
+    as the language (``None`` as 0, false comparisons with ``None``, left to
+    right evaluation, short-circuits). Anything that is not a plain literal
+    (functions, unusual constants) is referred to by a generated name bound
+    in :attr:`objects`."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, Any] = {}
+        self._temporaries = 0
+
+    def emit(self, node: ast.AST) -> str:
+        """Python code for ``node``, safe to embed anywhere (parenthesised if compound)."""
+        if isinstance(node, ast.Constant):
+            return self._constant(node.value)
+        if isinstance(node, ast.Name):
+            return self._name(node.id)
+        if isinstance(node, ast.BoolOp):
+            joiner = " and " if isinstance(node.op, ast.And) else " or "
+            return "(" + joiner.join(self._boolean(v) for v in node.values) + ")"
+        if isinstance(node, ast.UnaryOp):
+            return self._unary(node)
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Div):
+                return f"_divide({self._number(node.left)}, {self._number(node.right)})"
+            return f"({self._arithmetic(node)})"
+        if isinstance(node, ast.Compare):
+            return self._compare(node)
+        if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name)
+            function = self._object(FUNCTIONS[node.func.id])
+            return f"{function}({', '.join(self.emit(a) for a in node.args)})"
+        raise ExpressionError(f"cannot evaluate {type(node).__name__}")
+
+    def evaluator(self, code: str, filename: str) -> Evaluator:
+        """``def expression(data, settings): return <code>``, compiled in a
+        namespace of only the runtime helpers and the objects emitted for it."""
+        namespace: dict[str, Any] = {"__builtins__": {}, **_RUNTIME, **self.objects}
+        exec(compile(f"def expression(data, settings):\n    return {code}\n", filename, "exec"), namespace)
+        function: Evaluator = namespace["expression"]
+        return function
+
+    def _boolean(self, node: ast.AST) -> str:
+        """``bool(node)``; comparisons, ``not``, ``and`` and ``or`` are bools already."""
+        code = self.emit(node)
+        if isinstance(node, ast.Compare | ast.BoolOp) or isinstance(node, ast.UnaryOp) and isinstance(
+            node.op, ast.Not
+        ):
+            return code
+        return f"bool({code})"
+
+    def _number(self, node: ast.AST) -> str:
+        """``_num(node)``, without the call where it is not needed: ``+ - *``
+        and negation give floats already (``/`` may give None), a numeric
+        literal is converted here, and an int or a float needs only ``float``."""
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Div) or isinstance(
+            node, ast.UnaryOp
+        ) and isinstance(node.op, ast.USub):
+            return self.emit(node)
+        literal = _float_literal(node)
+        if literal is not None:
+            return literal
+        value = self._temporary()
+        return f"(float({value}) if type({value} := {self.emit(node)}) in _NUMBERS else _num({value}))"
+
+    def _arithmetic(self, node: ast.BinOp) -> str:
+        """``+ - *`` with only the parentheses Python needs, so that a long sum
+        such as ``a + b + ... + z`` does not nest them (the parser takes 200
+        levels)."""
+        symbol, precedence = _ARITHMETIC[type(node.op)]
+        left = self._term(node.left, precedence, right=False)
+        right = self._term(node.right, precedence, right=True)
+        return f"{left} {symbol} {right}"
+
+    def _term(self, node: ast.expr, precedence: int, *, right: bool) -> str:
+        """An operand of ``+ - *``: bare if it is ``+ - *`` binding tighter (or
+        as tight, on the left: Python groups from the left), else a number."""
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+            inner = _ARITHMETIC[type(node.op)][1]
+            if inner > precedence or inner == precedence and not right:
+                return self._arithmetic(node)
+        return self._number(node)
+
+    def _unary(self, node: ast.UnaryOp) -> str:
+        """``not`` and ``-``; a run of the same operator is folded (``not not x``
+        is ``bool(x)``, ``- - x`` is the number ``x``), as deep runs would nest
+        parentheses."""
+        odd, operand = True, node.operand
+        while isinstance(operand, ast.UnaryOp) and type(operand.op) is type(node.op):
+            odd, operand = not odd, operand.operand
         if isinstance(node.op, ast.Not):
-            return lambda data, settings: not operand(data, settings)
-        return lambda data, settings: -_num(operand(data, settings))
-    if isinstance(node, ast.BinOp):
-        return _compile_binop(node)
-    if isinstance(node, ast.Compare):
-        first = _compile(node.left)
-        steps = [(op, _compile(c)) for op, c in zip(node.ops, node.comparators, strict=True)]
+            return f"(not {self.emit(operand)})" if odd else self._boolean(operand)
+        return f"(-{self._number(operand)})" if odd else self._number(operand)
 
-        def compare(data: Mapping[str, Any], settings: Mapping[str, Any]) -> bool:
-            left = first(data, settings)
-            for op, comparator in steps:
-                right = comparator(data, settings)
-                if not _compare(op, left, right):
-                    return False
-                left = right
-            return True
+    def _ordering(self, op: ast.cmpop, left: ast.AST, right: ast.AST) -> str:
+        """``left < right`` (or ``<= > >=``): both sides evaluated, false if
+        either is ``None``, else compared as numbers. ``&`` rather than
+        ``and`` between the ``None`` tests, so that the right side is
+        evaluated even when the left is ``None``."""
+        tests: list[str] = []
+        sides: list[str] = []
+        for node in (left, right):
+            literal = _float_literal(node)
+            if literal is not None:
+                sides.append(literal)
+                continue
+            value = self._temporary()
+            tests.append(f"(({value} := {self.emit(node)}) is not None)")
+            sides.append(f"(float({value}) if type({value}) in _NUMBERS else _num({value}))")
+        comparison = f"{sides[0]} {_SYMBOLS[type(op)]} {sides[1]}"
+        return f"({' & '.join(tests)} and {comparison})" if tests else f"({comparison})"
 
-        return compare
-    if isinstance(node, ast.Call):
-        assert isinstance(node.func, ast.Name)
-        function = FUNCTIONS[node.func.id]
-        args = [_compile(a) for a in node.args]
-        return lambda data, settings: function(*(a(data, settings) for a in args))
-    raise ExpressionError(f"cannot evaluate {type(node).__name__}")
+    def _constant(self, value: Any) -> str:
+        if value is None or isinstance(value, bool | str):
+            return repr(value)
+        if type(value) is int and abs(value) < 2**63 or type(value) is float and math.isfinite(value):
+            return repr(value)
+        return self._object(value)
+
+    def _name(self, name: str) -> str:
+        if name in _CONSTANTS:
+            return repr(_CONSTANTS[name])
+        if name.startswith("__setting_"):
+            return f"settings.get({name[len('__setting_'):]!r})"
+        return f"data.get({name!r})"
+
+    def _compare(self, node: ast.Compare) -> str:
+        """``a < b < c`` compares pairwise, stops at the first false pair and
+        evaluates each operand once; operands shared by two pairs are kept in
+        temporaries."""
+        if len(node.ops) == 1 and type(node.ops[0]) in _SYMBOLS:
+            return self._ordering(node.ops[0], node.left, node.comparators[0])
+        steps: list[str] = []
+        left = self.emit(node.left)
+        last = len(node.ops) - 1
+        for index, (op, comparator) in enumerate(zip(node.ops, node.comparators, strict=True)):
+            right = self.emit(comparator)
+            following = right
+            if index < last:
+                following = self._temporary()
+                right = f"({following} := {right})"
+            steps.append(self._pair(op, left, right))
+            left = following
+        return steps[0] if len(steps) == 1 else "(" + " and ".join(steps) + ")"
+
+    @staticmethod
+    def _pair(op: ast.cmpop, left: str, right: str) -> str:
+        if isinstance(op, ast.Eq):
+            return f"bool({left} == {right})"
+        if isinstance(op, ast.NotEq):
+            return f"bool({left} != {right})"
+        return f"{_ORDERING[type(op)]}({left}, {right})"
+
+    def _object(self, value: Any) -> str:
+        name = f"_object{len(self.objects)}"
+        self.objects[name] = value
+        return name
+
+    def _temporary(self) -> str:
+        self._temporaries += 1
+        return f"_value{self._temporaries}"
 
 
-def _compile_binop(node: ast.BinOp) -> Evaluator:
-    left, right = _compile(node.left), _compile(node.right)
-    if isinstance(node.op, ast.Add):
-        return lambda data, settings: _num(left(data, settings)) + _num(right(data, settings))
-    if isinstance(node.op, ast.Sub):
-        return lambda data, settings: _num(left(data, settings)) - _num(right(data, settings))
-    if isinstance(node.op, ast.Mult):
-        return lambda data, settings: _num(left(data, settings)) * _num(right(data, settings))
-
-    def divide(data: Mapping[str, Any], settings: Mapping[str, Any]) -> float | None:
-        numerator, denominator = _num(left(data, settings)), _num(right(data, settings))
-        return None if denominator == 0 else numerator / denominator
-
-    return divide
+def _float_literal(node: ast.AST) -> str | None:
+    """``_num`` of a finite int or float literal, as a float literal."""
+    if not isinstance(node, ast.Constant) or isinstance(node.value, bool) or not isinstance(
+        node.value, int | float
+    ):
+        return None
+    try:
+        number = float(node.value)
+    except OverflowError:
+        return None
+    return repr(number) if math.isfinite(number) else None

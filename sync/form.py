@@ -13,18 +13,20 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import yaml
 
-from sync.expr import compile_expression, evaluate
-from sync.idnumber import validate_id
+from sync.expr import Evaluator, compile_expression, compiled, evaluate
+from sync.idnumber import check_id
 from sync.normalize import normalize_group, normalize_name, normalize_phone, phone_error
 
 FORMS_DIR = Path(__file__).parent / "forms"
@@ -34,6 +36,41 @@ _NAME = re.compile(r"^[\u3400-\u9fffA-Za-z·]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PNG_PREFIX = "data:image/png;base64,"
+_ONE_DAY = dt.timedelta(days=1)
+_EXACT_FLOAT_INT = 2**53
+_INFINITIES = (math.inf, -math.inf)
+_NO_SETTINGS: Mapping[str, Any] = MappingProxyType({})
+
+TypeCheck = Callable[[Any, "FormContext"], Any]
+"""A field type's check of an answer other than ``None``: the normalised value
+(never ``None`` or ``[]``), ``_UNANSWERED`` for an empty answer (``""``,
+blanks, ``[]``: see :func:`_is_empty`), or :class:`_Rejected`. Each checker
+tests emptiness itself, after the cheap test for the type it expects."""
+RelationCheck = Callable[[Any, Mapping[str, Any], Mapping[str, Any]], str | None]
+"""A field's error given its value, all values (computed ones included) and
+the campaign settings."""
+
+
+class _Rejected(Exception):
+    """An answer that failed its type check: the value kept for it, and the message.
+
+    An exception rather than a returned pair, since most answers are valid:
+    the usual path then builds and unpacks nothing."""
+
+    def __init__(self, value: Any, message: str) -> None:
+        super().__init__(message)
+        self.value = value
+        self.message = message
+
+
+class _FieldPlan(NamedTuple):
+    """What validate does for one input field: its type check, then the
+    relation check that applies when it is empty or when it is answered."""
+
+    id: str
+    check: TypeCheck
+    when_empty: RelationCheck | None
+    when_given: RelationCheck | None
 
 
 @dataclass(frozen=True)
@@ -117,6 +154,7 @@ class FormDefinition:
         self.flags: list[dict[str, str]] = list(raw.get("flags", []))
         for expression in self._expressions():
             compile_expression(expression)
+        self._plan()
 
     @staticmethod
     def _field(spec: Mapping[str, Any]) -> Field:
@@ -181,192 +219,167 @@ class FormDefinition:
     def validate(self, data: Mapping[str, Any], context: FormContext | None = None) -> Validation:
         """Normalise and check ``data``; compute the computed fields and flags.
 
+        Runs once per pushed record, so what depends only on the definition
+        (the checker of each type, the limits, compiled expressions) is worked
+        out once in :meth:`_plan`, and messages are formatted only for errors.
+        The order is that of visit-form.md: unknown fields, each field's type,
+        computed fields, each field against the others (only for fields
+        without an error so far), the cross-field checks, the flags.
+
         :param data: answers keyed by field id, JSON-typed as in visit-form.md
         :param context: campaign settings and today's date
         """
         context = context or FormContext()
         errors: dict[str, list[str]] = {}
-        values: dict[str, Any] = {}
-        for key in data:
-            if key not in self.by_id:
-                errors.setdefault(str(key), []).append(self.messages["unknown_field"])
-        for f in self.input_fields:
-            raw = data.get(f.id)
-            if _is_empty(raw):
-                values[f.id] = None
-                continue
-            value, error = self._check_type(f, raw, context)
-            values[f.id] = value
-            if error:
-                errors.setdefault(f.id, []).append(error)
+        values = self._no_values.copy()  # every key, in order, so no insertion below grows it
+        if not self._ids.issuperset(data):
+            for key in data:
+                if key not in self.by_id:
+                    errors.setdefault(str(key), []).append(self.messages["unknown_field"])
+        # Relation checks need the computed fields, so they wait; which of
+        # them apply is known here already (ids are unique, so no later step
+        # changes an input's value).
+        pending: list[tuple[str, RelationCheck, Any]] = []
+        answers = map(data.get, self._input_ids)
+        for (field_id, check, when_empty, when_given), raw in zip(self._field_plans, answers, strict=True):
+            if raw is not None:
+                try:
+                    value = check(raw, context)
+                except _Rejected as rejected:
+                    values[field_id] = rejected.value
+                    errors.setdefault(field_id, []).append(rejected.message)
+                    continue
+                if value is not _UNANSWERED:
+                    values[field_id] = value
+                    if when_given is not None and field_id not in errors:
+                        pending.append((field_id, when_given, value))
+                    continue
+            if when_empty is not None and field_id not in errors:
+                pending.append((field_id, when_empty, None))
         self._compute(values)
         settings = context.settings()
-        for f in self.input_fields:
-            if f.id in errors:
-                continue
-            error = self._check_relations(f, values, settings)
+        for field_id, relation, value in pending:
+            error = relation(value, values, settings)
             if error:
-                errors.setdefault(f.id, []).append(error)
-        for check in self.checks:
-            if check["field"] in errors:
-                continue
-            if evaluate(check["when"], values, settings) and not evaluate(check["require"], values, settings):
-                errors.setdefault(check["field"], []).append(check["message"])
-        flags = self.compute_flags(values, context)
-        return Validation(values=values, errors=errors, flags=flags)
+                errors.setdefault(field_id, []).append(error)
+        for field_id, when, require, message in self._cross_checks:
+            if field_id not in errors and when(values, settings) and not require(values, settings):
+                errors.setdefault(field_id, []).append(message)
+        return Validation(values=values, errors=errors, flags=self._flag_values(values, settings))
 
     def _compute(self, values: dict[str, Any]) -> None:
-        for f in self.fields:
-            if f.type == "computed":
-                values[f.id] = evaluate(f.get("formula"), values)
+        for field_id, formula in self._formulas:
+            values[field_id] = formula(values, _NO_SETTINGS)  # formulas read no campaign setting
 
     def compute_flags(self, values: Mapping[str, Any], context: FormContext) -> dict[str, bool]:
-        scope = dict(values)
+        return self._flag_values(values, context.settings())
+
+    def _flag_values(self, values: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, bool]:
+        scope = dict(values)  # later rules read earlier flags; the values must not gain them
         flags: dict[str, bool] = {}
-        for flag in self.flags:
-            flags[flag["id"]] = bool(evaluate(flag["rule"], scope, context.settings()))
-            scope[flag["id"]] = flags[flag["id"]]
+        for flag_id, rule in self._flag_rules:
+            flags[flag_id] = scope[flag_id] = bool(rule(scope, settings))
         return flags
 
-    def _check_relations(self, f: Field, values: dict[str, Any], settings: Mapping[str, Any]) -> str | None:
-        value = values.get(f.id)
-        spec = f.spec
-        if value is None or value == []:
-            required = f.required if isinstance(f.required, bool) else bool(evaluate(f.required, values, settings))
-            if required:
-                key = "required_choice" if f.type in {"choice", "multi", "yesno"} else "required"
-                return self.message(key, f)
+    # -- the plan: what validate does per field, worked out once -------------
+
+    def _plan(self) -> None:
+        """Work out once what validate does per record: checkers with their
+        limits read, expressions compiled, fields with nothing to check
+        against the others left without a relation check."""
+        if len(self.by_id) != len(self.fields):
+            raise ValueError(f"form {self.version}: field ids must be unique")
+        self._ids = frozenset(self.by_id)
+        self._input_ids = tuple(f.id for f in self.input_fields)
+        # validate's values: the answers in field order, then the computed fields
+        self._no_values: dict[str, Any] = dict.fromkeys(
+            [*self._input_ids, *(f.id for f in self.fields if f.type == "computed")]
+        )
+        self._field_plans = [
+            _FieldPlan(f.id, self._type_check(f), self._when_empty(f), self._when_given(f))
+            for f in self.input_fields
+        ]
+        self._formulas: list[tuple[str, Evaluator]] = [
+            (f.id, _rule(f.get("formula"))) for f in self.fields if f.type == "computed"
+        ]
+        self._cross_checks: list[tuple[str, Evaluator, Evaluator, str]] = [
+            (check["field"], compiled(check["when"]), compiled(check["require"]), check["message"])
+            for check in self.checks
+        ]
+        self._flag_rules: list[tuple[str, Evaluator]] = [
+            (flag["id"], compiled(flag["rule"])) for flag in self.flags
+        ]
+
+    def _type_check(self, f: Field) -> TypeCheck:
+        """The checker of ``f``'s type, with the field's limits already read."""
+        if f.type not in _TYPE_CHECKS:
+            raise ValueError(f"field {f.id!r} has an unknown type {f.type!r}")
+        return _TYPE_CHECKS[f.type](self, f)
+
+    def _when_empty(self, f: Field) -> RelationCheck | None:
+        """The error for an unanswered field: required, or required by an expression."""
+        if isinstance(f.required, bool) and not f.required:
             return None
-        empty_unless = spec.get("empty_unless")
-        if empty_unless and not evaluate(empty_unless, values, settings):
-            return self.message("empty", f)
-        max_field = spec.get("max_field")
-        if max_field and values.get(max_field) is not None and value > values[max_field]:
-            return self.message("max_field", f, other=self.by_id[max_field].label)
-        if f.type == "choice" or f.type == "multi":
-            selected = value if isinstance(value, list) else [value]
-            for code in selected:
-                choice = f.choice_by_code[code]
-                if choice.when and not evaluate(choice.when, values, settings):
-                    return self.message("choice_not_allowed", f, value=choice.label, reason=choice.reason or "不可选")
-        return None
+        key = "required_choice" if f.type in {"choice", "multi", "yesno"} else "required"
+        if isinstance(f.required, bool):
+            return lambda value, values, settings: self.message(key, f)
+        required = _rule(f.required)
 
-    def _check_type(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        checker = getattr(self, f"_type_{f.type}")
-        result: tuple[Any, str | None] = checker(f, raw, context)
-        return result
+        def check(value: Any, values: Mapping[str, Any], settings: Mapping[str, Any]) -> str | None:
+            return self.message(key, f) if required(values, settings) else None
 
-    def _type_text(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        if not isinstance(raw, str):
-            return None, self.message("required", f)
-        text = raw.strip()
-        if f.get("format") == "name":
-            text = normalize_name(text)
-            if not (2 <= len(text) <= 20 and _NAME.match(text)):
-                return text, self.message("name", f)
-        allowed_control = _CONTROL.search(text.replace("\n", "").replace("\t", "").replace("\r", ""))
-        if allowed_control or (not f.get("multiline") and ("\n" in text or "\r" in text)):
-            return text, f"{f.label}含有不可见的控制字符或换行"
-        if len(text) > f.max_len:
-            return text, self.message("max_len", f, max=f.max_len)
-        if f.get("min_len") and len(text) < int(f.get("min_len")):
-            return text, self.message("min_len", f, min=f.get("min_len"))
-        return text, None
+        return check
 
-    def _type_id18(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        if not isinstance(raw, str):
-            return None, f"{f.label}应为文本（18位），不能是数字"
-        check = validate_id(raw, context.today_in_china())
-        return check.value, check.error
+    def _when_given(self, f: Field) -> RelationCheck | None:
+        """The checks of an answered field against the others, in their order:
+        ``empty_unless``, ``max_field``, then the ``when`` of each chosen code."""
+        steps: list[RelationCheck] = []
+        empty_unless = f.get("empty_unless")
+        if empty_unless:
+            allowed = compiled(empty_unless)
+            steps.append(lambda value, values, settings: (
+                None if allowed(values, settings) else self.message("empty", f)))
+        max_field = f.get("max_field")
+        if max_field:
+            steps.append(self._at_most_other(f, max_field))
+        if (f.type == "choice" or f.type == "multi") and any(c.when for c in f.choices):
+            steps.append(self._choices_allowed(f))
+        if len(steps) <= 1:
+            return steps[0] if steps else None
 
-    def _type_phone(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        if not isinstance(raw, str):
-            return None, f"{f.label}应为文本"
-        phone = normalize_phone(raw)
-        return phone, phone_error(phone)
+        def check(value: Any, values: Mapping[str, Any], settings: Mapping[str, Any]) -> str | None:
+            for step in steps:
+                error = step(value, values, settings)
+                if error:
+                    return error
+            return None
 
-    def _type_group(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        if not isinstance(raw, str | int) or isinstance(raw, bool):
-            return None, self.message("required", f)
-        label = normalize_group(f"{raw}组" if isinstance(raw, int) else raw)
-        if not label:
-            return None, self.message("required", f)
-        if len(label) > f.max_len or _CONTROL.search(label):
-            return label, self.message("max_len", f, max=f.max_len)
-        return label, None
+        return check
 
-    def _type_int(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or (
-            isinstance(raw, float) and not raw.is_integer()
-        ):
-            return None, self.message("int", f)
-        return self._range(f, int(raw))
+    def _at_most_other(self, f: Field, other: str) -> RelationCheck:
+        def check(value: Any, values: Mapping[str, Any], settings: Mapping[str, Any]) -> str | None:
+            limit = values.get(other)
+            if limit is not None and value > limit:
+                return self.message("max_field", f, other=self.by_id[other].label)
+            return None
 
-    def _type_money(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != raw or raw in (
-            float("inf"), float("-inf")
-        ):
-            return None, self.message("number", f)
-        cents = raw * 100
-        if abs(cents - round(cents)) > 1e-6:
-            return None, self.message("number", f)
-        value = int(raw) if float(raw).is_integer() else round(float(raw), 2)
-        return self._range(f, value)
+        return check
 
-    def _range(self, f: Field, value: int | float) -> tuple[Any, str | None]:
-        if f.get("min") is not None and value < f.get("min"):
-            return value, self.message("min", f, min=f.get("min"))
-        if f.get("max") is not None and value > f.get("max"):
-            return value, self.message("max", f, max=f.get("max"))
-        return value, None
+    def _choices_allowed(self, f: Field) -> RelationCheck:
+        """Codes whose choice has a ``when`` must have it true (the answer has
+        passed its type check, so each code is in the table)."""
+        table = {code: (choice, compiled(choice.when) if choice.when else None)
+                 for code, choice in f.choice_by_code.items()}
 
-    def _type_yesno(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        if not isinstance(raw, bool):
-            return None, self.message("yesno", f)
-        return raw, None
+        def check(value: Any, values: Mapping[str, Any], settings: Mapping[str, Any]) -> str | None:
+            for code in value if isinstance(value, list) else [value]:
+                choice, allowed = table[code]
+                if allowed is not None and not allowed(values, settings):
+                    return self.message("choice_not_allowed", f, value=choice.label,
+                                        reason=choice.reason or "不可选")
+            return None
 
-    def _type_choice(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        if not isinstance(raw, str) or raw not in {c.code for c in f.choices}:
-            return None, self.message("choice", f)
-        return raw, None
-
-    def _type_multi(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        codes = {c.code for c in f.choices}
-        if not isinstance(raw, list) or any(not isinstance(c, str) or c not in codes for c in raw):
-            return None, self.message("choice", f)
-        unique = list(dict.fromkeys(raw))
-        if f.get("max_items") and len(unique) > int(f.get("max_items")):
-            return unique, self.message("multi_max", f, max=f.get("max_items"))
-        return unique, None
-
-    def _type_date(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        if not isinstance(raw, str) or not _DATE.match(raw):
-            return None, self.message("date", f)
-        try:
-            day = dt.date.fromisoformat(raw)
-        except ValueError:
-            return None, self.message("date", f)
-        if f.get("not_future") and day > context.today_in_china() + dt.timedelta(days=1):
-            return raw, self.message("date_future", f)
-        if f.get("within_campaign") and context.start and context.end:
-            tolerance = dt.timedelta(days=1)
-            if not (context.start - tolerance <= day <= context.end + tolerance):
-                return raw, self.message("date_campaign", f, start=context.start, end=context.end)
-        return raw, None
-
-    def _type_image(self, f: Field, raw: Any, context: FormContext) -> tuple[Any, str | None]:
-        if not isinstance(raw, str) or not raw.startswith(_PNG_PREFIX):
-            return None, self.message("image", f)
-        try:
-            payload = base64.b64decode(raw[len(_PNG_PREFIX):], validate=True)
-        except (binascii.Error, ValueError):
-            return None, self.message("image", f)
-        if not payload.startswith(b"\x89PNG\r\n\x1a\n"):
-            return None, self.message("image", f)
-        max_kb = int(f.get("max_kb", 200))
-        if len(payload) > max_kb * 1024:
-            return None, self.message("image_size", f, max=max_kb)
-        return raw, None
+        return check
 
     # -- the HTML form's strings --------------------------------------------
 
@@ -404,6 +417,300 @@ def _parse_number(text: str) -> Any:
 
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "") or value == []
+
+
+_UNANSWERED: Any = object()
+
+
+def _empty_or_not_text(raw: Any, message: Callable[[], str]) -> bool:
+    """For an answer to a text-typed field that is not a non-blank ``str``:
+    true if it is empty, :class:`_Rejected` with ``message()`` if it is not
+    text at all, false for text (a ``str`` subclass) to check as usual."""
+    if _is_empty(raw):
+        return True
+    if not isinstance(raw, str):
+        raise _Rejected(None, message())
+    return False
+
+
+def _rule(source: Any) -> Evaluator:
+    """A compiled expression; a value that is not an expression fails when
+    used, as it always did (only expression strings are checked at load)."""
+    if isinstance(source, str):
+        return compiled(source)
+    return lambda data, settings: evaluate(source, data, settings)
+
+
+def _has_control(text: str, multiline: bool) -> bool:
+    """Control characters, or line breaks in a one-line field (callers skip
+    printable text, which has neither)."""
+    return bool(_CONTROL.search(text)) or (not multiline and ("\n" in text or "\r" in text))
+
+
+# Checkers by field type: each factory reads the field's limits once, at load.
+# A checker first tests for the type it expects, then for an empty answer.
+
+def _text(form: FormDefinition, f: Field) -> TypeCheck:
+    is_name = f.get("format") == "name"
+    multiline = bool(f.get("multiline"))
+    max_len = f.max_len
+    min_len = f.get("min_len")
+    shortest = int(min_len) if min_len else 0
+
+    def check(raw: Any, context: FormContext) -> Any:
+        if type(raw) is str:
+            text = raw.strip()
+            if not text:
+                return _UNANSWERED
+        elif _empty_or_not_text(raw, lambda: form.message("required", f)):
+            return _UNANSWERED
+        else:
+            text = raw.strip()
+        if is_name:
+            text = normalize_name(text)
+            if not (2 <= len(text) <= 20 and _NAME.match(text)):
+                raise _Rejected(text, form.message("name", f))
+        if not text.isprintable() and _has_control(text, multiline):
+            raise _Rejected(text, f"{f.label}含有不可见的控制字符或换行")
+        if len(text) > max_len:
+            raise _Rejected(text, form.message("max_len", f, max=max_len))
+        if len(text) < shortest:
+            raise _Rejected(text, form.message("min_len", f, min=min_len))
+        return text
+
+    return check
+
+
+def _id18(form: FormDefinition, f: Field) -> TypeCheck:
+    def check(raw: Any, context: FormContext) -> Any:
+        if (type(raw) is not str or not raw.strip()) and _empty_or_not_text(
+            raw, lambda: f"{f.label}应为文本（18位），不能是数字"
+        ):
+            return _UNANSWERED
+        value, error = check_id(raw, context.today_in_china())
+        if error:
+            raise _Rejected(value, error)
+        return value
+
+    return check
+
+
+def _phone(form: FormDefinition, f: Field) -> TypeCheck:
+    def check(raw: Any, context: FormContext) -> Any:
+        if (type(raw) is not str or not raw.strip()) and _empty_or_not_text(
+            raw, lambda: f"{f.label}应为文本"
+        ):
+            return _UNANSWERED
+        phone = normalize_phone(raw)
+        error = phone_error(phone)
+        if error:
+            raise _Rejected(phone, error)
+        return phone
+
+    return check
+
+
+# A village has a dozen group labels, written a few ways: normalising each
+# spelling once saves most of the cost of a group answer (as roster import does).
+_group_label = lru_cache(maxsize=4096)(normalize_group)
+
+
+def _group(form: FormDefinition, f: Field) -> TypeCheck:
+    max_len = f.max_len
+
+    def check(raw: Any, context: FormContext) -> Any:
+        if type(raw) is str:
+            if not raw.strip():
+                return _UNANSWERED
+            label = _group_label(raw)
+        elif _is_empty(raw):
+            return _UNANSWERED
+        elif not isinstance(raw, str | int) or isinstance(raw, bool):
+            raise _Rejected(None, form.message("required", f))
+        else:
+            label = normalize_group(f"{raw}组" if isinstance(raw, int) else raw)
+        if not label:
+            raise _Rejected(None, form.message("required", f))
+        if len(label) > max_len or _CONTROL.search(label):
+            raise _Rejected(label, form.message("max_len", f, max=max_len))
+        return label
+
+    return check
+
+
+def _check_range(form: FormDefinition, f: Field) -> tuple[Callable[[int | float], None], float, float]:
+    """The ``min``/``max`` check of a number, and bounds for a quick
+    ``low <= value <= high`` that passes only numbers the check accepts (so
+    the check runs only when it fails): a missing bound is infinite, and a
+    bound that is not a number makes the quick test fail always."""
+    low, high = f.get("min"), f.get("max")
+
+    def check(value: int | float) -> None:
+        if low is not None and value < low:
+            raise _Rejected(value, form.message("min", f, min=low))
+        if high is not None and value > high:
+            raise _Rejected(value, form.message("max", f, max=high))
+
+    if not all(bound is None or isinstance(bound, int | float) for bound in (low, high)):
+        return check, math.inf, -math.inf
+    return check, -math.inf if low is None else low, math.inf if high is None else high
+
+
+def _int(form: FormDefinition, f: Field) -> TypeCheck:
+    check_range, low, high = _check_range(form, f)
+
+    def check(raw: Any, context: FormContext) -> Any:
+        if type(raw) is int and low <= raw <= high:
+            return raw
+        if _is_empty(raw):
+            return _UNANSWERED
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or (
+            isinstance(raw, float) and not raw.is_integer()
+        ):
+            raise _Rejected(None, form.message("int", f))
+        check_range(int(raw))
+        return int(raw)
+
+    return check
+
+
+def _money(form: FormDefinition, f: Field) -> TypeCheck:
+    check_range, low, high = _check_range(form, f)
+    # whole yuan that a float holds exactly have nothing to round
+    low_yuan, high_yuan = max(low, -_EXACT_FLOAT_INT), min(high, _EXACT_FLOAT_INT)
+
+    def check(raw: Any, context: FormContext) -> Any:
+        if type(raw) is int and low_yuan <= raw <= high_yuan:
+            return raw
+        if type(raw) is not float or not math.isfinite(raw):  # the general test, for anything else
+            if _is_empty(raw):
+                return _UNANSWERED
+            if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != raw or (
+                raw in _INFINITIES
+            ):
+                raise _Rejected(None, form.message("number", f))
+        cents = raw * 100
+        if abs(cents - round(cents)) > 1e-6:
+            raise _Rejected(None, form.message("number", f))
+        value = int(raw) if float(raw).is_integer() else round(float(raw), 2)
+        if not low <= value <= high:
+            check_range(value)
+        return value
+
+    return check
+
+
+def _yesno(form: FormDefinition, f: Field) -> TypeCheck:
+    def check(raw: Any, context: FormContext) -> Any:
+        if raw is True or raw is False:
+            return raw
+        if _is_empty(raw):
+            return _UNANSWERED
+        raise _Rejected(None, form.message("yesno", f))
+
+    return check
+
+
+def _choice(form: FormDefinition, f: Field) -> TypeCheck:
+    codes = frozenset(c.code for c in f.choices)
+    answerable = frozenset(code for code in codes if code.strip())  # a blank answer is empty
+
+    def check(raw: Any, context: FormContext) -> Any:
+        if type(raw) is str and raw in answerable:
+            return raw
+        if _is_empty(raw):
+            return _UNANSWERED
+        if not isinstance(raw, str) or raw not in codes:
+            raise _Rejected(None, form.message("choice", f))
+        return raw
+
+    return check
+
+
+def _multi(form: FormDefinition, f: Field) -> TypeCheck:
+    codes = frozenset(c.code for c in f.choices)
+    max_items = f.get("max_items")
+    most = int(max_items) if max_items else 0
+
+    def check(raw: Any, context: FormContext) -> Any:
+        if _is_empty(raw):
+            return _UNANSWERED
+        if not isinstance(raw, list):
+            raise _Rejected(None, form.message("choice", f))
+        for code in raw:
+            if not isinstance(code, str) or code not in codes:
+                raise _Rejected(None, form.message("choice", f))
+        unique = list(dict.fromkeys(raw))
+        if most and len(unique) > most:
+            raise _Rejected(unique, form.message("multi_max", f, max=max_items))
+        return unique
+
+    return check
+
+
+def _date(form: FormDefinition, f: Field) -> TypeCheck:
+    not_future = bool(f.get("not_future"))
+    within_campaign = bool(f.get("within_campaign"))
+
+    def check(raw: Any, context: FormContext) -> Any:
+        if (type(raw) is not str or not raw.strip()) and _empty_or_not_text(
+            raw, lambda: form.message("date", f)
+        ):
+            return _UNANSWERED
+        if not _DATE.match(raw):
+            raise _Rejected(None, form.message("date", f))
+        try:
+            day = dt.date.fromisoformat(raw)
+        except ValueError:
+            raise _Rejected(None, form.message("date", f)) from None
+        if not_future and day > context.today_in_china() + _ONE_DAY:
+            raise _Rejected(raw, form.message("date_future", f))
+        if within_campaign and context.start and context.end:
+            if not (context.start - _ONE_DAY <= day <= context.end + _ONE_DAY):
+                raise _Rejected(raw, form.message("date_campaign", f, start=context.start, end=context.end))
+        return raw
+
+    return check
+
+
+def _decode_base64(text: str) -> bytes:
+    """``base64.b64decode(text, validate=True)``, faster for valid data: what
+    strict mode decodes, that decodes identically (tested exhaustively up to
+    8 characters); anything strict mode refuses takes the original path,
+    which decides."""
+    try:
+        return binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return base64.b64decode(text, validate=True)
+
+
+def _image(form: FormDefinition, f: Field) -> TypeCheck:
+    max_kb = int(f.get("max_kb", 200))
+
+    def check(raw: Any, context: FormContext) -> Any:
+        if (type(raw) is not str or not raw.strip()) and _empty_or_not_text(
+            raw, lambda: form.message("image", f)
+        ):
+            return _UNANSWERED
+        if not raw.startswith(_PNG_PREFIX):
+            raise _Rejected(None, form.message("image", f))
+        try:
+            payload = _decode_base64(raw[len(_PNG_PREFIX):])
+        except (binascii.Error, ValueError):
+            raise _Rejected(None, form.message("image", f)) from None
+        if not payload.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise _Rejected(None, form.message("image", f))
+        if len(payload) > max_kb * 1024:
+            raise _Rejected(None, form.message("image_size", f, max=max_kb))
+        return raw
+
+    return check
+
+
+_TYPE_CHECKS: dict[str, Callable[[FormDefinition, Field], TypeCheck]] = {
+    "text": _text, "id18": _id18, "phone": _phone, "group": _group, "int": _int, "money": _money,
+    "yesno": _yesno, "choice": _choice, "multi": _multi, "date": _date, "image": _image,
+}
 
 
 @cache

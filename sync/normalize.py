@@ -47,6 +47,8 @@ def chinese_number(text: str) -> int | None:
     return None
 
 
+_SPACES = re.compile(r"\s+")
+_PHONE_NOISE = re.compile(r"[\s()（）]")
 _GROUP = re.compile(r"^第?(?P<n>[0-9一二三四五六七八九十两零〇]+)(?:村民小组|村民组|小组|组|队|生产队)$")
 
 
@@ -55,7 +57,8 @@ def normalize_text(value: object) -> str:
     if value is None:
         return ""
     text = unicodedata.normalize("NFKC", str(value))
-    text = re.sub(r"\s+", "", text)
+    if " " in text or not text.isprintable():  # any other space is unprintable
+        text = _SPACES.sub("", text)
     return text.translate(_TRAD_TO_SIMP)
 
 
@@ -97,12 +100,13 @@ def normalize_phone(value: object) -> str:
     if value is None:
         return ""
     text = unicodedata.normalize("NFKC", str(value))
-    text = re.sub(r"[\s()（）]", "", text)
+    if not text.isdigit():  # digits alone have no space or bracket to drop
+        text = _PHONE_NOISE.sub("", text)
     if text.startswith("+86"):
         text = text[3:]
     elif text.startswith("86") and len(text) == 13:
         text = text[2:]
-    if _LANDLINE.match(text) and "-" not in text:
+    if text.startswith("0") and "-" not in text and _LANDLINE.match(text):
         area = 4 if text[:4] in {"0714"} or len(text) == 12 else 3
         text = f"{text[:area]}-{text[area:]}"
     return text
