@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +39,12 @@ from sync.store import Actor, VillageRef
 log = logging.getLogger(__name__)
 
 PUSH_ATTEMPTS = 3
+# A batch is CPU work (validation, merge) with a short serial write at the end.
+# Two batches of one process would share its interpreter lock, and the one
+# holding the database's write lock would run at half speed, holding up every
+# writer of every process. So each process ingests one batch at a time, and its
+# other threads stay free for pulls and slow uploads; processes run in parallel.
+_ONE_INGEST_AT_A_TIME = threading.Lock()
 # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
 _RETRY_SQLSTATES = {"40P01", "40001", "55P03"}
 
@@ -69,7 +76,8 @@ def push_batch(user: User, payload: dict[str, Any], *, today: dt.date | None = N
     actor = actor_for(user)
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         try:
-            return ingest(SqlStore(db.session(), user), actor, request, today=today)
+            with _ONE_INGEST_AT_A_TIME:
+                return ingest(SqlStore(db.session(), user), actor, request, today=today)
         except (IntegrityError, OperationalError, DBAPIError) as exc:
             db.session.rollback()
             if not _retryable(exc) or attempt == PUSH_ATTEMPTS:

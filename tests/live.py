@@ -23,10 +23,12 @@ class LiveServer:
     """``fieldapp serve`` on 127.0.0.1 against ``database_url``; stop() or kill() it."""
 
     def __init__(self, database_url: str, instance: Path, workers: int = 2,
-                 port: int | None = None, extra_env: dict[str, str] | None = None) -> None:
+                 port: int | None = None, extra_env: dict[str, str] | None = None,
+                 threads: int = 4) -> None:
         self.database_url = database_url
         self.instance = instance
         self.workers = workers
+        self.threads = threads
         self.port = port or free_port()
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen[bytes] | None = None
@@ -48,7 +50,7 @@ class LiveServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "fieldapp.cli", "serve", "--port", str(self.port),
-             "--workers", str(self.workers), "--quiet"],
+             "--workers", str(self.workers), "--threads", str(self.threads), "--quiet"],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout

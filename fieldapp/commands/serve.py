@@ -11,7 +11,10 @@ from flask.cli import with_appcontext
 
 
 def default_workers() -> int:
-    return max(2, multiprocessing.cpu_count() * 2 + 1)
+    """One process per core: a push is CPU work, and more processes than cores
+    only make the one holding the database's write lock wait for a core. Each
+    process also has threads for slow uploads and pulls (``--threads``)."""
+    return max(2, multiprocessing.cpu_count())
 
 
 def run_gunicorn(host: str, port: int, workers: int, threads: int = 4, quiet: bool = False) -> None:
@@ -40,11 +43,12 @@ def register(app: Flask) -> None:
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, show_default=True, type=int)
-    @click.option("--workers", default=None, type=int, help="Worker processes (default 2×cores+1).")
+    @click.option("--workers", default=None, type=int, help="Worker processes (default: one per core).")
+    @click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker process.")
     @click.option("--quiet", is_flag=True, help="No access log.")
     @with_appcontext
-    def serve(host: str, port: int, workers: int | None, quiet: bool) -> None:
+    def serve(host: str, port: int, workers: int | None, threads: int, quiet: bool) -> None:
         """Serve the app with gunicorn (生产环境服务)."""
         click.echo(f"排查通 serving on http://{host}:{port}/ (database: "
                    f"{current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]})")
-        run_gunicorn(host, port, workers or default_workers(), quiet=quiet)
+        run_gunicorn(host, port, workers or default_workers(), threads=threads, quiet=quiet)
