@@ -336,8 +336,11 @@ def push_all(url: str, batches: list[tuple[str, bytes]], clients: int,
             body = re.sub(rb'"batch_id": "[^"]+"', f'"batch_id": "{uuid.uuid4()}"'.encode(), body, count=1)
         session = getattr(local, "session", None) or requests.Session()
         local.session = session
+        # A new connection per batch, as a phone makes: its batches are seconds or
+        # hours apart. A kept-alive connection would also tie a client to one
+        # server process, so that how connections happened to spread decided the run.
         response = session.post(url, data=body, timeout=300, headers={
-            "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+            "Content-Type": "application/json", "Authorization": f"Bearer {token}", "Connection": "close"})
         response.raise_for_status()
         return [r.get("status", "stored") for r in response.json()["results"]]
 
