@@ -16,6 +16,7 @@ const STORED = new Set(['accepted', 'conflict', 'duplicate_suspected', 'already_
 
 const listeners = new Set();
 let running = null;
+let again = null;
 let timer = null;
 let failures = 0;
 
@@ -25,12 +26,22 @@ const emit = (event) => listeners.forEach((fn) => { try { fn(event); } catch (e)
 
 export const isRunning = () => running !== null;
 
-/** Start a sync unless one is running (then return that one). */
+/** Start a sync unless one is running (then return that one, and run once
+ *  more after it: the running one read the outbox before this call, so a visit
+ *  saved meanwhile would otherwise wait for the next trigger). */
 export function syncNow(reason = 'manual') {
-  if (running) return running;
+  if (running) {
+    again = again || reason;
+    return running;
+  }
   clearTimeout(timer);
   timer = null;
-  running = withLock(() => runSync(reason)).finally(() => { running = null; });
+  running = withLock(() => runSync(reason)).finally(() => {
+    running = null;
+    const next = again;
+    again = null;
+    if (next) syncNow(next);
+  });
   return running;
 }
 

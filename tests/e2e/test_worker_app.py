@@ -131,6 +131,38 @@ def test_network_drop_after_commit_loses_and_duplicates_nothing(
     phone.page.wait_for_selector("#pending-count:has-text('0')")
 
 
+def test_a_sync_asked_for_during_a_sync_runs_right_after_it(
+    town: SmallTown, phones: Any, live_server: Any,
+) -> None:
+    """A save calls syncNow while a sync may be running; that one read the outbox
+    before the save, so another must follow it by itself, not wait for a trigger."""
+    phone = phones()
+    phone.login()
+    phone.wait_synced()
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)  # answered once the second call has been made
+
+    phone.context.route("**/api/v1/sync/pull*", hold)
+    phone.page.evaluate("""async () => {
+        const sync = await import('/static/js/sync.js');
+        window.syncStarts = [];
+        sync.onSync((event) => { if (event.type === 'start') window.syncStarts.push(event.reason); });
+        sync.syncNow('first');
+    }""")
+    deadline = dt.datetime.now() + dt.timedelta(seconds=15)
+    while not held and dt.datetime.now() < deadline:
+        phone.page.wait_for_timeout(100)
+    assert held, "the first sync reached its pull"
+    phone.page.evaluate("async () => (await import('/static/js/sync.js')).syncNow('second')")
+    phone.context.unroute("**/api/v1/sync/pull*", hold)
+    for route in held:
+        route.continue_()
+    phone.wait_until("window.syncStarts.includes('second')", timeout=15)
+    assert phone.page.evaluate("window.syncStarts")[:2] == ["first", "second"]
+
+
 def test_rejected_record_is_shown_corrected_and_resubmitted(
     town: SmallTown, phones: Any, live_server: Any, app: Any, artifacts_dir: Path,
 ) -> None:
