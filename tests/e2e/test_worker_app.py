@@ -155,7 +155,8 @@ def test_a_sync_asked_for_during_a_sync_runs_right_after_it(
     while not held and dt.datetime.now() < deadline:
         phone.page.wait_for_timeout(100)
     assert held, "the first sync reached its pull"
-    phone.page.evaluate("async () => (await import('/static/js/sync.js')).syncNow('second')")
+    # Not awaited: it answers with the running sync, which waits for the held pull.
+    phone.page.evaluate("async () => { (await import('/static/js/sync.js')).syncNow('second'); }")
     phone.context.unroute("**/api/v1/sync/pull*", hold)
     for route in held:
         route.continue_()
