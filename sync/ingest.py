@@ -167,19 +167,18 @@ class BatchIngest:
 
     # -- phase 1 -------------------------------------------------------------
 
-    def prepare(self, received_at: dt.datetime | None = None) -> dict[str, Any] | None:
-        """Answer a replayed batch, else validate the records not stored before and,
-        given ``received_at``, work the batch out on the households as they are now."""
+    def prepare(self, received_at: dt.datetime) -> dict[str, Any] | None:
+        """Answer a replayed batch, else validate the records not stored before and
+        work the batch out on the households as they are now."""
         stored = self.store.find_batch(self.request.batch_id)
         if stored is not None:
             return self._replay(stored)
-        records = self.request.records
-        known = self.store.load_visits({r.uuid for r in records} | {r.supersedes for r in records if r.supersedes})
-        self.campaigns = self.store.load_campaigns({r.campaign_id for r in records})
-        for index, record in enumerate(records):
+        known = self._load_known_visits()
+        self.campaigns = self.store.load_campaigns({r.campaign_id for r in self.request.records})
+        for index, record in enumerate(self.request.records):
             if record.uuid not in known:
                 self.checked[index] = check_record(record, self.campaigns, self.today)
-        if received_at is not None and not self._creates_households(known):
+        if not self._creates_households(known):
             self.plan = self._work_out(known, received_at, lock=False)
         return None
 
@@ -220,9 +219,12 @@ class BatchIngest:
         if stored is not None:
             store.rollback()
             return self._replay(stored)
+        return self._write(self._work_out(self._load_known_visits(), received_at, lock=True), received_at)
+
+    def _load_known_visits(self) -> dict[str, StoredVisit]:
+        """The stored visits among the batch's uuids and the visits it supersedes."""
         records = self.request.records
-        known = store.load_visits({r.uuid for r in records} | {r.supersedes for r in records if r.supersedes})
-        return self._write(self._work_out(known, received_at, lock=True), received_at)
+        return self.store.load_visits({r.uuid for r in records} | {r.supersedes for r in records if r.supersedes})
 
     def _write(self, write: BatchWrite, received_at: dt.datetime) -> dict[str, Any]:
         count = write.change_count
@@ -242,7 +244,7 @@ class BatchIngest:
         records = self.request.records
         # Records stored before change nothing: their households are neither read nor locked.
         households = self._load_households([r for r in records if r.uuid not in known], known, lock)
-        versions = {household.id: household.version for household in households.values()}
+        versions = {} if lock else {household.id: household.version for household in households.values()}
         revisions = store.load_revisions(
             (households[h].id, r.base_rev) for r in records
             if r.base_rev is not None and (h := self._target_id(r, known, households)) is not None
