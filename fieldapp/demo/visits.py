@@ -78,12 +78,15 @@ def existing_visit_count() -> int:
     return int(db.session.scalar(sa.select(sa.func.count()).select_from(Visit)) or 0)
 
 
-def _households() -> list[HouseholdView]:
+def _households(*, roster_only: bool = True) -> list[HouseholdView]:
+    """The live households in roster order; ``roster_only`` leaves out those created in the field."""
     columns = [getattr(Household, name) for name in HOUSEHOLD_FIELDS]
     query = (sa.select(Household.id, Household.village_id, Village.name, Household.rev, *columns)
              .join(Village, Village.id == Household.village_id)
-             .where(Household.source == "roster", Household.merged_into_id.is_(None))
-             .order_by(Household.code))
+             .where(Household.merged_into_id.is_(None))
+             .order_by(Household.code, Household.created_at))
+    if roster_only:
+        query = query.where(Household.source == "roster")
     return [HouseholdView(row[0], row[1], row[2], row[3], dict(zip(HOUSEHOLD_FIELDS, row[4:], strict=True)))
             for row in db.session.execute(query)]
 
@@ -160,7 +163,8 @@ class _Simulation:
         by_village: dict[int, list[dict[str, Any]]] = {}
         late: dict[int, list[dict[str, Any]]] = {}
         conflict_ids = {h.id for h in conflicted}
-        for h in sorted(chosen, key=lambda v: v.id):
+        roster_order = {h.id: n for n, h in enumerate(households)}
+        for h in sorted(chosen, key=lambda v: roster_order[v.id]):  # ids are random: order by the roster
             data = answers(self.rng, h, specials.get(h.id))
             if h.id in conflict_ids:
                 # Phone 1 records a new number; phone 2, still on the old revision, another one.
@@ -211,8 +215,10 @@ class _Simulation:
         self._correct(to_return[: len(to_return) // 3])
 
     def _correct(self, returned: list[Any]) -> None:
-        """Some returned visits are corrected on the phone and resent (``supersedes``)."""
-        views = {h.id: h for h in _households() if h.id in {row.household_id for row in returned}}
+        """Some returned visits are corrected on the phone and resent (``supersedes``); a
+        returned visit may be of a household created in the field."""
+        wanted = {row.household_id for row in returned}
+        views = {h.id: h for h in _households(roster_only=False) if h.id in wanted}
         users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.role == "worker"))}
         self.total += len(returned)
         for row in returned:
