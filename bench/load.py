@@ -1,12 +1,16 @@
 """Load: simulated phones pushing and pulling against ``fieldapp serve``.
 
     python bench/load.py [--backend sqlite|postgres|both] [--devices 200] [--duration 60]
-                         [--think 1.0] [--records 5] [--server-workers N] [--client-procs 4]
+                         [--think 1.0] [--records 5] [--workers-per-village 2]
+                         [--households 100] [--server-workers N] [--client-procs 4]
 
 For each backend: a fresh database (a SQLite file in a temporary folder, or a
-new schema on the PostgreSQL of ``FIELDAPP_TEST_POSTGRES_URL``), a seeded town
-(10 villages, one worker account per device, 100 households per village), a
-real ``fieldapp serve`` (gunicorn) on a free port. Every device logs in once
+new schema on the PostgreSQL of ``FIELDAPP_TEST_POSTGRES_URL``), seeded with
+one worker account per device, two grid workers to a village of 100
+households by default (``--workers-per-village 20 --households 100`` is the
+older, harsher set-up: twenty phones rewriting the same hundred households,
+so every pull carries most of the village), and a real ``fieldapp serve``
+(gunicorn) on a free port. Every device logs in once
 (not timed), then until the time is up: pull what changed since its cursor,
 push a batch of visits to households of its village, wait a random think
 time. Prints requests/s, p50/p95/p99 latency and errors per operation, and
@@ -42,15 +46,14 @@ from tests import factories  # noqa: E402
 from tests.live import LiveServer  # noqa: E402
 
 PG_URL = os.environ.get("FIELDAPP_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
-VILLAGES = 10
-HOUSEHOLDS_PER_VILLAGE = 100
 
 
 # -- set-up -------------------------------------------------------------------------
 
 
-def seed(database_url: str, instance: Path, devices: int) -> None:
-    """Schema plus a town: one worker per device, spread over the villages."""
+def seed(database_url: str, instance: Path, devices: int, per_village: int, households: int) -> None:
+    """Schema plus a town: one worker per device, ``per_village`` of them to each village
+    of ``households`` households."""
     from fieldapp import create_app
     from fieldapp.extensions import db
     from fieldapp.models import User
@@ -61,17 +64,17 @@ def seed(database_url: str, instance: Path, devices: int) -> None:
         db.create_all()
         town = factories.make_town()
         factories.make_campaign()
-        villages = [factories.make_village(town, f"压测{n:02d}村", f"4202811012{n:02d}")
-                    for n in range(VILLAGES)]
+        villages = [factories.make_village(town, f"压测{n:03d}村", f"420281101{n:03d}")
+                    for n in range(-(-devices // per_village))]
         for village in villages:
-            for _ in range(HOUSEHOLDS_PER_VILLAGE):
+            for _ in range(households):
                 factories.make_household(village, random.choice(("王建国", "刘伟", "陈秀英", "李桂兰")))
         template = User(username="template", role="worker")
         template.set_password(factories.PASSWORD)  # hashed once; every device account shares it
         for n in range(devices):
             db.session.add(User(username=f"device{n:03d}", role="worker", display_name=f"网格员{n}",
                                 password_hash=template.password_hash,
-                                villages=[villages[n % VILLAGES]]))
+                                villages=[villages[n // per_village]]))
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -257,9 +260,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> tuple[list[list[str]]
         url, admin = pg_schema(schema)
     server: LiveServer | None = None
     try:
-        print(f"[{backend}] seeding {args.devices} devices, {VILLAGES * HOUSEHOLDS_PER_VILLAGE} households…",
+        villages = -(-args.devices // args.workers_per_village)
+        print(f"[{backend}] seeding {args.devices} devices, {villages} villages of {args.households} households…",
               file=sys.stderr)
-        seed(url, folder / "instance", args.devices)
+        seed(url, folder / "instance", args.devices, args.workers_per_village, args.households)
         server = LiveServer(url, folder / "instance", workers=args.server_workers).start(timeout=60)
         print(f"[{backend}] {server.url}: {args.server_workers} gunicorn workers; "
               f"{args.devices} devices for {args.duration:g} s…", file=sys.stderr)
@@ -290,6 +294,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per backend")
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a device's rounds (s)")
     parser.add_argument("--records", type=int, default=5, help="visits per push")
+    parser.add_argument("--workers-per-village", type=int, default=2,
+                        help="devices sharing one village (a village has a few grid workers)")
+    parser.add_argument("--households", type=int, default=100, help="households per village")
     parser.add_argument("--server-workers", type=int, default=default_workers())
     parser.add_argument("--client-procs", type=int, default=4)
     args = parser.parse_args()
@@ -301,7 +308,8 @@ def main() -> None:
         rows.extend(backend_rows)
         all_errors.update({f"{backend} {k}": v for k, v in errors.items()})
     print(f"\n{args.devices} devices, {args.duration:g} s per backend, think time {args.think:g} s, "
-          f"{args.records} visits per push, {args.server_workers} server workers, "
+          f"{args.records} visits per push, {args.workers_per_village} devices to a village of "
+          f"{args.households} households, {args.server_workers} server workers, "
           f"{os.cpu_count()} cores shared with the load generator\n")
     print_table(rows)
     if all_errors:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from flask import abort
@@ -13,6 +13,19 @@ from flask_login import current_user, login_required
 from fieldapp.models import Household, User
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Scoped(Protocol):
+    """Whoever a scope is worked out for: a logged-in :class:`User` or an API token's user."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def village_ids(self) -> list[int]: ...
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:
@@ -31,19 +44,19 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
-def village_scope(user: User) -> list[int] | None:
+def village_scope(user: Scoped) -> list[int] | None:
     """Village ids the user may see; None means all (admin)."""
     if user.role == "admin":
         return None
     return user.village_ids
 
 
-def in_scope(user: User, village_id: int | None) -> bool:
+def in_scope(user: Scoped, village_id: int | None) -> bool:
     scope = village_scope(user)
     return scope is None or village_id in scope
 
 
-def scope_filter(user: User, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+def scope_filter(user: Scoped, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     """A WHERE clause limiting ``column`` (a village id column) to the user's scope."""
     scope = village_scope(user)
     if scope is None:

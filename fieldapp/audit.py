@@ -7,12 +7,28 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
-from fieldapp.models import AuditLog, User
+from fieldapp.access import Scoped
+from fieldapp.models import AuditLog
+
+
+def _values(user: Scoped | None, action: str, object_type: str, object_id: object, *, before: Any,
+            after: Any, details: dict[str, Any] | None, village_id: int | None) -> dict[str, Any]:
+    return {
+        "user_id": getattr(user, "id", None),
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "before": before,
+        "after": after,
+        "details": details,
+        "village_id": village_id,
+        "address": request.remote_addr if has_request_context() else None,
+    }
 
 
 def record(
     session: Session,
-    user: User | None,
+    user: Scoped | None,
     action: str,
     object_type: str,
     object_id: object = None,
@@ -22,16 +38,25 @@ def record(
     details: dict[str, Any] | None = None,
     village_id: int | None = None,
 ) -> AuditLog:
-    entry = AuditLog(
-        user_id=getattr(user, "id", None),
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        before=before,
-        after=after,
-        details=details,
-        village_id=village_id,
-        address=request.remote_addr if has_request_context() else None,
-    )
+    entry = AuditLog(**_values(user, action, object_type, object_id, before=before, after=after,
+                               details=details, village_id=village_id))
     session.add(entry)
     return entry
+
+
+def insert(
+    session: Session,
+    user: Scoped | None,
+    action: str,
+    object_type: str,
+    object_id: object = None,
+    *,
+    details: dict[str, Any] | None = None,
+    village_id: int | None = None,
+) -> None:
+    """The entry :func:`record` makes, written at once as a plain INSERT: for paths as hot
+    as every push, where the ORM's flush of one object costs about a millisecond."""
+    values = _values(user, action, object_type, object_id, before=None, after=None, details=details,
+                     village_id=village_id)
+    del values["before"], values["after"]  # left out, as the ORM leaves out unset columns: SQL NULL
+    session.execute(AuditLog.__table__.insert(), [values])

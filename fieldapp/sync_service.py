@@ -21,6 +21,7 @@ from fieldapp import access, changes
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, Household, User, Village, Visit
 from fieldapp.sync_store import SqlStore
+from fieldapp.tokens import TokenUser
 from sync.errors import SyncError
 from sync.form import load_form
 from sync.ingest import ingest
@@ -49,7 +50,7 @@ _ONE_INGEST_AT_A_TIME = threading.Lock()
 _RETRY_SQLSTATES = {"40P01", "40001", "55P03"}
 
 
-def actor_for(user: User) -> Actor:
+def actor_for(user: User | TokenUser) -> Actor:
     """The engine's view of a user: id, role and village scope."""
     scope = access.village_scope(user)
     return Actor(
@@ -59,7 +60,7 @@ def actor_for(user: User) -> Actor:
     )
 
 
-def push_batch(user: User, payload: dict[str, Any], *, today: dt.date | None = None) -> dict[str, Any]:
+def push_batch(user: User | TokenUser, payload: dict[str, Any], *, today: dt.date | None = None) -> dict[str, Any]:
     """Apply one push batch (sync-protocol.md) and return the response body.
 
     The batch is one transaction. A concurrent push of the same ``batch_id``
@@ -119,7 +120,7 @@ def _begin_snapshot() -> None:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
-def pull(user: User, since: str | None, limit: str | int | None = None) -> dict[str, Any]:
+def pull(user: User | TokenUser, since: str | None, limit: str | int | None = None) -> dict[str, Any]:
     """The households, removals and visit statuses changed after ``since``.
 
     :param user: the pulling user; only their scope (and their own visits) is returned

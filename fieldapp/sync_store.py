@@ -53,7 +53,7 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
 class SqlStore:
     """One batch's storage, bound to a session (the Flask-SQLAlchemy one in the app)."""
 
-    def __init__(self, session: Session, user: User | None = None) -> None:
+    def __init__(self, session: Session, user: User | TokenUser | None = None) -> None:
         self.session = session
         self.user = user
         self.postgres = session.get_bind().dialect.name == "postgresql"
@@ -222,7 +222,7 @@ class SqlStore:
                 for c in batch.candidates
             ])
         row = batch.batch
-        audit.record(session, self.user, "sync_push", "sync_batch", row.id,
+        audit.insert(session, self.user, "sync_push", "sync_batch", row.id,
                      details={"device_id": row.device_id, "records": row.record_count, "counts": row.counts})
         session.execute(SyncBatch.__table__.insert(), [{
             "id": row.id, "user_id": row.user_id, "device_id": row.device_id,

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from fieldapp import database
-from fieldapp.models import DeviceToken, User, utcnow
+from fieldapp.models import DeviceToken, User, Village, user_villages, utcnow
+from sync.store import VillageRef
 
 TOKEN_BYTES = 32
 # last_used_at is written at most this often, so a pull is not a write.
@@ -31,10 +32,26 @@ class Issued:
 
 
 @dataclass(frozen=True)
-class Verified:
-    """The outcome of checking a presented token: the row, or why it is refused."""
+class TokenUser:
+    """The user behind an accepted token, as the check read it: enough for scope,
+    the sync engine and the audit log, and no ORM object to expire or reload."""
 
-    row: DeviceToken | None
+    id: int
+    username: str
+    role: str
+    villages: tuple[VillageRef, ...]
+
+    @property
+    def village_ids(self) -> list[int]:
+        return [v.id for v in self.villages]
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The outcome of checking a presented token: its row id and user, or why it is refused."""
+
+    token_id: int | None
+    user: TokenUser | None
     problem: str | None  # None | "unauthenticated" | "token_expired" | "token_revoked"
 
 
@@ -72,27 +89,43 @@ def issue(session: Session, user: User, device_id: str, device_name: str | None 
     return Issued(token, row)
 
 
+_TOKENS = DeviceToken.__table__
+_USERS = User.__table__
+_VILLAGES = Village.__table__
+# One round trip per API call: the token, its user and the user's villages (one row
+# each; no village row for an admin). Plain table columns, no ORM objects.
+_VERIFY = (
+    sa.select(_TOKENS.c.id, _TOKENS.c.revoked_at, _TOKENS.c.expires_at, _TOKENS.c.last_used_at,
+              _USERS.c.id.label("user_id"), _USERS.c.username, _USERS.c.role, _USERS.c.active,
+              _VILLAGES.c.id.label("village_id"), _VILLAGES.c.name.label("village_name"),
+              _VILLAGES.c.town_id)
+    .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
+                 .outerjoin(user_villages, user_villages.c.user_id == _USERS.c.id)
+                 .outerjoin(_VILLAGES, _VILLAGES.c.id == user_villages.c.village_id))
+    .where(_TOKENS.c.token_hash == sa.bindparam("token_hash"))
+    .order_by(_VILLAGES.c.id)
+)
+
+
 def verify(session: Session, token: str | None) -> Verified:
     """Check a presented token: known, not revoked, not expired, user active."""
     if not token:
-        return Verified(None, "unauthenticated")
-    # The user and their villages in the same round trip: every API call needs the scope.
-    row = session.scalar(
-        sa.select(DeviceToken).where(DeviceToken.token_hash == hash_token(token))
-        .options(joinedload(DeviceToken.user).selectinload(User.villages))
-    )
-    if row is None or not row.user.active:
-        return Verified(None, "unauthenticated")
+        return Verified(None, None, "unauthenticated")
+    rows = session.execute(_VERIFY, {"token_hash": hash_token(token)}).all()
+    if not rows or not rows[0].active:
+        return Verified(None, None, "unauthenticated")
+    row = rows[0]
     if row.revoked_at is not None:
-        return Verified(None, "token_revoked")
+        return Verified(None, None, "token_revoked")
     now = utcnow()
     expires = _aware(row.expires_at)
     if expires is None or expires <= now:
-        return Verified(None, "token_expired")
+        return Verified(None, None, "token_expired")
     last = _aware(row.last_used_at)
     if last is None or now - last > TOUCH_INTERVAL:
         _touch(session, row.id, now)
-    return Verified(row, None)
+    villages = tuple(VillageRef(r.village_id, r.village_name, r.town_id) for r in rows if r.village_id is not None)
+    return Verified(row.id, TokenUser(row.user_id, row.username, row.role, villages), None)
 
 
 def _touch(session: Session, token_id: int, now: dt.datetime) -> None:

@@ -39,18 +39,19 @@ def _bearer() -> str | None:
 
 
 def token_required(view: F) -> F:
-    """Require ``Authorization: Bearer <token>``; sets ``g.api_user`` and ``g.api_token``."""
+    """Require ``Authorization: Bearer <token>``; sets ``g.api_user`` (a :class:`tokens.TokenUser`)
+    and ``g.api_token_id``."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         checked = tokens.verify(db.session, _bearer())
-        if checked.row is None:
+        if checked.user is None:
             problem = checked.problem or "unauthenticated"
             zh, en = _TOKEN_PROBLEMS[problem]
             return json_error(401, problem, en if wants_english() else zh,
                               headers={"WWW-Authenticate": 'Bearer realm="fieldapp"'})
-        g.api_token = checked.row
-        g.api_user = checked.row.user
+        g.api_token_id = checked.token_id
+        g.api_user = checked.user
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -123,7 +124,7 @@ def issue_token() -> Response | tuple[Response, int]:
 @token_required
 def revoke_token() -> Response:
     """Log the calling device out: its token stops working."""
-    token_id = g.api_token.id
+    token_id = g.api_token_id
     database.begin_write(db.session)
     row = db.session.get(DeviceToken, token_id)
     tokens.revoke(db.session, row)

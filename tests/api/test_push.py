@@ -49,7 +49,10 @@ def test_accepted_visit_is_stored_with_its_computed_columns(api, town) -> None:
     assert h.change_seq > 0, "the household is in the next pull (its visited flag changed)"
     batch = reload(SyncBatch, db.session.scalar(sa.select(Visit.batch_id).where(Visit.uuid == rec["uuid"])))
     assert batch.counts == {"accepted": 1} and batch.user_id == town.worker_a.id
-    assert count(AuditLog, AuditLog.action == "sync_push", AuditLog.object_id == batch.id) == 1
+    [entry] = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "sync_push",
+                                                          AuditLog.object_id == batch.id)).all()
+    assert entry.user_id == town.worker_a.id and entry.object_type == "sync_batch" and entry.at is not None
+    assert entry.details == {"device_id": batch.device_id, "records": 1, "counts": {"accepted": 1}}
 
 
 def test_a_change_bumps_the_revision_once_and_records_it(api, town) -> None:

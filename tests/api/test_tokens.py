@@ -111,3 +111,20 @@ def test_deactivated_user_loses_api_access(api, town) -> None:
     user.active = False
     db.session.commit()
     assert api.pull(token).status_code == 401
+
+
+def test_a_token_carries_the_scope_of_the_moment(api, town) -> None:
+    """The token check reads the user's villages on every call: an admin's reassignment
+    applies to a phone already logged in, and an admin token sees every village."""
+    token = login(api).get_json()["token"]
+    seen = {h["id"] for h in api.pull(token).get_json()["households"]}
+    assert seen == {h.id for h in town.households_a}
+    user = reload(type(town.worker_a), town.worker_a.id)
+    user.villages = [reload(type(town.village_b), town.village_b.id)]
+    db.session.commit()
+    seen = {h["id"] for h in api.pull(token).get_json()["households"]}
+    assert seen == {h.id for h in town.households_b}
+
+    admin = login(api, username="admin", device_id="admin-pc").get_json()["token"]
+    everything = {h["id"] for h in api.pull(admin).get_json()["households"]}
+    assert everything == {h.id for h in town.households_a + town.households_b}
