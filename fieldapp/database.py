@@ -60,19 +60,32 @@ def configure_engine(app: Flask, engine: Engine) -> None:
             raise
 
 
+def _isolated(session: Session) -> bool:
+    """Whether the session's transaction runs at an isolation level of its own."""
+    return "isolation_level" in session.connection().get_execution_options()
+
+
 def begin_write(session: Session | scoped_session[Session]) -> None:
     """Start the session's transaction as a writer.
 
-    SQLite: ``BEGIN IMMEDIATE``. PostgreSQL needs nothing here; writers lock
-    the rows they change (``SELECT ... FOR UPDATE`` where order matters).
-    Call before the first query of a write use case; if the session is already
-    in a transaction it is committed first only if it has no pending changes.
-    Takes a session or Flask-SQLAlchemy's ``db.session`` (a scoped session).
+    SQLite: ``BEGIN IMMEDIATE``; a read transaction already open is ended
+    first (a stale snapshot could not take the write lock). PostgreSQL needs
+    nothing here; writers lock the rows they change (``SELECT ... FOR UPDATE``
+    where order matters), and an open READ COMMITTED transaction simply goes
+    on as the writer (its objects expired, as by a commit): ending it would
+    hand the connection back to the pool and take it out again, a ping and
+    three round trips for nothing.
+    Call before the first query of a write use case; the session must have
+    no pending changes. Takes a session or Flask-SQLAlchemy's ``db.session``
+    (a scoped session).
     """
     if isinstance(session, scoped_session):
         session = session()
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write called inside a transaction with pending changes")
+        if session.get_bind().dialect.name == "postgresql" and not _isolated(session):
+            session.expire_all()  # as a commit would: objects read before are read again
+            return
         session.commit()
     session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})

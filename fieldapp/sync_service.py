@@ -19,11 +19,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from fieldapp import access, changes
 from fieldapp.extensions import db
-from fieldapp.models import Campaign, Household, User, Village, Visit
+from fieldapp.models import Campaign, ChangeCounter, Household, User, Village, Visit
 from fieldapp.sync_store import SqlStore
 from fieldapp.tokens import TokenUser
 from sync.errors import SyncError
-from sync.form import load_form
+from sync.form import DEFAULT_VERSION, load_form
 from sync.ingest import ingest
 from sync.protocol import (
     HOUSEHOLDS,
@@ -103,23 +103,6 @@ def _retryable(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
 
 
-def _begin_snapshot() -> None:
-    """One consistent snapshot for the whole pull.
-
-    The cursor handed out must never skip a change: the page's queries and
-    the counter read must all see the same committed state. SQLite gives a
-    snapshot for the life of a read transaction; on PostgreSQL the default
-    READ COMMITTED gives each statement its own, so use REPEATABLE READ.
-    """
-    session = db.session()
-    if session.in_transaction():
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("pull called inside a transaction with pending changes")
-        session.commit()
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-
-
 def pull(user: User | TokenUser, since: str | None, limit: str | int | None = None) -> dict[str, Any]:
     """The households, removals and visit statuses changed after ``since``.
 
@@ -129,15 +112,24 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
     :raises SyncError: 400 bad_cursor, 422 invalid_request (limit)
     """
     page_size = parse_limit(limit)
-    _begin_snapshot()
     session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("pull called with pending changes")
     try:
-        current = changes.current_change(session)
+        # The page is read up to the counter's value, not past it: a writer holds
+        # the counter row from taking its numbers until it commits, so every change
+        # numbered up to ``current`` is committed and seen by the later statements,
+        # even under PostgreSQL's READ COMMITTED where each statement has its own
+        # snapshot. A change numbered later is left for the next pull (a row moved
+        # past ``current`` meanwhile comes then, in its newer state), so the cursor
+        # handed out never skips one, and no second transaction is needed.
+        counter = session.execute(_COUNTER_AND_FORM).one()
+        current = int(counter.value or 0)
         after = parse_cursor(since, current)
         household_rows = session.execute(
-            sa.select(*_PULL_COLUMNS, Village.name.label("village_name"))
+            sa.select(*_PULL_COLUMNS, Village.name.label("village_name"), _VISITED.label("visited"))
             .join(Village, Village.id == Household.village_id)
-            .where(access.scope_filter(user, Household.village_id),
+            .where(access.scope_filter(user, Household.village_id), Household.change_seq <= current,
                    _after(after, HOUSEHOLDS, Household.change_seq, Household.id))
             .order_by(Household.change_seq, Household.id)
             .limit(page_size + 1)
@@ -145,7 +137,8 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
         visit_rows = session.execute(
             sa.select(Visit.change_seq, Visit.uuid, Visit.review_status, Visit.review_comment,
                       Visit.household_id)
-            .where(Visit.worker_id == user.id, _after(after, VISITS, Visit.change_seq, Visit.uuid))
+            .where(Visit.worker_id == user.id, Visit.change_seq <= current,
+                   _after(after, VISITS, Visit.change_seq, Visit.uuid))
             .order_by(Visit.change_seq, Visit.uuid)
             .limit(page_size + 1)
         ).all()
@@ -156,16 +149,14 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
         )
         live = [row for row in kept_households if row.merged_into_id is None]
         removed = [row.id for row in kept_households if row.merged_into_id is not None and after != START]
-        visited = _visited({row.id for row in live})
-        fields = _household_field_ids()
-        # The whole page comes from one snapshot in which every change up to
-        # ``current`` is committed, so when nothing more is left the client
-        # may jump to ``current``.
+        fields = [f.id for f in load_form(counter.form_version or DEFAULT_VERSION).household_fields]
+        # Every change up to ``current`` was there to be read, so when nothing
+        # more is left the client may jump to ``current``.
         cursor = last if more and last is not None else Cursor(max(current, after.seq, 0))
         body = {
             "cursor": str(cursor),
             "more": more,
-            "households": [_household_json(row, fields, row.id in visited) for row in live],
+            "households": [_household_json(row, fields, bool(row.visited)) for row in live],
             "removed": removed,
             "visits": [{"uuid": v.uuid, "status": v.review_status, "review_comment": v.review_comment,
                         "household_id": v.household_id} for v in kept_visits],
@@ -186,28 +177,20 @@ def _after(cursor: Cursor, stream: int, seq: Any, key: Any) -> sa.ColumnElement[
     return sa.or_(seq > cursor.seq, sa.and_(seq == cursor.seq, key > cursor.key))
 
 
-def _visited(household_ids: set[str]) -> set[str]:
-    """Households with a visit in an active campaign that is not returned or superseded."""
-    if not household_ids:
-        return set()
-    found: set[str] = set()
-    ids = sorted(household_ids)
-    active = sa.select(Campaign.id).where(Campaign.active.is_(True)).scalar_subquery()
-    for start in range(0, len(ids), 900):
-        found.update(db.session.scalars(
-            sa.select(Visit.household_id).distinct().where(
-                Visit.household_id.in_(ids[start:start + 900]),
-                Visit.campaign_id.in_(active),
-                Visit.review_status.not_in(("returned", "superseded")),
-            )
-        ))
-    return found
-
-
-def _household_field_ids() -> list[str]:
-    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.active.is_(True)).order_by(Campaign.id))
-    form = load_form(campaign.form_version if campaign else "2023.1")
-    return [f.id for f in form.household_fields]
+_ACTIVE_CAMPAIGNS = sa.select(Campaign.id).where(Campaign.active.is_(True))
+# Whether a household counts as visited: a visit in an active campaign that is not
+# returned or superseded. A column of the page's query, not a query of its own.
+_VISITED = sa.exists().where(
+    Visit.household_id == Household.id, Visit.campaign_id.in_(_ACTIVE_CAMPAIGNS),
+    Visit.review_status.not_in(("returned", "superseded")),
+)
+# The pull sequence's value and the active form, in one round trip.
+_COUNTER_AND_FORM = sa.select(
+    sa.select(ChangeCounter.value).where(ChangeCounter.name == changes.COUNTER)
+    .scalar_subquery().label("value"),
+    sa.select(Campaign.form_version).where(Campaign.active.is_(True)).order_by(Campaign.id).limit(1)
+    .scalar_subquery().label("form_version"),
+)
 
 
 # Plain columns, not ORM objects: a pull returns up to 2,000 households, and

@@ -176,12 +176,24 @@ class SqlStore:
     def reserve_changes(self, count: int) -> int:
         return changes.next_change(self.session, count)
 
+    def write_unnumbered(self, batch: BatchWrite) -> None:
+        """The batch row and its audit entry."""
+        session = self.session
+        row = batch.batch
+        session.execute(SyncBatch.__table__.insert(), [{
+            "id": row.id, "user_id": row.user_id, "device_id": row.device_id,
+            "app_version": row.app_version, "received_at": row.received_at,
+            "record_count": row.record_count, "counts": row.counts, "results": row.results,
+        }])
+        audit.insert(session, self.user, "sync_push", "sync_batch", row.id,
+                     details={"device_id": row.device_id, "records": row.record_count, "counts": row.counts})
+
     def write(self, batch: BatchWrite) -> None:
-        """Bulk statements on the tables (Core executemany: no ORM unit of work, no
-        per-row flush), in foreign-key order."""
+        """The numbered rows and what refers to them: bulk statements on the tables (Core
+        executemany: no ORM unit of work, no per-row flush), in foreign-key order."""
         session = self.session
         now = batch.batch.received_at
-        self._update_households(batch, now)  # first: a stale household stops the batch before any insert
+        self._update_households(batch, now)  # first: a stale household stops the batch before its revisions
         if batch.new_households:
             session.execute(_HOUSEHOLDS.insert(), [
                 {"id": h.id, "code": None, "town_id": h.town_id, "village_id": h.village_id,
@@ -221,14 +233,6 @@ class SqlStore:
                  "created_at": now}
                 for c in batch.candidates
             ])
-        row = batch.batch
-        audit.insert(session, self.user, "sync_push", "sync_batch", row.id,
-                     details={"device_id": row.device_id, "records": row.record_count, "counts": row.counts})
-        session.execute(SyncBatch.__table__.insert(), [{
-            "id": row.id, "user_id": row.user_id, "device_id": row.device_id,
-            "app_version": row.app_version, "received_at": row.received_at,
-            "record_count": row.record_count, "counts": row.counts, "results": row.results,
-        }])
 
     def _update_households(self, batch: BatchWrite, now: Any) -> None:
         """Three shapes of UPDATE by primary key: only the pull sequence (a visit that

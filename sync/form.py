@@ -718,8 +718,11 @@ def _choices_by_code(choices: tuple[Choice, ...]) -> dict[str, Choice]:
     return {c.code: c for c in choices}
 
 
+DEFAULT_VERSION = "2023.1"
+
+
 @cache
-def load_form(version: str = "2023.1") -> FormDefinition:
+def load_form(version: str = DEFAULT_VERSION) -> FormDefinition:
     """The form definition of ``version``; raises KeyError for a version we cannot read."""
     path = FORMS_DIR / f"{version}.yaml"
     if not re.fullmatch(r"[0-9A-Za-z.\-]+", version) or not path.exists():

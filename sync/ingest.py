@@ -18,13 +18,14 @@ Two phases keep the write lock short:
    update conditional on the version (revision, change number, not merged)
    the plan read. If a household moved on meanwhile (a concurrent push,
    review or merge came first), the store raises :class:`StaleHousehold`
-   before writing anything; the transaction is begun again, the batch and
+   and the transaction is rolled back and begun again, the batch and
    visit look-ups repeated and the batch worked out again on rows locked in
    sorted id order. A batch that may create households is always worked
    out under the lock, so that its duplicate search sees every household
-   committed before it. The pull change numbers are reserved last (the
-   counter row is the one lock every writer shares, so it is held for the
-   shortest possible time).
+   committed before it. The pull change numbers are reserved as late as
+   possible: the rows that take none (the batch row, the audit entry) are
+   written first, because the counter row is the one lock every writer
+   shares and is held to commit.
 """
 
 from __future__ import annotations
@@ -227,6 +228,7 @@ class BatchIngest:
         return self.store.load_visits({r.uuid for r in records} | {r.supersedes for r in records if r.supersedes})
 
     def _write(self, write: BatchWrite, received_at: dt.datetime) -> dict[str, Any]:
+        self.store.write_unnumbered(write)
         count = write.change_count
         write.number(self.store.reserve_changes(count) if count else 0)
         self.store.write(write)

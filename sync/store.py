@@ -271,11 +271,16 @@ class Store(Protocol):
     def dismissed_pairs(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Those of the canonical ``(a, b)`` pairs a supervisor dismissed before."""
 
+    def write_unnumbered(self, batch: BatchWrite) -> None:
+        """Write the rows that take no change number and depend on no household's
+        version (the batch row and its audit entry). Called before :meth:`reserve_changes`: on PostgreSQL the reservation holds the
+        counter row's lock until commit, and every other writer waits for it."""
+
     def reserve_changes(self, count: int) -> int:
         """Reserve ``count`` consecutive pull change numbers; return the first."""
 
     def write(self, batch: BatchWrite) -> None:
-        """Apply every row of the batch (bulk statements, no commit). Households are
+        """Write the rest of the batch (bulk statements, no commit). Households are
         updated first; :class:`StaleHousehold` if one is no longer at its expected version."""
 
     def commit(self) -> None: ...

@@ -147,3 +147,45 @@ def test_full_pull_of_500_households_is_quick_and_constant_in_queries(api, town,
     assert response.status_code == 200 and len(response.get_json()["households"]) == 503
     assert len(statements) <= 12, statements  # no query per household
     assert elapsed < 2.0  # generous here; bench/sync_push.py measures it properly
+
+
+def test_changes_committed_while_a_pull_reads_are_never_skipped(api, town) -> None:
+    """Other transactions commit between the pull's counter read and its visit query
+    (PostgreSQL's READ COMMITTED lets that statement see them): a household change,
+    then two visit status changes numbered after it. A page holding those visits
+    would hand out a cursor past the household; the pull reads only up to the
+    counter, so following the cursors brings every change."""
+    token = api.login("worker_a")
+    pushed = [record(h) for h in town.households_a[:2]]
+    api.push_ok(token, pushed)
+    _, cursor = api.pull_all(token)
+    moved = town.households_a[2]
+    other = sa.create_engine(db.engine.url)
+    fired: list[bool] = []
+
+    def commit_meanwhile(conn, dbapi_cursor, statement, *args) -> None:
+        if fired or not statement.lstrip().startswith("SELECT visits.change_seq"):
+            return
+        fired.append(True)
+        with other.begin() as writer:
+            seq = changes.next_change(writer, 1)
+            writer.execute(sa.update(Household).where(Household.id == moved.id)
+                           .values(phone="13900001111", rev=Household.rev + 1, change_seq=seq))
+        with other.begin() as writer:
+            seq = changes.next_change(writer, 2)
+            for offset, rec in enumerate(pushed):
+                writer.execute(sa.update(Visit).where(Visit.uuid == rec["uuid"])
+                               .values(review_status="approved", change_seq=seq + offset))
+
+    sa.event.listen(db.engine, "before_cursor_execute", commit_meanwhile)
+    try:
+        first = api.pull(token, cursor, limit=1).get_json()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", commit_meanwhile)
+        other.dispose()
+    assert fired
+    pages, _ = api.pull_all(token, first["cursor"], limit=1)
+    pages = [first, *pages]
+    assert [h["phone"] for page in pages for h in page["households"] if h["id"] == moved.id] == ["13900001111"]
+    statuses = {v["uuid"]: v["status"] for page in pages for v in page["visits"]}
+    assert statuses == {rec["uuid"]: "approved" for rec in pushed}
