@@ -20,6 +20,8 @@ stops everything it started, also on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import multiprocessing
 import os
 import random
@@ -30,13 +32,14 @@ import tempfile
 import threading
 import time
 import uuid
+import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
+from collections.abc import Callable
 from typing import Any
 
-import requests
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -113,42 +116,50 @@ class Device:
         self.think = think
         self.records = records
         self.samples = samples
-        self.http = requests.Session()
-        # A phone on 4G does not keep a connection across its pauses; reusing one that
-        # gunicorn already closed (keep-alive 2 s) would count as a client-made error.
-        self.http.headers["Connection"] = "close"
+        # A phone on 4G does not keep a connection across its pauses: one connection per
+        # request. http.client, not requests: the generator shares the server's cores,
+        # and requests cost about twice its CPU per call.
+        address = urllib.parse.urlsplit(base_url)
+        self.host, self.port = address.hostname or "127.0.0.1", address.port or 80
+        self.headers = {"Connection": "close", "Content-Type": "application/json"}
         self.token = ""
         self.cursor: str | None = None
         self.households: dict[str, dict[str, Any]] = {}
         self.random = random.Random(n)
 
-    def _call(self, op: str, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
+    def _call(self, op: str, method: str, path: str, body: Any = None) -> dict[str, Any] | None:
+        payload = None if body is None else json.dumps(body, ensure_ascii=False).encode()
         started = time.perf_counter()
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
         try:
-            response = self.http.request(method, self.base_url + path, timeout=60, **kwargs)
-        except requests.RequestException as exc:
+            connection.request(method, path, body=payload, headers=self.headers)
+            response = connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exc:
             self.samples.errors[f"{op}: {type(exc).__name__}"] += 1
             return None
+        finally:
+            connection.close()
         self.samples.add(op, time.perf_counter() - started)
-        if response.status_code != 200:
-            self.samples.errors[f"{op}: HTTP {response.status_code}"] += 1
+        if response.status != 200:
+            self.samples.errors[f"{op}: HTTP {response.status}"] += 1
             return None
-        body: dict[str, Any] = response.json()
-        return body
+        decoded: dict[str, Any] = json.loads(data)
+        return decoded
 
     def login(self) -> bool:
-        body = self._call("login", "POST", "/api/v1/auth/token", json={
+        body = self._call("login", "POST", "/api/v1/auth/token", {
             "username": self.username, "password": factories.PASSWORD, "device_id": self.device_id})
         if body is None:
             return False
         self.token = body["token"]
-        self.http.headers["Authorization"] = f"Bearer {self.token}"
+        self.headers["Authorization"] = f"Bearer {self.token}"
         return True
 
     def pull(self) -> None:
         while True:
-            params = {"since": self.cursor} if self.cursor else {}
-            body = self._call("pull", "GET", "/api/v1/sync/pull", params=params)
+            query = "?" + urllib.parse.urlencode({"since": self.cursor}) if self.cursor else ""
+            body = self._call("pull", "GET", "/api/v1/sync/pull" + query)
             if body is None:
                 return
             for household in body["households"]:
@@ -170,7 +181,7 @@ class Device:
                 "started_at": "2023-10-12T09:21:00+08:00", "visited_at": "2023-10-12T09:30:00+08:00",
                 "data": factories.visit_data(shape), "location": None,
             })
-        self._call("push", "POST", "/api/v1/sync/push", json={
+        self._call("push", "POST", "/api/v1/sync/push", {
             "batch_id": str(uuid.uuid4()), "device_id": self.device_id, "app_version": "bench",
             "records": records})
 
@@ -184,18 +195,22 @@ class Device:
             time.sleep(self.random.expovariate(1 / self.think) if self.think > 0 else 0)
 
 
-def client_process(args: tuple[str, list[int], float, int, float, float]) -> Samples:
-    """One client process: log its devices in, then run them as threads until ``stop_at``."""
-    base_url, numbers, think, records, duration, login_deadline = args
+def client_process(base_url: str, numbers: list[int], think: float, records: int, duration: float,
+                   ready: Any, out: Any) -> None:
+    """One client process: log its devices in, wait for every other process at ``ready``,
+    then run its devices as threads for ``duration`` s; put its samples and the CPU
+    seconds it spent under load on ``out``."""
     setup = Samples()
     devices = [Device(base_url, n, think, records, setup) for n in numbers]
     for device in devices:
-        if time.monotonic() > login_deadline or not device.login():
+        if not device.login():
             setup.errors["login failed"] += 1
     measured = Samples()
     for device in devices:
         device.samples = measured
-    start_at = time.monotonic() + 0.5
+    ready.wait(timeout=300)
+    cpu = time.process_time()
+    start_at = time.monotonic() + 0.2
     stop_at = start_at + duration
     threads = [threading.Thread(target=d.run, args=(start_at, stop_at), daemon=True)
                for d in devices if d.token]
@@ -205,7 +220,22 @@ def client_process(args: tuple[str, list[int], float, int, float, float]) -> Sam
         thread.join(timeout=duration + 90)
     measured.latencies["login"] = setup.latencies.get("login", [])
     measured.errors.update(setup.errors)
-    return measured
+    out.put((measured, time.process_time() - cpu))
+
+
+def process_cpu(wanted: Callable[[int, str], bool]) -> float:
+    """CPU seconds (user + system) of the live processes ``wanted(process_group, name)`` picks."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        if wanted(int(fields[2]), name):
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # -- reporting -----------------------------------------------------------------------
@@ -264,19 +294,40 @@ def run_backend(backend: str, args: argparse.Namespace) -> tuple[list[list[str]]
         print(f"[{backend}] seeding {args.devices} devices, {villages} villages of {args.households} households…",
               file=sys.stderr)
         seed(url, folder / "instance", args.devices, args.workers_per_village, args.households)
-        server = LiveServer(url, folder / "instance", workers=args.server_workers).start(timeout=60)
-        print(f"[{backend}] {server.url}: {args.server_workers} gunicorn workers; "
+        server = LiveServer(url, folder / "instance", workers=args.server_workers,
+                            threads=args.server_threads).start(timeout=60)
+        print(f"[{backend}] {server.url}: {args.server_workers} gunicorn workers × {args.server_threads} threads; "
               f"{args.devices} devices for {args.duration:g} s…", file=sys.stderr)
         numbers = list(range(args.devices))
         chunks = [numbers[i::args.client_procs] for i in range(args.client_procs)]
-        login_deadline = time.monotonic() + 120
         context = multiprocessing.get_context("fork")
-        with context.Pool(args.client_procs) as pool:
-            results = pool.map(client_process, [(server.url, chunk, args.think, args.records,
-                                                 args.duration, login_deadline) for chunk in chunks])
+        ready = context.Barrier(args.client_procs + 1)
+        out = context.Queue()
+        clients = [context.Process(target=client_process, args=(
+            server.url, chunk, args.think, args.records, args.duration, ready, out)) for chunk in chunks]
+        for client in clients:
+            client.start()
+        ready.wait(timeout=300)  # every device logged in (scrypt on the server): the load starts
+        server_group = server.process.pid if server.process else -1
+        in_server = lambda group, name: group == server_group  # noqa: E731
+        in_database = lambda group, name: name == "postgres"  # noqa: E731
+        before = process_cpu(in_server), process_cpu(in_database)
+        time.sleep(args.duration + 0.2)
+        after = process_cpu(in_server), process_cpu(in_database)
         samples = Samples()
-        for result in results:
+        client_cpu = 0.0
+        for _ in clients:
+            result, seconds = out.get(timeout=args.duration + 120)
             samples.merge(result)
+            client_cpu += seconds
+        for client in clients:
+            client.join(timeout=30)
+        requests_done = sum(len(samples.latencies.get(op, [])) for op in ("pull", "push"))
+        cpu = {"server": after[0] - before[0], "database": after[1] - before[1], "load generator": client_cpu}
+        print(f"[{backend}] CPU under load, ms per request: " + ", ".join(
+            f"{part} {seconds * 1000 / max(requests_done, 1):.2f}" for part, seconds in cpu.items())
+            + f"; the {os.cpu_count()} cores {sum(cpu.values()) / (args.duration * (os.cpu_count() or 1)):.0%} busy",
+              file=sys.stderr)
         return report_rows(backend, samples, args.duration), samples.errors
     finally:
         if server is not None:
@@ -298,6 +349,7 @@ def main() -> None:
                         help="devices sharing one village (a village has a few grid workers)")
     parser.add_argument("--households", type=int, default=100, help="households per village")
     parser.add_argument("--server-workers", type=int, default=default_workers())
+    parser.add_argument("--server-threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--client-procs", type=int, default=4)
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
@@ -309,7 +361,7 @@ def main() -> None:
         all_errors.update({f"{backend} {k}": v for k, v in errors.items()})
     print(f"\n{args.devices} devices, {args.duration:g} s per backend, think time {args.think:g} s, "
           f"{args.records} visits per push, {args.workers_per_village} devices to a village of "
-          f"{args.households} households, {args.server_workers} server workers, "
+          f"{args.households} households, {args.server_workers} server workers × {args.server_threads} threads, "
           f"{os.cpu_count()} cores shared with the load generator\n")
     print_table(rows)
     if all_errors:
