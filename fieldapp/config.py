@@ -34,6 +34,9 @@ class Config:
     PUSH_MAX_RECORDS = 500
     PUSH_MAX_BYTES = 5 * 1024 * 1024
     SQLITE_BUSY_TIMEOUT_MS = 30_000
+    # "commit": SQLite checkpoints its log inside the commit that fills it (under the
+    # write lock); "background": a thread of each process does (fieldapp/checkpointer.py).
+    SQLITE_CHECKPOINT = "commit"
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 300
     JSON_AS_ASCII = False

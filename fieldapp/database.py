@@ -19,9 +19,21 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session
 
-from fieldapp import writer_gate
+from fieldapp import checkpointer, writer_gate
 
 _BEGIN_OPTION = "fieldapp_begin"
+
+
+def _checkpoints_in_background(app: Flask, engine: Engine) -> checkpointer.Checkpointer | None:
+    """The checkpoint thread of this process, if the app is configured for one
+    (``SQLITE_CHECKPOINT = "background"``) and the database is a file."""
+    mode = app.config["SQLITE_CHECKPOINT"]
+    if mode not in ("commit", "background"):
+        raise ValueError(f"SQLITE_CHECKPOINT must be 'commit' or 'background', not {mode!r}")
+    path = engine.url.database
+    if mode == "commit" or not path or path == ":memory:":
+        return None
+    return checkpointer.checkpointer_for(path)
 
 
 def configure_engine(app: Flask, engine: Engine) -> None:
@@ -29,6 +41,7 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         return
     timeout_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
     gate = writer_gate.gate_for(engine.url.database)
+    background = _checkpoints_in_background(app, engine)
 
     @sa.event.listens_for(engine, "do_connect")
     def _gated_connection_class(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
@@ -43,6 +56,9 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        if background is not None:
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
+            dbapi_connection.after_write = background.nudge
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

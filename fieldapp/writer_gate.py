@@ -26,6 +26,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -88,10 +89,12 @@ class WriterGate:
 
 
 class GatedConnection(sqlite3.Connection):
-    """A pysqlite connection that gives the gate back when its transaction ends."""
+    """A pysqlite connection that gives the gate back when its transaction ends,
+    and tells the background checkpointer (if any) when a write committed."""
 
     gate: WriterGate | None = None
     holding = False
+    after_write: Callable[[], None] | None = None
 
     def enter(self, timeout_s: float) -> None:
         """Take the gate before ``BEGIN IMMEDIATE`` (no-op without a gate)."""
@@ -104,10 +107,13 @@ class GatedConnection(sqlite3.Connection):
             self.gate.release()
 
     def commit(self) -> None:
+        wrote = self.holding
         try:
             super().commit()
         finally:
             self.leave()
+        if wrote and self.after_write is not None:
+            self.after_write()
 
     def rollback(self) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from typing import Any
 
 import click
@@ -18,10 +19,17 @@ def default_workers() -> int:
 
 
 def run_gunicorn(host: str, port: int, workers: int, threads: int = 4, quiet: bool = False) -> None:
-    """Serve ``create_app()`` under gunicorn; each worker builds its own app."""
+    """Serve ``create_app()`` under gunicorn; each worker builds its own app.
+
+    The workers checkpoint SQLite's log in a background thread (unless
+    ``FIELDAPP_SQLITE_CHECKPOINT`` says otherwise): a server takes a steady
+    stream of writes, and a checkpoint inside a commit holds up every writer.
+    """
     from gunicorn.app.base import BaseApplication
 
     from fieldapp import create_app
+
+    os.environ.setdefault("FIELDAPP_SQLITE_CHECKPOINT", "background")
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
