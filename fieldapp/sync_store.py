@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fieldapp import audit, changes, database
+from fieldapp import audit, changes, database, driver_rows
 from fieldapp.models import (
     HOUSEHOLD_FIELDS,
     Campaign,
@@ -57,6 +57,8 @@ class SqlStore:
         self.session = session
         self.user = user
         self.postgres = session.get_bind().dialect.name == "postgresql"
+        self._prepared_for: BatchWrite | None = None
+        self._prepared_visits: list[driver_rows.Params] = []
 
     # -- reads ---------------------------------------------------------------
 
@@ -176,6 +178,17 @@ class SqlStore:
     def reserve_changes(self, count: int) -> int:
         return changes.next_change(self.session, count)
 
+    def prepare_rows(self, batch: BatchWrite) -> None:
+        self._prepared_visits = self._visit_params(batch)
+        self._prepared_for = batch
+
+    def _visits_insert(self) -> driver_rows.RowInsert:
+        return driver_rows.row_insert(Visit.__table__, self.session.get_bind().dialect)
+
+    def _visit_params(self, batch: BatchWrite) -> list[driver_rows.Params]:
+        insert = self._visits_insert()
+        return [insert.params(_visit_row(v)) for v in batch.visits]
+
     def write_unnumbered(self, batch: BatchWrite) -> None:
         """The batch row and its audit entry."""
         session = self.session
@@ -209,7 +222,12 @@ class SqlStore:
                 for r in batch.revisions
             ])
         if batch.visits:
-            session.execute(Visit.__table__.insert(), [_visit_row(v) for v in batch.visits])
+            insert = self._visits_insert()
+            rows = self._prepared_visits if self._prepared_for is batch else self._visit_params(batch)
+            for params, visit in zip(rows, batch.visits, strict=True):
+                insert.set(params, "server_seq", visit.server_seq)
+                insert.set(params, "change_seq", visit.server_seq)
+            insert.execute(session.connection(), rows)
         if batch.superseded:
             visits = Visit.__table__
             session.execute(
@@ -277,8 +295,14 @@ def _columns(values: dict[str, Any]) -> dict[str, Any]:
     return {name: values.get(name) for name in HOUSEHOLD_FIELDS if name in values}
 
 
+# Every column of a visit row: what _visit_row leaves out takes the column's default.
+_VISIT_DEFAULTS = {column.key: column.default.arg if column.default is not None and column.default.is_scalar else None
+                   for column in Visit.__table__.columns}
+
+
 def _visit_row(v: Any) -> dict[str, Any]:
     return {
+        **_VISIT_DEFAULTS,
         "uuid": v.uuid, "campaign_id": v.campaign_id, "household_id": v.household_id,
         "village_id": v.village_id, "worker_id": v.worker_id, "device_id": v.device_id,
         "batch_id": v.batch_id, "form_version": v.form_version, "base_rev": v.base_rev,

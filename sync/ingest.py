@@ -181,6 +181,7 @@ class BatchIngest:
                 self.checked[index] = check_record(record, self.campaigns, self.today)
         if not self._creates_households(known):
             self.plan = self._work_out(known, received_at, lock=False)
+            self.store.prepare_rows(self.plan)
         return None
 
     def _creates_households(self, known: dict[str, StoredVisit]) -> bool:

@@ -271,6 +271,10 @@ class Store(Protocol):
     def dismissed_pairs(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Those of the canonical ``(a, b)`` pairs a supervisor dismissed before."""
 
+    def prepare_rows(self, batch: BatchWrite) -> None:
+        """Get the batch's rows ready for the database now, outside the write lock,
+        as far as that can be done before the change numbers are known."""
+
     def write_unnumbered(self, batch: BatchWrite) -> None:
         """Write the rows that take no change number and depend on no household's
         version (the batch row and its audit entry). Called before :meth:`reserve_changes`: on PostgreSQL the reservation holds the
