@@ -26,18 +26,17 @@ import multiprocessing
 import os
 import random
 import re
-import statistics
 import sys
 import tempfile
 import threading
 import time
-import uuid
 import urllib.parse
+import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fieldapp import audit, changes, database, driver_rows
+from fieldapp.access import Scoped
 from fieldapp.models import (
     HOUSEHOLD_FIELDS,
     Campaign,
@@ -22,7 +23,6 @@ from fieldapp.models import (
     Household,
     HouseholdRevision,
     SyncBatch,
-    User,
     Village,
     Visit,
 )
@@ -53,7 +53,7 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
 class SqlStore:
     """One batch's storage, bound to a session (the Flask-SQLAlchemy one in the app)."""
 
-    def __init__(self, session: Session, user: User | TokenUser | None = None) -> None:
+    def __init__(self, session: Session, user: Scoped | None = None) -> None:
         self.session = session
         self.user = user
         self.postgres = session.get_bind().dialect.name == "postgresql"
