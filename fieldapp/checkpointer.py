@@ -48,6 +48,10 @@ class Checkpointer:
             self._thread.start()
         return self
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self.pid == os.getpid()
+
     def stop(self) -> None:
         self._stopped.set()
         self._wanted.set()
@@ -91,6 +95,6 @@ def checkpointer_for(database_path: str) -> Checkpointer:
     """The process's running checkpointer of a database file (started on first use)."""
     with _checkpointers_lock:
         found = _checkpointers.get(database_path)
-        if found is None or found.pid != os.getpid():  # a thread does not survive a fork
+        if found is None or not found.running:  # stopped, or this is a fork (threads do not survive one)
             found = _checkpointers[database_path] = Checkpointer(database_path).start()
         return found
