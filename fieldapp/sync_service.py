@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from fieldapp import access, changes
 from fieldapp.extensions import db
-from fieldapp.models import Campaign, ChangeCounter, Household, User, Village, Visit
+from fieldapp.models import Campaign, ChangeCounter, Household, ScopeRemoval, User, Village, Visit
 from fieldapp.sync_store import SqlStore
 from fieldapp.tokens import TokenUser
 from sync.errors import SyncError
@@ -123,7 +123,7 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
         # snapshot. A change numbered later is left for the next pull (a row moved
         # past ``current`` meanwhile comes then, in its newer state), so the cursor
         # handed out never skips one, and no second transaction is needed.
-        counter = session.execute(_COUNTER_AND_FORM).one()
+        counter = session.execute(_COUNTER_AND_FORM, {"user_id": user.id}).one()
         current = int(counter.value or 0)
         after = parse_cursor(since, current)
         household_rows = session.execute(
@@ -149,6 +149,8 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
         )
         live = [row for row in kept_households if row.merged_into_id is None]
         removed = [row.id for row in kept_households if row.merged_into_id is not None and after != START]
+        if after != START and (counter.scope_removed or 0) > after.seq:
+            removed += _taken_away(user, after.seq, current, exclude=set(removed))
         fields = [f.id for f in load_form(counter.form_version or DEFAULT_VERSION).household_fields]
         # Every change up to ``current`` was there to be read, so when nothing
         # more is left the client may jump to ``current``.
@@ -184,13 +186,33 @@ _VISITED = sa.exists().where(
     Visit.household_id == Household.id, Visit.campaign_id.in_(_ACTIVE_CAMPAIGNS),
     Visit.review_status.not_in(("returned", "superseded")),
 )
-# The pull sequence's value and the active form, in one round trip.
+# The pull sequence's value, the active form and the user's latest scope removal,
+# in one round trip.
 _COUNTER_AND_FORM = sa.select(
     sa.select(ChangeCounter.value).where(ChangeCounter.name == changes.COUNTER)
     .scalar_subquery().label("value"),
     sa.select(Campaign.form_version).where(Campaign.active.is_(True)).order_by(Campaign.id).limit(1)
     .scalar_subquery().label("form_version"),
+    sa.select(sa.func.max(ScopeRemoval.change_seq)).where(ScopeRemoval.user_id == sa.bindparam("user_id"))
+    .scalar_subquery().label("scope_removed"),
 )
+
+
+def _taken_away(user: User | TokenUser, after: int, current: int, exclude: set[str]) -> list[str]:
+    """The households of villages taken out of the user's scope after ``after`` (up to
+    ``current``) and not given back since: the phone is to drop them."""
+    scope = access.village_scope(user)
+    if scope is None:
+        return []
+    villages = set(db.session.scalars(
+        sa.select(ScopeRemoval.village_id).where(ScopeRemoval.user_id == user.id,
+                                                 ScopeRemoval.change_seq > after,
+                                                 ScopeRemoval.change_seq <= current))) - set(scope)
+    if not villages:
+        return []
+    ids = db.session.scalars(sa.select(Household.id).where(Household.village_id.in_(sorted(villages)))
+                             .order_by(Household.id))
+    return [household_id for household_id in ids if household_id not in exclude]
 
 
 # Plain columns, not ORM objects: a pull returns up to 2,000 households, and

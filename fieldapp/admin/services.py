@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from fieldapp import audit
+from fieldapp import access, audit, scope_changes
 from fieldapp.commands.campaigns import activate_campaign as _activate
 from fieldapp.commands.campaigns import create_campaign as _create_campaign
 from fieldapp.commands.users import create_user as _create_user
@@ -100,9 +100,11 @@ def update_user(actor: User, user_id: int, display_name: str, role: str, active:
             raise AdminError("至少要保留一个启用的管理员")
         if role == "worker" and not user.villages:
             raise AdminError("网格员至少要分配一个村，请先分配村")
+        scope_before = access.village_scope(user)
         user.display_name = display_name
         user.role = role
         user.active = active
+        scope_changes.record(db.session, user.id, scope_before, access.village_scope(user))
         details: dict[str, Any] = {}
         if before["active"] and not active:
             details["revoked_tokens"] = _revoke_all_tokens(user, utcnow())
@@ -119,7 +121,9 @@ def assign_villages(actor: User, user_id: int, village_ids: list[int]) -> User:
         villages = _villages_by_id(village_ids)
         if user.role == "worker" and not villages:
             raise AdminError("网格员至少要分配一个村")
+        scope_before = access.village_scope(user)
         user.villages = villages
+        scope_changes.record(db.session, user.id, scope_before, access.village_scope(user))
         audit.record(db.session, actor, "user_villages", "user", user.id,
                      before={"villages": before["villages"]},
                      after={"villages": sorted(v.name for v in villages)})

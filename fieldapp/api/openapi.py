@@ -114,7 +114,7 @@ def _schemas() -> dict[str, Any]:
                 "more": {"type": "boolean", "description": "pull again with the new cursor until false"},
                 "households": {"type": "array", "items": _ref("Household")},
                 "removed": {"type": "array", "items": {"type": "string"},
-                            "description": "ids of households merged into another one"},
+                            "description": "ids of households merged into another one or moved out of the caller's scope"},
                 "visits": {"type": "array", "items": {
                     "type": "object", "required": ["uuid", "status", "household_id"],
                     "properties": {

@@ -86,3 +86,18 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(sa.String(64))
     at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     success: Mapped[bool] = mapped_column(default=False)
+
+
+class ScopeRemoval(Base):
+    """A village taken out of a user's scope, numbered from the pull sequence: the next
+    pull of the user's phones lists that village's households under ``removed``
+    (sync-protocol.md), unless the village is back in scope by then."""
+
+    __tablename__ = "scope_removals"
+    __table_args__ = (sa.Index("ix_scope_removals_user_seq", "user_id", "change_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    village_id: Mapped[int] = mapped_column(sa.ForeignKey("villages.id", ondelete="CASCADE"))
+    change_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

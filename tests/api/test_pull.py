@@ -189,3 +189,32 @@ def test_changes_committed_while_a_pull_reads_are_never_skipped(api, town) -> No
     assert [h["phone"] for page in pages for h in page["households"] if h["id"] == moved.id] == ["13900001111"]
     statuses = {v["uuid"]: v["status"] for page in pages for v in page["visits"]}
     assert statuses == {rec["uuid"]: "approved" for rec in pushed}
+
+
+def test_a_village_taken_away_is_removed_and_one_given_back_returns(api, town) -> None:
+    from fieldapp.admin.services import assign_villages
+
+    token = api.login("worker_a")
+    _, cursor = api.pull_all(token)
+    village_a = {h.id for h in town.households_a}
+
+    assign_villages(town.admin, town.worker_a.id, [town.village_b.id])
+    pages, cursor = api.pull_all(token, cursor, limit=1)
+    assert {i for page in pages for i in page["removed"]} == village_a
+    assert set(ids(pages)) == {h.id for h in town.households_b}
+    pages, cursor = api.pull_all(token, cursor)
+    assert ids(pages) == [] and pages[0]["removed"] == []
+
+    assign_villages(town.admin, town.worker_a.id, [town.village_a.id, town.village_b.id])
+    pages, cursor = api.pull_all(token, cursor)
+    assert set(ids(pages)) == village_a and pages[0]["removed"] == []
+
+
+def test_a_role_that_widens_the_scope_brings_the_new_villages(api, town) -> None:
+    from fieldapp.admin.services import update_user
+
+    token = api.login("supervisor_a")
+    _, cursor = api.pull_all(token)
+    update_user(town.admin, town.supervisor_a.id, "审核员", "admin", True)
+    pages, _ = api.pull_all(token, cursor)
+    assert set(ids(pages)) == {h.id for h in town.households_b} and pages[0]["removed"] == []

@@ -414,3 +414,21 @@ def test_exported_backup_imports_on_the_server_and_a_later_sync_adds_nothing(
     assert sorted(v.uuid for v in _server_visits()) == saved
     statuses = phone.idb("(await db.getAll('visits')).map((v) => v.sync_status)")
     assert statuses == ["already_received", "already_received"]
+
+
+def test_a_village_taken_away_leaves_the_phone_and_one_given_arrives(
+    town: SmallTown, phones: Any, live_server: Any,
+) -> None:
+    from fieldapp.admin.services import assign_villages
+
+    phone = phones()
+    phone.login("worker_a")
+    page = phone.page
+    page.wait_for_selector("#hh-counts:has-text('已排查 0 / 3')")
+    assert "王建国" in page.inner_text("#hh-list")
+
+    assign_villages(town.admin, town.worker_a.id, [town.village_b.id])
+    page.evaluate("window.fieldapp.syncNow('test')")
+    page.wait_for_selector("#hh-counts:has-text('已排查 0 / 2')")
+    listed = page.inner_text("#hh-list")
+    assert "柯友明" in listed and "王建国" not in listed
