@@ -157,3 +157,20 @@ def test_begin_write_takes_the_scoped_session(app) -> None:
         begin_write(db.session)  # Flask-SQLAlchemy's scoped session, not only a bare Session
         assert db.session().in_transaction()
         db.session.rollback()
+
+
+def test_begin_write_after_a_read_sees_what_others_committed_meanwhile(app, town) -> None:
+    """On PostgreSQL the read transaction goes on as the writer; what it read before is
+    read again (as after the commit SQLite needs), so no stale value is written back."""
+    from fieldapp.database import begin_write
+    from fieldapp.models import Household
+
+    household = db.session.get(Household, town.households_a[0].id)
+    assert household.phone != "13900009999"
+    other = sa.create_engine(db.engine.url)
+    with other.begin() as conn:
+        conn.execute(sa.update(Household).where(Household.id == household.id).values(phone="13900009999"))
+    other.dispose()
+    begin_write(db.session)
+    assert household.phone == "13900009999"
+    db.session.rollback()
