@@ -3,15 +3,19 @@
 Deletes a campaign's visits received before DATE (00:00 China time), with
 every row that refers to them (conflicts, and any table holding a foreign
 key to a visit, found from the schema so that a table added later is not
-left dangling). Signatures and photos live inside the visit's data and go
-with it. Households, the roster and the audit log stay. Without ``--yes``
-only the summary of what would be deleted is printed.
+left dangling). Columns that name a visit without a foreign key (which visit
+made a household revision or raised a duplicate, which visit a later one
+supersedes) are cleared, so no id of a deleted visit is left behind.
+Signatures and photos live inside the visit's data and go with it.
+Households, the roster and the audit log stay. Without ``--yes`` only the
+summary of what would be deleted is printed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -21,7 +25,7 @@ from flask import Flask
 from fieldapp import audit
 from fieldapp.database import begin_write
 from fieldapp.extensions import db
-from fieldapp.models import Campaign, Visit
+from fieldapp.models import Campaign, DuplicateCandidate, HouseholdRevision, Visit
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -34,10 +38,18 @@ class PurgeSummary:
     dependents: dict[str, int] = field(default_factory=dict)
     applied: bool = False
 
+    cleared: dict[str, int] = field(default_factory=dict)
+
     def lines(self) -> list[str]:
         head = f"排查活动 {self.campaign_id}：{self.before:%Y-%m-%d} 之前收到的走访记录 {self.visits} 条"
         rest = [f"  关联的 {table}：{count} 行" for table, count in sorted(self.dependents.items())]
-        return [head, *rest]
+        cleared = [f"  清空对这些记录的引用 {name}：{count} 行" for name, count in sorted(self.cleared.items())]
+        return [head, *rest, *cleared]
+
+
+# Columns that hold a visit's uuid without a foreign key: cleared, not deleted.
+_LOOSE_REFERENCES = (HouseholdRevision.__table__.c.visit_uuid, DuplicateCandidate.__table__.c.visit_uuid,
+                     Visit.__table__.c.supersedes)
 
 
 def _dependents(parent: sa.Table, parent_rows: sa.Select,
@@ -60,6 +72,13 @@ def _dependents(parent: sa.Table, parent_rows: sa.Select,
                 found.extend(_dependents(table, child_rows, seen))
             found.append((table, sa.select(fk.parent).where(fk.parent.in_(selected))))
     return found
+
+
+def _survivors(column: sa.Column[Any], targets: sa.Select[Any]) -> list[sa.ColumnElement[bool]]:
+    """A purged visit superseding another purged one goes anyway: count only the rows that stay."""
+    if column.table is Visit.__table__:
+        return [column.table.c.uuid.not_in(targets)]
+    return []
 
 
 def purge_visits(campaign_id: str, before: dt.date, apply: bool) -> PurgeSummary:
@@ -85,13 +104,22 @@ def purge_visits(campaign_id: str, before: dt.date, apply: bool) -> PurgeSummary
                 sa.select(sa.func.count()).select_from(table).where(column.in_(where))) or 0
             if count:
                 summary.dependents[table.name] = summary.dependents.get(table.name, 0) + count
+        for column in _LOOSE_REFERENCES:
+            count = db.session.scalar(sa.select(sa.func.count()).select_from(column.table).where(
+                column.in_(targets), *_survivors(column, targets))) or 0
+            if count:
+                summary.cleared[f"{column.table.name}.{column.name}"] = count
         if apply and summary.visits:
+            for column in _LOOSE_REFERENCES:
+                db.session.execute(sa.update(column.table).where(column.in_(targets), *_survivors(column, targets))
+                                   .values({column.name: None}))
             for table, where in plan:
                 column = where.selected_columns[0]
                 db.session.execute(sa.delete(table).where(column.in_(where)))
             db.session.execute(sa.delete(visits).where(visits.c.uuid.in_(targets)))
             audit.record(db.session, None, "purge", "campaign", campaign_id,
-                         before={"visits": summary.visits, **summary.dependents}, after={"visits": 0},
+                         before={"visits": summary.visits, **summary.dependents, **summary.cleared},
+                         after={"visits": 0},
                          details={"received_before": cutoff.isoformat()})
             summary.applied = True
         db.session.commit()

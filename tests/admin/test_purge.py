@@ -78,3 +78,30 @@ def test_unknown_campaign_is_an_error(runner, visits) -> None:
     assert result.exit_code != 0
     assert "排查活动不存在" in result.output
     assert len(_uuids()) == 4
+
+
+def test_ids_of_purged_visits_are_cleared_where_no_key_holds_them(runner, visits, town) -> None:
+    from fieldapp.models import DuplicateCandidate, HouseholdRevision
+
+    old, _ = visits["old"]
+    h1, h2, _ = town.households_a
+    db.session.add(HouseholdRevision(household_id=h1.id, rev=2, values={}, changed=["phone"], reason="visit",
+                                     visit_uuid=old))
+    a, b = sorted((h1.id, h2.id))
+    db.session.add(DuplicateCandidate(household_a_id=a, household_b_id=b, village_id=h1.village_id,
+                                      campaign_id="2023-jzpc", visit_uuid=old, score=0.9))
+    db.session.execute(sa.update(Visit).where(Visit.uuid == visits["recent"]).values(supersedes=old))
+    db.session.commit()
+
+    preview = runner.invoke(args=["purge", "--campaign", "2023-jzpc", "--before", "2024-01-01"])
+    assert "清空对这些记录的引用 household_revisions.visit_uuid：1 行" in preview.output
+    assert "visits.supersedes：1 行" in preview.output
+    result = runner.invoke(args=["purge", "--campaign", "2023-jzpc", "--before", "2024-01-01", "--yes"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    revision = db.session.scalars(sa.select(HouseholdRevision).where(HouseholdRevision.rev == 2)).one()
+    candidate = db.session.scalars(sa.select(DuplicateCandidate)).one()
+    recent = db.session.get(Visit, visits["recent"])
+    assert (revision.visit_uuid, candidate.visit_uuid, recent.supersedes) == (None, None, None)
+    entry = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "purge")).one()
+    assert entry.before["duplicate_candidates.visit_uuid"] == 1
