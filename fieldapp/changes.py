@@ -29,6 +29,9 @@ def next_change(session: Session, count: int = 1) -> int:
     return int(result) - count + 1
 
 
+# The counter's value (no row before the first change); a query may also take it as a subquery.
+CURRENT = sa.select(ChangeCounter.value).where(ChangeCounter.name == COUNTER)
+
+
 def current_change(session: Session) -> int:
-    value = session.scalar(sa.select(ChangeCounter.value).where(ChangeCounter.name == COUNTER))
-    return int(value or 0)
+    return int(session.scalar(CURRENT) or 0)

@@ -24,16 +24,15 @@ from fieldapp import checkpointer, writer_gate
 _BEGIN_OPTION = "fieldapp_begin"
 
 
-def _checkpoints_in_background(app: Flask, engine: Engine) -> checkpointer.Checkpointer | None:
+def _checkpoints_in_background(app: Flask, gate: writer_gate.WriterGate | None) -> checkpointer.Checkpointer | None:
     """The checkpoint thread of this process, if the app is configured for one
-    (``SQLITE_CHECKPOINT = "background"``) and the database is a file."""
+    (``SQLITE_CHECKPOINT = "background"``) and the database is a file (it has a gate)."""
     mode = app.config["SQLITE_CHECKPOINT"]
     if mode not in ("commit", "background"):
         raise ValueError(f"SQLITE_CHECKPOINT must be 'commit' or 'background', not {mode!r}")
-    path = engine.url.database
-    if mode == "commit" or not path or path == ":memory:":
+    if mode == "commit" or gate is None:
         return None
-    return checkpointer.checkpointer_for(path)
+    return checkpointer.checkpointer_for(gate.database_path)
 
 
 def configure_engine(app: Flask, engine: Engine) -> None:
@@ -41,7 +40,7 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         return
     timeout_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
     gate = writer_gate.gate_for(engine.url.database)
-    background = _checkpoints_in_background(app, engine)
+    background = _checkpoints_in_background(app, gate)
 
     @sa.event.listens_for(engine, "do_connect")
     def _gated_connection_class(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:

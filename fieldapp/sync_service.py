@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from fieldapp import access, changes
 from fieldapp.extensions import db
-from fieldapp.models import Campaign, ChangeCounter, Household, ScopeRemoval, User, Village, Visit
+from fieldapp.models import Campaign, Household, ScopeRemoval, User, Village, Visit
 from fieldapp.sync_store import SqlStore
 from fieldapp.tokens import TokenUser
 from sync.errors import SyncError
@@ -189,8 +189,7 @@ _VISITED = sa.exists().where(
 # The pull sequence's value, the active form and the user's latest scope removal,
 # in one round trip.
 _COUNTER_AND_FORM = sa.select(
-    sa.select(ChangeCounter.value).where(ChangeCounter.name == changes.COUNTER)
-    .scalar_subquery().label("value"),
+    changes.CURRENT.scalar_subquery().label("value"),
     sa.select(Campaign.form_version).where(Campaign.active.is_(True)).order_by(Campaign.id).limit(1)
     .scalar_subquery().label("form_version"),
     sa.select(sa.func.max(ScopeRemoval.change_seq)).where(ScopeRemoval.user_id == sa.bindparam("user_id"))

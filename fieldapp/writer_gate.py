@@ -39,6 +39,7 @@ class WriterGate:
     """One database file's gate, shared by every connection of this process."""
 
     def __init__(self, database_path: str) -> None:
+        self.database_path = database_path
         self.lock_path = f"{database_path}.lock"
         self._threads = threading.Lock()
         self._file: int | None = None

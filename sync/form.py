@@ -423,9 +423,11 @@ _UNANSWERED: Any = object()
 
 
 def _empty_or_not_text(raw: Any, message: Callable[[], str]) -> bool:
-    """For an answer to a text-typed field that is not a non-blank ``str``:
-    true if it is empty, :class:`_Rejected` with ``message()`` if it is not
-    text at all, false for text (a ``str`` subclass) to check as usual."""
+    """For an answer to a text-typed field: false for text to check as usual
+    (a non-blank ``str`` at once, or a ``str`` subclass), true if it is empty,
+    :class:`_Rejected` with ``message()`` if it is not text at all."""
+    if type(raw) is str and raw.strip():
+        return False
     if _is_empty(raw):
         return True
     if not isinstance(raw, str):
@@ -483,9 +485,7 @@ def _text(form: FormDefinition, f: Field) -> TypeCheck:
 
 def _id18(form: FormDefinition, f: Field) -> TypeCheck:
     def check(raw: Any, context: FormContext) -> Any:
-        if (type(raw) is not str or not raw.strip()) and _empty_or_not_text(
-            raw, lambda: f"{f.label}应为文本（18位），不能是数字"
-        ):
+        if _empty_or_not_text(raw, lambda: f"{f.label}应为文本（18位），不能是数字"):
             return _UNANSWERED
         value, error = check_id(raw, context.today_in_china())
         if error:
@@ -497,9 +497,7 @@ def _id18(form: FormDefinition, f: Field) -> TypeCheck:
 
 def _phone(form: FormDefinition, f: Field) -> TypeCheck:
     def check(raw: Any, context: FormContext) -> Any:
-        if (type(raw) is not str or not raw.strip()) and _empty_or_not_text(
-            raw, lambda: f"{f.label}应为文本"
-        ):
+        if _empty_or_not_text(raw, lambda: f"{f.label}应为文本"):
             return _UNANSWERED
         phone = normalize_phone(raw)
         error = phone_error(phone)
@@ -653,9 +651,7 @@ def _date(form: FormDefinition, f: Field) -> TypeCheck:
     within_campaign = bool(f.get("within_campaign"))
 
     def check(raw: Any, context: FormContext) -> Any:
-        if (type(raw) is not str or not raw.strip()) and _empty_or_not_text(
-            raw, lambda: form.message("date", f)
-        ):
+        if _empty_or_not_text(raw, lambda: form.message("date", f)):
             return _UNANSWERED
         if not _DATE.match(raw):
             raise _Rejected(None, form.message("date", f))
@@ -688,9 +684,7 @@ def _image(form: FormDefinition, f: Field) -> TypeCheck:
     max_kb = int(f.get("max_kb", 200))
 
     def check(raw: Any, context: FormContext) -> Any:
-        if (type(raw) is not str or not raw.strip()) and _empty_or_not_text(
-            raw, lambda: form.message("image", f)
-        ):
+        if _empty_or_not_text(raw, lambda: form.message("image", f)):
             return _UNANSWERED
         if not raw.startswith(_PNG_PREFIX):
             raise _Rejected(None, form.message("image", f))

@@ -277,8 +277,9 @@ class Store(Protocol):
 
     def write_unnumbered(self, batch: BatchWrite) -> None:
         """Write the rows that take no change number and depend on no household's
-        version (the batch row and its audit entry). Called before :meth:`reserve_changes`: on PostgreSQL the reservation holds the
-        counter row's lock until commit, and every other writer waits for it."""
+        version (the batch row and its audit entry). Called before
+        :meth:`reserve_changes`: on PostgreSQL the reservation holds the counter
+        row's lock until commit, and every other writer waits for it."""
 
     def reserve_changes(self, count: int) -> int:
         """Reserve ``count`` consecutive pull change numbers; return the first."""

@@ -104,15 +104,16 @@ def purge_visits(campaign_id: str, before: dt.date, apply: bool) -> PurgeSummary
                 sa.select(sa.func.count()).select_from(table).where(column.in_(where))) or 0
             if count:
                 summary.dependents[table.name] = summary.dependents.get(table.name, 0) + count
-        for column in _LOOSE_REFERENCES:
-            count = db.session.scalar(sa.select(sa.func.count()).select_from(column.table).where(
-                column.in_(targets), *_survivors(column, targets))) or 0
+        loose = [(column, sa.and_(column.in_(targets), *_survivors(column, targets)))
+                 for column in _LOOSE_REFERENCES]
+        for column, naming_purged in loose:
+            count = db.session.scalar(
+                sa.select(sa.func.count()).select_from(column.table).where(naming_purged)) or 0
             if count:
                 summary.cleared[f"{column.table.name}.{column.name}"] = count
         if apply and summary.visits:
-            for column in _LOOSE_REFERENCES:
-                db.session.execute(sa.update(column.table).where(column.in_(targets), *_survivors(column, targets))
-                                   .values({column.name: None}))
+            for column, naming_purged in loose:
+                db.session.execute(sa.update(column.table).where(naming_purged).values({column.name: None}))
             for table, where in plan:
                 column = where.selected_columns[0]
                 db.session.execute(sa.delete(table).where(column.in_(where)))
