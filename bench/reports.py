@@ -37,8 +37,8 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fieldapp.changes import next_change  # noqa: E402
-from fieldapp.database import begin_write  # noqa: E402
+from fieldapp.db.changes import next_change  # noqa: E402
+from fieldapp.db.engine import begin_write  # noqa: E402
 from fieldapp.models import Base, ChangeCounter, Household  # noqa: E402
 from fieldapp.reports import queries, rollup  # noqa: E402
 

@@ -41,7 +41,8 @@ def _init_logging(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from fieldapp import database, i18n
+    from fieldapp import i18n
+    from fieldapp.db import engine as database
     from fieldapp.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)

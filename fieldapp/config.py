@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from fieldapp import json_columns
+from fieldapp.db import json_columns
 
 
 class Config:
@@ -35,7 +35,7 @@ class Config:
     PUSH_MAX_BYTES = 5 * 1024 * 1024
     SQLITE_BUSY_TIMEOUT_MS = 30_000
     # "commit": SQLite checkpoints its log inside the commit that fills it (under the
-    # write lock); "background": a thread of each process does (fieldapp/checkpointer.py).
+    # write lock); "background": a thread of each process does (fieldapp/db/checkpointer.py).
     SQLITE_CHECKPOINT = "commit"
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 300

@@ -6,7 +6,7 @@ with :func:`sync.dedup_bulk.find_duplicates` and stores them as
 supervisor to merge or dismiss. Nothing is merged here.
 
 The matching runs before the write transaction on purpose: on SQLite
-``begin_write`` takes the database's write lock, and holding it through a
+``write_transaction`` takes the database's write lock, and holding it through a
 county-sized matching run would stall every phone's push. The write
 transaction then re-reads what may have changed meanwhile (candidates
 decided, households merged) before it writes, so a pair dismissed while the
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fieldapp import audit
-from fieldapp.database import begin_write
+from fieldapp.db import write_transaction
 from fieldapp.models import Campaign, DuplicateCandidate, Household, User
 from sync.dedup import HouseholdRecord
 from sync.dedup_bulk import BulkStats, PairMatch, Progress, find_duplicates
@@ -83,13 +83,12 @@ def run_bulk(session: Session, campaign_id: str | None = None, *, actor: User | 
                             progress=progress or _quiet, stats=result.stats)
     result.pairs = len(pairs)
 
-    begin_write(session)
-    _store(session, records, pairs, campaign, result)
-    audit.record(session, actor, "dedup_run", "campaign", campaign,
-                 details={"households": result.households, "pairs": result.pairs,
-                          "created": result.created, "updated": result.updated,
-                          "skipped": result.skipped})
-    session.commit()
+    with write_transaction(session):
+        _store(session, records, pairs, campaign, result)
+        audit.record(session, actor, "dedup_run", "campaign", campaign,
+                     details={"households": result.households, "pairs": result.pairs,
+                              "created": result.created, "updated": result.updated,
+                              "skipped": result.skipped})
     result.seconds = time.perf_counter() - started
     return result
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fieldapp.changes import next_change
+from fieldapp.db.changes import next_change
 from fieldapp.models import Household, ScopeRemoval, Village
 
 

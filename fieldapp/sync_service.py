@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from fieldapp import access, changes
+from fieldapp import access
+from fieldapp.db import changes
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, Household, ScopeRemoval, User, Village, Visit
 from fieldapp.sync_store import SqlStore

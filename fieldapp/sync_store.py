@@ -13,8 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fieldapp import audit, changes, database, driver_rows
+from fieldapp import audit
 from fieldapp.access import Scoped
+from fieldapp.db import changes, driver_rows
+from fieldapp.db import engine as database
 from fieldapp.models import (
     HOUSEHOLD_FIELDS,
     Campaign,

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from fieldapp import database
+from fieldapp.db import write_transaction
 from fieldapp.models import DeviceToken, User, Village, user_villages, utcnow
 from sync.store import VillageRef
 
@@ -136,12 +136,11 @@ def _touch(session: Session, token_id: int, now: dt.datetime) -> None:
     lock), so the read is ended and the write starts with ``BEGIN IMMEDIATE``.
     """
     session.rollback()
-    database.begin_write(session)
-    session.execute(
-        sa.update(DeviceToken).where(DeviceToken.id == token_id).values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
+    with write_transaction(session):
+        session.execute(
+            sa.update(DeviceToken).where(DeviceToken.id == token_id).values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def revoke(session: Session, row: DeviceToken) -> None:

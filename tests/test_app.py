@@ -151,7 +151,7 @@ def test_control_characters_in_a_login_are_refused_not_a_500(client, auth, town)
 
 
 def test_begin_write_takes_the_scoped_session(app) -> None:
-    from fieldapp.database import begin_write
+    from fieldapp.db.engine import begin_write
 
     with app.app_context():
         begin_write(db.session)  # Flask-SQLAlchemy's scoped session, not only a bare Session
@@ -162,7 +162,7 @@ def test_begin_write_takes_the_scoped_session(app) -> None:
 def test_begin_write_after_a_read_sees_what_others_committed_meanwhile(app, town) -> None:
     """On PostgreSQL the read transaction goes on as the writer; what it read before is
     read again (as after the commit SQLite needs), so no stale value is written back."""
-    from fieldapp.database import begin_write
+    from fieldapp.db.engine import begin_write
     from fieldapp.models import Household
 
     household = db.session.get(Household, town.households_a[0].id)

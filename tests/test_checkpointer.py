@@ -12,8 +12,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from fieldapp import database
-from fieldapp.checkpointer import checkpointer_for
+from fieldapp.db import engine as database
+from fieldapp.db.checkpointer import checkpointer_for
 from fieldapp.extensions import db
 from fieldapp.models import Town
 from tests import factories

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from fieldapp import driver_rows
+from fieldapp.db import driver_rows
 from fieldapp.extensions import db
 from fieldapp.models import Visit
 from fieldapp.sync_store import _visit_row

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from fieldapp import database
+from fieldapp.db import engine as database
 from fieldapp.extensions import db
 from fieldapp.models import Town
 from tests.conftest import make_test_app
@@ -105,7 +105,7 @@ HOLDER = """
 import sys, time
 sys.path.insert(0, {root!r})
 from tests.conftest import make_test_app
-from fieldapp import database
+from fieldapp.db import engine as database
 from fieldapp.extensions import db
 import sqlalchemy as sa
 app = make_test_app({url!r}, __import__("pathlib").Path({instance!r}))

@@ -14,6 +14,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     EqualTo,
@@ -24,7 +25,6 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 ROLE_CHOICES = [SelectChoice("worker", _l("网格员")), SelectChoice("supervisor", _l("审核员")),

@@ -1,6 +1,6 @@
 """Admin use cases: one function each, one transaction each, each audited.
 
-Every function starts the write transaction with ``begin_write`` (BEGIN
+Every function runs in ``write_transaction`` (BEGIN
 IMMEDIATE on SQLite), checks, changes, records an audit entry with the
 before/after images and commits. A refusal raises :class:`AdminError` with a
 Chinese message and rolls back, so nothing half-done is ever committed.
@@ -9,8 +9,6 @@ Chinese message and rolls back, so nothing half-done is ever committed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,25 +17,13 @@ from fieldapp import access, audit, scope_changes
 from fieldapp.commands.campaigns import activate_campaign as _activate
 from fieldapp.commands.campaigns import create_campaign as _create_campaign
 from fieldapp.commands.users import create_user as _create_user
-from fieldapp.database import begin_write
+from fieldapp.db import write_transaction
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, DeviceToken, LoginAttempt, User, Village, utcnow
 
 
 class AdminError(ValueError):
     """A refused admin action; ``str(error)`` is the Chinese message for the user."""
-
-
-@contextmanager
-def _write() -> Iterator[None]:
-    """One write transaction: commit on success, roll back on any error."""
-    begin_write(db.session)
-    try:
-        yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def _user_or_error(user_id: int) -> User:
@@ -80,7 +66,7 @@ def _revoke_all_tokens(user: User, now: dt.datetime) -> list[int]:
 def create_user(actor: User, username: str, display_name: str, role: str,
                 village_ids: list[int], password: str) -> User:
     """Create an account with its village scope (a worker needs at least one village)."""
-    with _write():
+    with write_transaction(db.session):
         names = [v.name for v in _villages_by_id(village_ids)]
         try:
             user = _create_user(username, role, password, names, display_name, actor=actor)
@@ -91,7 +77,7 @@ def create_user(actor: User, username: str, display_name: str, role: str,
 
 def update_user(actor: User, user_id: int, display_name: str, role: str, active: bool) -> User:
     """Change name, role or active flag; deactivating also revokes the user's device tokens."""
-    with _write():
+    with write_transaction(db.session):
         user = _user_or_error(user_id)
         before = user_snapshot(user)
         if user.id == actor.id and (role != user.role or not active):
@@ -115,7 +101,7 @@ def update_user(actor: User, user_id: int, display_name: str, role: str, active:
 
 def assign_villages(actor: User, user_id: int, village_ids: list[int]) -> User:
     """Replace the villages a user is responsible for."""
-    with _write():
+    with write_transaction(db.session):
         user = _user_or_error(user_id)
         before = user_snapshot(user)
         villages = _villages_by_id(village_ids)
@@ -137,7 +123,7 @@ def reset_password(actor: User, user_id: int, password: str) -> User:
     """
     if len(password) < 8:
         raise AdminError("密码至少8位")
-    with _write():
+    with write_transaction(db.session):
         user = _user_or_error(user_id)
         user.set_password(password)
         db.session.execute(sa.delete(LoginAttempt).where(
@@ -149,7 +135,7 @@ def reset_password(actor: User, user_id: int, password: str) -> User:
 
 def revoke_token(actor: User, user_id: int, token_id: int) -> DeviceToken:
     """Revoke one device token (a lost phone): the API then answers that phone 401."""
-    with _write():
+    with write_transaction(db.session):
         token = db.session.get(DeviceToken, token_id)
         if token is None or token.user_id != user_id:
             raise AdminError("设备令牌不存在")
@@ -172,7 +158,7 @@ def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
 def create_campaign(actor: User, campaign_id: str, name: str, start: dt.date, end: dt.date,
                     monitoring_line: float, form_version: str, activate: bool) -> Campaign:
     """Open a new campaign; with ``activate`` it becomes the only active one."""
-    with _write():
+    with write_transaction(db.session):
         previous = _active_ids()
         try:
             campaign = _create_campaign(campaign_id, name, start, end, monitoring_line, form_version,
@@ -192,7 +178,7 @@ def _active_ids() -> list[str]:
 
 def activate_campaign(actor: User, campaign_id: str) -> Campaign:
     """Make a campaign the active one (reopening it if it was closed)."""
-    with _write():
+    with write_transaction(db.session):
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None:
             raise AdminError("排查活动不存在")
@@ -209,7 +195,7 @@ def activate_campaign(actor: User, campaign_id: str) -> Campaign:
 
 def close_campaign(actor: User, campaign_id: str) -> Campaign:
     """Close a campaign: phones can no longer push visits into it."""
-    with _write():
+    with write_transaction(db.session):
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None:
             raise AdminError("排查活动不存在")

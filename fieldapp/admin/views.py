@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from fieldapp.access import roles_required
 from fieldapp.admin import bp, roster_upload, services
@@ -25,7 +26,6 @@ from fieldapp.admin.forms import (
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, DeviceToken, User, Village, utcnow
 from sync.form import available_versions
-from wtforms.fields.choices import SelectChoice
 
 Page = str | tuple[str, int] | Response
 

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from flask import current_app, g, jsonify, request
 from werkzeug.wrappers import Response
 
-from fieldapp import audit, database, tokens
+from fieldapp import audit, tokens
 from fieldapp.api import bp
 from fieldapp.api.body import read_json
 from fieldapp.auth.throttle import is_throttled, note_attempt
+from fieldapp.db import begin_write, write_transaction
 from fieldapp.errors import json_error, wants_english
 from fieldapp.extensions import db
 from fieldapp.models import DeviceToken, User
@@ -96,7 +97,7 @@ def issue_token() -> Response | tuple[Response, int]:
     username, password, device_id, device_name = _login_fields(payload)
     address = request.remote_addr or "?"
     # Every login writes (an attempt, a token): take the write lock first.
-    database.begin_write(db.session)
+    begin_write(db.session)
     if is_throttled(db.session, username, address):
         raise SyncError("too_many_attempts", "登录失败次数过多，请5分钟后再试", 429,
                         message_en="Too many failed logins; try again in 5 minutes")
@@ -125,10 +126,9 @@ def issue_token() -> Response | tuple[Response, int]:
 def revoke_token() -> Response:
     """Log the calling device out: its token stops working."""
     token_id = g.api_token_id
-    database.begin_write(db.session)
-    row = db.session.get(DeviceToken, token_id)
-    tokens.revoke(db.session, row)
-    audit.record(db.session, g.api_user, "token_revoke", "device_token", row.id,
-                 details={"device_id": row.device_id})
-    db.session.commit()
+    with write_transaction(db.session) as session:
+        row = session.get(DeviceToken, token_id)
+        tokens.revoke(session, row)
+        audit.record(session, g.api_user, "token_revoke", "device_token", row.id,
+                     details={"device_id": row.device_id})
     return jsonify({"revoked": True})

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from fieldapp import audit
-from fieldapp.database import begin_write
+from fieldapp.db.engine import begin_write
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, DuplicateCandidate, HouseholdRevision, Visit
 

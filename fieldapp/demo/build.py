@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.commands.campaigns import create_campaign
 from fieldapp.commands.users import create_user
-from fieldapp.database import begin_write
+from fieldapp.db.engine import begin_write
 from fieldapp.demo import names
 from fieldapp.demo.generator import generate_town
 from fieldapp.demo.places import COUNTY, PLACES, TOWN_CODE, TOWN_NAME

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from fieldapp import audit
-from fieldapp.database import begin_write
+from fieldapp.db import write_transaction
 from fieldapp.models import User
 from fieldapp.reports.queries import FollowUp, Progress, ProgressRow
 from sync.form import load_form
@@ -168,9 +168,8 @@ def record_export(session: Session, user: User | None, kind: str, *, campaign_id
     Called after the file is built and before it is handed out: an export that
     cannot be audited is not handed out (the error propagates).
     """
-    begin_write(session)
     details = {"campaign": campaign_id, "format": export_format, "rows": rows, "full_values": full,
                "villages": None if village_ids is None else list(village_ids), "via": via,
                **(extra or {})}
-    audit.record(session, user, "export", "report", kind, details=details)
-    session.commit()
+    with write_transaction(session):
+        audit.record(session, user, "export", "report", kind, details=details)

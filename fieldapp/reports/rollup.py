@@ -14,7 +14,7 @@ campaign's visits on each page view (13 s on SQLite at 1M visits). Instead:
 
 Keeping it current without touching other areas' write paths: every write that
 changes what a report counts sets ``change_seq`` from the pull sequence
-(:mod:`fieldapp.changes`) on the rows it touches, and the rollup remembers per
+(:mod:`fieldapp.db.changes`) on the rows it touches, and the rollup remembers per
 campaign the change number it has followed (``report_cursors``). A refresh
 recomputes exactly the households with ``households.change_seq`` or a visit's
 ``visits.change_seq`` above the cursor, from the same definitions as
@@ -52,8 +52,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from fieldapp.changes import current_change
-from fieldapp.database import begin_write
+from fieldapp.db import write_transaction
+from fieldapp.db.changes import current_change
 from fieldapp.models import (
     Campaign,
     DayProgress,
@@ -98,21 +98,20 @@ def refresh(session: Session, campaign_id: str) -> Refresh:
         return Refresh(campaign_id, cursor)
     if session.get(Campaign, campaign_id) is None:  # nothing to count (the page shows zeros)
         return Refresh(campaign_id, 0)
-    begin_write(session)
-    cursor = _lock_cursor(session, campaign_id)
-    current = current_change(session)  # before reading the changed rows
-    if cursor is None or current == 0:
-        result = _rebuild(session, campaign_id, current)
-    elif current <= cursor:
-        result = Refresh(campaign_id, cursor)
-    else:
-        changed = _changed_households(session, campaign_id, cursor)
-        for start in range(0, len(changed), CHUNK):
-            _recompute(session, campaign_id, changed[start:start + CHUNK])
-        result = Refresh(campaign_id, current, households=len(changed))
-    session.execute(sa.update(ReportCursor).where(ReportCursor.campaign_id == campaign_id)
-                    .values(change_seq=result.change_seq, refreshed_at=utcnow()))
-    session.commit()
+    with write_transaction(session):
+        cursor = _lock_cursor(session, campaign_id)
+        current = current_change(session)  # before reading the changed rows
+        if cursor is None or current == 0:
+            result = _rebuild(session, campaign_id, current)
+        elif current <= cursor:
+            result = Refresh(campaign_id, cursor)
+        else:
+            changed = _changed_households(session, campaign_id, cursor)
+            for start in range(0, len(changed), CHUNK):
+                _recompute(session, campaign_id, changed[start:start + CHUNK])
+            result = Refresh(campaign_id, current, households=len(changed))
+        session.execute(sa.update(ReportCursor).where(ReportCursor.campaign_id == campaign_id)
+                        .values(change_seq=result.change_seq, refreshed_at=utcnow()))
     return result
 
 
@@ -124,10 +123,9 @@ def rebuild(session: Session, campaign_id: str) -> Refresh:
 
 def forget(session: Session, campaign_id: str) -> None:
     """Mark the campaign's rollups stale: the next refresh rebuilds them (after deletions)."""
-    begin_write(session)
-    session.execute(sa.update(ReportCursor).where(ReportCursor.campaign_id == campaign_id)
-                    .values(change_seq=None))
-    session.commit()
+    with write_transaction(session):
+        session.execute(sa.update(ReportCursor).where(ReportCursor.campaign_id == campaign_id)
+                        .values(change_seq=None))
 
 
 def _table(model: type[Any]) -> sa.Table:

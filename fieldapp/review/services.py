@@ -1,6 +1,6 @@
 """Review use cases: one function per use case, each one transaction, each audited.
 
-Every function starts its transaction with :func:`fieldapp.database.begin_write`
+Every function runs in :func:`fieldapp.db.write_transaction`
 (``BEGIN IMMEDIATE`` on SQLite), commits on success and rolls back on any
 error, so a refusal half way never leaves half a decision behind.
 
@@ -11,14 +11,13 @@ second writer wait, then its WHERE no longer matches and ``rowcount`` is 0,
 so it is told the decision was already taken instead of applying it twice.
 
 Anything a phone must pull (a reviewed visit, a changed household) takes a
-change number from :func:`fieldapp.changes.next_change` inside the same
+change number from :func:`fieldapp.db.changes.next_change` inside the same
 transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from fieldapp import audit
 from fieldapp.access import in_scope
-from fieldapp.changes import next_change
-from fieldapp.database import begin_write
+from fieldapp.db import write_transaction
+from fieldapp.db.changes import next_change
 from fieldapp.extensions import db
 from fieldapp.models import (
     HOUSEHOLD_FIELDS,
@@ -90,18 +89,6 @@ class Pick:
     text: str | None = None
 
 
-@contextmanager
-def _write() -> Iterator[Session]:
-    session = db.session()
-    begin_write(session)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-
-
 def _claim(session: Session, model: Any, row_id: int, status_column: Any, open_value: Any,
            **values: Any) -> bool:
     """Conditional UPDATE: True if this transaction moved the row out of ``open_value``."""
@@ -156,7 +143,7 @@ def _review(user: User, uuids: Sequence[str], comment: str | None, target: str) 
         raise Invalid(_("请至少选择一条走访记录"))
     comment = (comment or "").strip() or None
     outcome = ReviewOutcome()
-    with _write() as session:
+    with write_transaction(db.session) as session:
         visits = session.scalars(
             sa.select(Visit).where(Visit.uuid.in_(wanted)).with_for_update()
             .execution_options(populate_existing=True)
@@ -255,7 +242,7 @@ def resolve_conflict(user: User, conflict_id: int, choices: Mapping[str, Pick]) 
     fields; if any value changes, the household gets a new revision (reason
     ``resolution``) and a change number.
     """
-    with _write() as session:
+    with write_transaction(db.session) as session:
         conflict = session.get(Conflict, conflict_id, populate_existing=True)
         if conflict is None or not in_scope(user, conflict.village_id):
             raise NotFound(_("未找到该冲突"))
@@ -344,7 +331,7 @@ def _already(candidate: DuplicateCandidate) -> AlreadyDecided:
 
 def dismiss_candidate(user: User, candidate_id: int) -> DuplicateCandidate:
     """Not the same household: the pair is kept as ``dismissed`` and never suggested again."""
-    with _write() as session:
+    with write_transaction(db.session) as session:
         candidate = _candidate_in_scope(session, user, candidate_id)
         if not _claim(session, DuplicateCandidate, candidate.id, DuplicateCandidate.status, "open",
                       status="dismissed", decided_by_id=user.id, decided_at=utcnow()):
@@ -371,7 +358,7 @@ def merge_households(user: User, candidate_id: int, survivor_id: str,
     :class:`HouseholdMerge` keeps the before-images for :func:`undo_merge`.
     """
     choices = dict(choices or {})
-    with _write() as session:
+    with write_transaction(db.session) as session:
         candidate = _candidate_in_scope(session, user, candidate_id)
         pair = (candidate.household_a_id, candidate.household_b_id)
         if survivor_id not in pair:
@@ -462,7 +449,7 @@ def undo_merge(admin: User, merge_id: int) -> HouseholdMerge:
     """
     if not admin.is_admin:
         raise NotFound(_("未找到该合并记录"))
-    with _write() as session:
+    with write_transaction(db.session) as session:
         record = session.get(HouseholdMerge, merge_id, populate_existing=True)
         if record is None:
             raise NotFound(_("未找到该合并记录"))

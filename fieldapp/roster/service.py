@@ -32,8 +32,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from fieldapp import audit
-from fieldapp.changes import next_change
-from fieldapp.database import begin_write
+from fieldapp.db.changes import next_change
+from fieldapp.db.engine import begin_write
 from fieldapp.models import (
     HOUSEHOLD_FIELDS,
     Household,

@@ -7,7 +7,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from fieldapp import changes
+from fieldapp.db import changes
 from fieldapp.extensions import db
 from fieldapp.models import Household, Visit
 from tests import factories

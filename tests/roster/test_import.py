@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from fieldapp.changes import current_change
+from fieldapp.db.changes import current_change
 from fieldapp.extensions import db
 from fieldapp.models import (
     AuditLog,

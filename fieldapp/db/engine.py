@@ -6,12 +6,14 @@ a write use case starts with ``BEGIN IMMEDIATE`` (``begin_write``), taking
 the write lock up front instead of upgrading a read lock later, which is what
 makes concurrent writers wait (busy timeout) rather than fail with
 "database is locked" half way. Writers queue at a gate first
-(``fieldapp/writer_gate.py``), so the next one starts the moment the lock
+(``fieldapp/db/writer_gate.py``), so the next one starts the moment the lock
 is free instead of at SQLite's next busy-handler retry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +21,7 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session
 
-from fieldapp import checkpointer, writer_gate
+from fieldapp.db import checkpointer, writer_gate
 
 _BEGIN_OPTION = "fieldapp_begin"
 
@@ -104,3 +106,21 @@ def begin_write(session: Session | scoped_session[Session]) -> None:
             return
         session.commit()
     session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
+
+
+@contextmanager
+def write_transaction(session: Session | scoped_session[Session]) -> Iterator[Session]:
+    """One write use case: :func:`begin_write`, then commit when the block ends,
+    or roll back when anything escapes it (a refusal half way leaves nothing behind).
+
+    Yields the plain session (a scoped session is resolved).
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    begin_write(session)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

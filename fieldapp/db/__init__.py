@@ -1,0 +1,5 @@
+"""Database plumbing: engine set-up, write transactions, the pull sequence (see README.md)."""
+
+from fieldapp.db.engine import begin_write, write_transaction
+
+__all__ = ["begin_write", "write_transaction"]
