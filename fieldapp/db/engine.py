@@ -82,7 +82,7 @@ def _isolated(session: Session) -> bool:
     return "isolation_level" in session.connection().get_execution_options()
 
 
-def begin_write(session: Session | scoped_session[Session]) -> None:
+def begin_write(session: Session | scoped_session[Any]) -> None:
     """Start the session's transaction as a writer.
 
     SQLite: ``BEGIN IMMEDIATE``; a read transaction already open is ended
@@ -109,7 +109,7 @@ def begin_write(session: Session | scoped_session[Session]) -> None:
 
 
 @contextmanager
-def write_transaction(session: Session | scoped_session[Session]) -> Iterator[Session]:
+def write_transaction(session: Session | scoped_session[Any]) -> Iterator[Session]:
     """One write use case: :func:`begin_write`, then commit when the block ends,
     or roll back when anything escapes it (a refusal half way leaves nothing behind).
 

@@ -7,7 +7,7 @@ Definitions (issue 7):
 - a *counting visit*: a visit of the campaign whose review status is neither
   ``returned`` nor ``superseded``.
 - *visited*: households with at least one counting visit. A merge moves the
-  merged household's visits to the survivor (``review.services.merge_households``),
+  merged household's visits to the survivor (``review.merges.merge_households``),
   so a merged duplicate counts once, under the survivor.
 - *approved*: households with an approved counting visit.
 - the flags and the conclusion of a household come from its *latest* counting
