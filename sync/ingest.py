@@ -2,7 +2,7 @@
 
 Shapes: input is a :class:`~sync.protocol.PushRequest` (envelope already
 checked) and an :class:`~sync.store.Actor`; output is the HTTP response
-body of sync-protocol.md, ``{"batch_id", "received_at", "results"}``, one
+body of docs/sync-protocol.md, ``{"batch_id", "received_at", "results"}``, one
 result per record in request order. All writes go through one
 :class:`~sync.store.BatchWrite` handed to the store.
 

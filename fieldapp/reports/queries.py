@@ -14,7 +14,7 @@ Definitions (issue 7):
   visit: the highest ``server_seq``, the order in which the server applied them.
 - categories come from the household record (the projection the visits update):
   一般农户 = general and not monitored; 脱贫户 = lifted; 监测对象 = monitor_type ≠ none
-  (overlaps 脱贫户, see visit-form.md).
+  (overlaps 脱贫户, see docs/visit-form.md).
 
 The per-household answers (visited, approved, latest flags) are kept in the
 rollup tables by :mod:`fieldapp.reports.rollup`, refreshed from the pull sequence
