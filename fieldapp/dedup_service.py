@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from fieldapp import audit
 from fieldapp.db import write_transaction
-from fieldapp.models import Campaign, DuplicateCandidate, Household, User
+from fieldapp.db.changes import next_change
+from fieldapp.models import Campaign, DuplicateCandidate, Household, User, new_uuid
 from sync.dedup import HouseholdRecord
 from sync.dedup_bulk import BulkStats, PairMatch, Progress, find_duplicates
 from sync.dedup_score import DEFAULT_WEIGHTS, Weights
@@ -125,10 +126,14 @@ def _store(session: Session, records: list[HouseholdRecord], pairs: list[PairMat
             continue
         existing[(a.id, b.id)] = (0, "open")
         inserts.append({
-            "household_a_id": a.id, "household_b_id": b.id, "village_id": a.village_id,
+            "uid": new_uuid(), "household_a_id": a.id, "household_b_id": b.id, "village_id": a.village_id,
             "campaign_id": campaign, "score": pair.score, "evidence": list(pair.evidence),
             "source": "bulk", "status": "open",
         })
+    # Every candidate written takes a change number (a town's replication feed).
+    seq = next_change(session, len(inserts) + len(updates)) if inserts or updates else 0
+    for offset, row in enumerate(inserts + updates):
+        row["change_seq"] = seq + offset
     if inserts:
         session.execute(sa.insert(DuplicateCandidate), inserts)
     if updates:

@@ -134,11 +134,11 @@ def merge_households(user: User, candidate_id: int, survivor_id: str,
         writer = HouseholdWriter(HOUSEHOLD_FIELDS)
         outcome = plan_merge(writer, survivor, merged, values, visits=visits, conflicts=conflicts,
                              other_candidates=others, candidate_id=candidate.id, user_id=user.id)
-        _write(session, writer, outcome, user, now)
+        record_seq = _write(session, writer, outcome, user, now)
         settle_visit(session, candidate.visit_uuid)
         record = HouseholdMerge(survivor_id=survivor.id, merged_id=merged.id, candidate_id=candidate.id,
                                 before=outcome.before, after=outcome.after, merged_by_id=user.id,
-                                merged_at=now)
+                                merged_at=now, change_seq=record_seq)
         session.add(record)
         session.flush()
         audit.record(session, user, "household_merge", "household_merge", record.id,
@@ -192,33 +192,41 @@ def undo_merge(admin: User, merge_id: int) -> HouseholdMerge:
 
 
 def _write(session: Session, writer: HouseholdWriter, outcome: MergeOutcome, user: User,
-           now: object, undo_candidate: Mapping[str, object] | None = None) -> None:
-    """Store a merge's (or an undo's) outcome: the households, then each moved visit
-    with a change number of its own, the conflicts and the candidates."""
+           now: object, undo_candidate: Mapping[str, object] | None = None) -> int:
+    """Store a merge's (or an undo's) outcome: the households, then each moved visit,
+    conflict and candidate with a change number of its own; returns a change number
+    left over for the merge record."""
     households = writer.finish()
-    seq = households.number(next_change(session, households.count + len(outcome.visit_moves)))
+    # one each, and one more: the merge record's, or the undone merge's own candidate's
+    rows = len(outcome.visit_moves) + len(outcome.conflict_moves) + len(outcome.candidates) + 1
+    seq = households.number(next_change(session, households.count + rows))
     write_households(session, households, now)  # type: ignore[arg-type]
-    for offset, (uuid, (household_id, village_id, status)) in enumerate(outcome.visit_moves.items()):
+    numbers = iter(range(seq, seq + rows))
+    for uuid, (household_id, village_id, status) in outcome.visit_moves.items():
         values: dict[str, object] = {"household_id": household_id, "village_id": village_id,
-                                     "change_seq": seq + offset}
+                                     "change_seq": next(numbers)}
         if status is not None:
             values["sync_status"] = status
         session.execute(sa.update(Visit).where(Visit.uuid == uuid).values(**values)
                         .execution_options(synchronize_session=False))
     for conflict_id, (household_id, village_id) in outcome.conflict_moves.items():
         session.execute(sa.update(Conflict).where(Conflict.id == conflict_id).values(
-            household_id=household_id, village_id=village_id).execution_options(synchronize_session=False))
+            household_id=household_id, village_id=village_id, change_seq=next(numbers))
+            .execution_options(synchronize_session=False))
     for candidate_id, status in outcome.candidates.items():
         condition = DuplicateCandidate.status == ("open" if status == "superseded" else "superseded")
         decided = {"decided_by_id": user.id, "decided_at": now} if status == "superseded" else {
             "decided_by_id": None, "decided_at": None}
         session.execute(sa.update(DuplicateCandidate).where(DuplicateCandidate.id == candidate_id, condition)
-                        .values(status=status, **decided).execution_options(synchronize_session=False))
+                        .values(status=status, change_seq=next(numbers), **decided)
+                        .execution_options(synchronize_session=False))
     if undo_candidate is not None:
         session.execute(sa.update(DuplicateCandidate).where(DuplicateCandidate.id == undo_candidate["id"])
-                        .values(status=undo_candidate["status"], decided_by_id=None, decided_at=None)
+                        .values(status=undo_candidate["status"], decided_by_id=None, decided_at=None,
+                                change_seq=next(numbers))
                         .execution_options(synchronize_session=False))
     if undo_candidate is None:
         session.flush()
         for uuid in outcome.visit_moves:
             settle_visit(session, uuid)
+    return next(numbers, 0)
