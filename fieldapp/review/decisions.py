@@ -10,15 +10,29 @@ was already taken instead of applying it twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from fieldapp.db import write_transaction
 from fieldapp.db.changes import next_change
 from fieldapp.extensions import db
 from fieldapp.models import Conflict, DuplicateCandidate, User, Visit
+
+
+@contextmanager
+def decision_transaction(session: Session | None) -> Iterator[Session]:
+    """The write transaction a decision runs in: its own (``session`` None), or the caller's
+    open one (a town applying a decision taken at central, recorded in the same transaction)."""
+    if session is not None:
+        yield session
+        return
+    with write_transaction(db.session) as own:
+        yield own
 
 
 def claim(session: Session, model: Any, row_id: int, status_column: Any, open_value: Any,
