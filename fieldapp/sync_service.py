@@ -2,7 +2,7 @@
 parts of the app (the demo generator, ``fieldapp import-backup``).
 
 ``push_batch`` and ``pull`` return exactly the HTTP response bodies of
-sync-protocol.md and raise :class:`sync.errors.SyncError` for the error
+docs/sync-protocol.md and raise :class:`sync.errors.SyncError` for the error
 responses. Both need an application context (they use ``db.session``).
 """
 
@@ -63,7 +63,7 @@ def actor_for(user: User | TokenUser) -> Actor:
 
 
 def push_batch(user: User | TokenUser, payload: dict[str, Any], *, today: dt.date | None = None) -> dict[str, Any]:
-    """Apply one push batch (sync-protocol.md) and return the response body.
+    """Apply one push batch (docs/sync-protocol.md) and return the response body.
 
     The batch is one transaction. A concurrent push of the same ``batch_id``
     or visit uuid, or a PostgreSQL deadlock/serialization failure, makes the

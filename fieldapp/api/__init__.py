@@ -1,4 +1,4 @@
-"""/api/v1: JSON only, bearer tokens, CSRF exempt (see docs/api.md and sync-protocol.md)."""
+"""/api/v1: JSON only, bearer tokens, CSRF exempt (see docs/api.md and docs/sync-protocol.md)."""
 
 from flask import Blueprint
 

@@ -89,7 +89,7 @@ def _schemas() -> dict[str, Any]:
                     "closed": {"type": "boolean"},
                 }},
                 "form": {"type": "object", "required": ["version", "sections", "fields"],
-                         "description": "the form definition (visit-form.md), evaluated by the phone as is"},
+                         "description": "the form definition (docs/visit-form.md), evaluated by the phone as is"},
             },
         },
         "Household": {
@@ -139,7 +139,7 @@ def _schemas() -> dict[str, Any]:
                 "supersedes": {"type": ["string", "null"], "format": "uuid"},
                 "started_at": {"type": ["string", "null"], "format": "date-time"},
                 "visited_at": {"type": ["string", "null"], "format": "date-time"},
-                "data": {"type": "object", "description": "answers keyed by field id (visit-form.md)"},
+                "data": {"type": "object", "description": "answers keyed by field id (docs/visit-form.md)"},
                 "location": {"type": ["object", "null"], "additionalProperties": False, "properties": {
                     "lat": {"type": ["number", "null"], "minimum": -90, "maximum": 90},
                     "lon": {"type": ["number", "null"], "minimum": -180, "maximum": 180},
@@ -203,7 +203,7 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "排查通 fieldapp sync API", "version": "1",
-            "description": "Sync protocol v1 (sync-protocol.md): token login, form, pull by cursor, "
+            "description": "Sync protocol v1 (docs/sync-protocol.md): token login, form, pull by cursor, "
                            "idempotent batch push with three-way merge. Every response is JSON; errors "
                            "have the shape {\"error\": {\"code\", \"message\", \"details\"}}.",
         },

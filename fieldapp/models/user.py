@@ -91,7 +91,7 @@ class LoginAttempt(Base):
 class ScopeRemoval(Base):
     """A village taken out of a user's scope, numbered from the pull sequence: the next
     pull of the user's phones lists that village's households under ``removed``
-    (sync-protocol.md), unless the village is back in scope by then."""
+    (docs/sync-protocol.md), unless the village is back in scope by then."""
 
     __tablename__ = "scope_removals"
     __table_args__ = (sa.Index("ix_scope_removals_user_seq", "user_id", "change_seq"),)

@@ -15,7 +15,11 @@ from werkzeug.wrappers import Response
 from fieldapp.access import household_or_404, roles_required
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
-from fieldapp.review import bp, display, queries, services
+from fieldapp.review import bp, display, queries
+from fieldapp.review import conflicts as conflict_decisions
+from fieldapp.review import merges as merge_decisions
+from fieldapp.review import visits as visit_decisions
+from fieldapp.review.errors import NotFound, ReviewError
 from fieldapp.review.forms import ConfirmForm, ReviewForm, make_merge_form, make_resolve_form
 from sync.form import DEFAULT_VERSION
 from sync.idnumber import mask_id, mask_phone
@@ -40,10 +44,10 @@ def _page() -> int:
     return _int_arg("page") or 1
 
 
-def _refused(error: services.ReviewError, attached: Collection[str] = ()) -> None:
+def _refused(error: ReviewError, attached: Collection[str] = ()) -> None:
     """A service refusal: not found is a 404 page, the rest is a message on the same page,
     with each field's errors unless the form shows them beside the field (``attached``)."""
-    if isinstance(error, services.NotFound):
+    if isinstance(error, NotFound):
         abort(404)
     flash(error.message, "error")
     for field_id, messages in error.errors.items():
@@ -99,14 +103,14 @@ def batches() -> View:
     )
 
 
-def _act(form: ReviewForm) -> services.ReviewOutcome | None:
+def _act(form: ReviewForm) -> visit_decisions.ReviewOutcome | None:
     """Run the approve/return the form asks for; flash the outcome."""
     try:
         if form.action.data == "approve":
-            outcome = services.approve_visits(current_user, form.uuids.data, form.comment.data)
+            outcome = visit_decisions.approve_visits(current_user, form.uuids.data, form.comment.data)
         else:
-            outcome = services.return_visits(current_user, form.uuids.data, form.comment.data)
-    except services.ReviewError as error:
+            outcome = visit_decisions.return_visits(current_user, form.uuids.data, form.comment.data)
+    except ReviewError as error:
         _refused(error)
         return None
     verb = _("通过") if form.action.data == "approve" else _("退回")
@@ -176,10 +180,10 @@ def conflict(conflict_id: int) -> View:
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            picks = {f: services.Pick(source, text) for f, (source, text) in form.picks().items()}
+            picks = {f: conflict_decisions.Pick(source, text) for f, (source, text) in form.picks().items()}
             try:
-                services.resolve_conflict(current_user, conflict_id, picks)
-            except services.ReviewError as error:
+                conflict_decisions.resolve_conflict(current_user, conflict_id, picks)
+            except ReviewError as error:
                 attached = [f for f in error.errors if f"custom_{f}" in form]
                 for field_id in attached:
                     form[f"custom_{field_id}"].errors = list(error.errors[field_id])
@@ -228,9 +232,9 @@ def duplicate(candidate_id: int) -> View:
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                record = services.merge_households(current_user, candidate_id, form.survivor.data,
+                record = merge_decisions.merge_households(current_user, candidate_id, form.survivor.data,
                                                    form.choices_by_field())
-            except services.ReviewError as error:
+            except ReviewError as error:
                 _refused(error)
                 status = error.status
             else:
@@ -251,8 +255,8 @@ def dismiss(candidate_id: int) -> View:
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.dismiss_candidate(current_user, candidate_id)
-    except services.ReviewError as error:
+        merge_decisions.dismiss_candidate(current_user, candidate_id)
+    except ReviewError as error:
         _refused(error)
     else:
         flash(_("已排除：这两户今后不再提示为疑似重复"), "success")
@@ -284,8 +288,8 @@ def undo_merge(merge_id: int) -> View:
     if record is None:
         abort(404)
     try:
-        services.undo_merge(current_user, merge_id)
-    except services.ReviewError as error:
+        merge_decisions.undo_merge(current_user, merge_id)
+    except ReviewError as error:
         _refused(error)
     else:
         flash(_("已撤销合并，两户及其走访记录已恢复"), "success")

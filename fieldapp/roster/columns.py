@@ -1,4 +1,4 @@
-"""The roster's columns (visit-form.md, "Roster import columns") and header matching.
+"""The roster's columns (docs/visit-form.md, "Roster import columns") and header matching.
 
 A header matches a column by its Chinese name, its English alias (the form's
 field id) or one of a few spellings seen in real exports. Matching ignores
