@@ -21,6 +21,7 @@ from fieldapp.review import merges as merge_decisions
 from fieldapp.review import visits as visit_decisions
 from fieldapp.review.errors import NotFound, ReviewError
 from fieldapp.review.forms import ConfirmForm, ReviewForm, make_merge_form, make_resolve_form
+from sync.form import DEFAULT_VERSION
 from sync.idnumber import mask_id, mask_phone
 
 REVIEWERS = ("supervisor", "admin")
@@ -224,7 +225,7 @@ def duplicates() -> View:
 def duplicate(candidate_id: int) -> View:
     candidate, a, b = queries.candidate_or_404(current_user, candidate_id)
     campaign = db.session.get(Campaign, candidate.campaign_id) if candidate.campaign_id else None
-    version = campaign.form_version if campaign else "2023.1"
+    version = campaign.form_version if campaign else DEFAULT_VERSION
     differing = [f for f in HOUSEHOLD_FIELDS if getattr(a, f) != getattr(b, f)]
     form = make_merge_form(display.form_for(version), a, b, differing)
     status = 200
@@ -272,7 +273,7 @@ def household(household_id: str) -> View:
     merges = queries.household_merges(item)
     return render_template(
         "review/household.html", household=item, history=queries.revision_history(item),
-        visits=queries.household_visits(item), merges=merges, undo=ConfirmForm(), version="2023.1",
+        visits=queries.household_visits(item), merges=merges, undo=ConfirmForm(), version=DEFAULT_VERSION,
         survivor=db.session.get(Household, item.merged_into_id) if item.merged_into_id else None,
     )
 
