@@ -41,6 +41,8 @@ class FeedCursor:
     key: str = _END
 
     def __str__(self) -> str:
+        if self.seq < 0:
+            return ""
         if self.stream == LAST_STREAM and self.key == _END:
             return str(self.seq)
         return f"{self.seq}.{self.stream}.{self.key}"

@@ -363,7 +363,7 @@ class _PageWriter:
     def _merges(self, items: list[dict[str, Any]]) -> None:
         uids = {i.get("candidate_uid") for i in items if i.get("candidate_uid")}
         ids = dict(self.session.execute(sa.select(DuplicateCandidate.uid, DuplicateCandidate.id)
-                                        .where(DuplicateCandidate.uid.in_(sorted(uids))))) if uids else {}
+                                        .where(DuplicateCandidate.uid.in_(sorted(uids)))).all()) if uids else {}
 
         def fix(row: dict[str, Any], item: dict[str, Any]) -> None:
             row.update(candidate_id=ids.get(item.get("candidate_uid")),

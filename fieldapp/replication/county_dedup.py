@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from fieldapp.campaigns import active_select
 from sqlalchemy.orm import Session
 
+from fieldapp.campaigns import active_select
 from fieldapp.db import write_transaction
 from fieldapp.db.changes import next_change
 from fieldapp.models import Campaign, DuplicateCandidate, Household, new_uuid, utcnow
@@ -61,7 +61,7 @@ def find_across_towns(session: Session, household_ids: Iterable[str]) -> int:
         for start in range(0, len(firsts), _CHUNK):
             known |= set(session.execute(
                 sa.select(DuplicateCandidate.household_a_id, DuplicateCandidate.household_b_id)
-                .where(DuplicateCandidate.household_a_id.in_(firsts[start:start + _CHUNK]))).tuples())
+                .where(DuplicateCandidate.household_a_id.in_(firsts[start:start + _CHUNK]))))
         new = [(pair, value) for pair, value in sorted(pairs.items()) if pair not in known]
         if not new:
             return 0

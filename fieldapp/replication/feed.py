@@ -152,7 +152,7 @@ def _ride_along(session: Session, body: dict[str, Any], to: FeedCursor) -> None:
         # A merge names its candidate by id here; central knows it by uid.
         ids = {m["candidate_id"] for m in body["merges"] if m["candidate_id"] is not None}
         uids = dict(session.execute(sa.select(DuplicateCandidate.id, DuplicateCandidate.uid)
-                                    .where(DuplicateCandidate.id.in_(sorted(ids))))) if ids else {}
+                                    .where(DuplicateCandidate.id.in_(sorted(ids)))).all()) if ids else {}
         for merge in body["merges"]:
             merge["candidate_uid"] = uids.get(merge["candidate_id"])
     refs: dict[str, list[dict[str, Any]]] = {"households": [], "visits": [], "candidates": []}

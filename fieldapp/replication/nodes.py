@@ -114,9 +114,9 @@ def node_statuses(session: Session) -> list[NodeStatus]:
     """Every node with what is waiting each way, by name."""
     pending_down = dict(session.execute(
         sa.select(ReplicationCommand.node_id, sa.func.count()).where(ReplicationCommand.status == "pending")
-        .group_by(ReplicationCommand.node_id)).tuples())
+        .group_by(ReplicationCommand.node_id)).all())
     rejected = dict(session.execute(
-        sa.select(ReplicationReject.node_id, sa.func.count()).group_by(ReplicationReject.node_id)).tuples())
+        sa.select(ReplicationReject.node_id, sa.func.count()).group_by(ReplicationReject.node_id)).all())
     rows = session.execute(sa.select(Node, Town.name).join(Town, Town.id == Node.town_id).order_by(Node.name))
     return [NodeStatus(name=node.name, town=town, created_at=node.created_at,
                        revoked=node.revoked_at is not None, last_contact_at=node.last_contact_at,

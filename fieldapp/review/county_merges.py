@@ -63,7 +63,7 @@ def merge_across_towns(session: Session, user: User, candidate: DuplicateCandida
                 "visits": [], "conflicts": [], "candidates": [],
                 "candidate": {"id": candidate.id, "status": "open"}},
         after={"survivor_values": values, "changed": changed, "survivor_rev": survivor.rev + 1,
-               "towns": [survivor_town.name, merged_town.name]})
+               "towns": [survivor_town.town.name, merged_town.town.name]})
     session.add(record)
     session.flush()
     remote.send(session, merged_town, user, "household_merge_away", merged.id,
@@ -76,8 +76,8 @@ def merge_across_towns(session: Session, user: User, candidate: DuplicateCandida
                  before={"survivor": record.before["survivor"], "merged": record.before["merged"]},
                  after={"survivor_values": values, "merged_into_id": survivor.id},
                  details={"candidate_id": candidate.id, "survivor_id": survivor.id, "merged_id": merged.id,
-                          "across_towns": [survivor_town.name, merged_town.name]})
-    return [merged_town.name, survivor_town.name]
+                          "across_towns": [survivor_town.town.name, merged_town.town.name]})
+    return [merged_town.town.name, survivor_town.town.name]
 
 
 def undo_across_towns(session: Session, admin: User, record: HouseholdMerge) -> list[str]:
@@ -104,5 +104,5 @@ def undo_across_towns(session: Session, admin: User, record: HouseholdMerge) -> 
                  "expected_rev": record.after["survivor_rev"], "merge_uid": record.uid}, survivor["village_id"])
     audit.record(session, admin, "merge_undo", "household_merge", record.id, village_id=survivor["village_id"],
                  details={"survivor_id": record.survivor_id, "merged_id": record.merged_id,
-                          "across_towns": [survivor_town.name, merged_town.name]})
-    return [merged_town.name, survivor_town.name]
+                          "across_towns": [survivor_town.town.name, merged_town.town.name]})
+    return [merged_town.town.name, survivor_town.town.name]

@@ -164,9 +164,33 @@ def visit_record(town: TownServer, household_id: str, **data: Any) -> dict[str, 
 
 
 def push(town: TownServer, username: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Push as ``username``; every record must be stored."""
     assert town.api is not None
     token = town.api.tokens.get(username) or town.api.login(username)
-    return town.api.push_ok(token, records)
+    results = town.api.push_ok(token, records)
+    assert all(r["status"] != "rejected" for r in results), results
+    return results
+
+
+def worker_of(town: TownServer, household_id: str) -> str:
+    """The user name of the grid worker of the household's village."""
+    with town.context():
+        household = db.session.get(Household, household_id)
+        assert household is not None
+        worker = db.session.scalar(sa.select(User.username).where(
+            User.role == "worker", User.villages.any(Village.id == household.village_id)))
+    assert worker is not None
+    return str(worker)
+
+
+def push_visits(town: TownServer, household_ids: list[str], **data: Any) -> list[dict[str, Any]]:
+    """One visit to each household, each pushed by its village's worker; returns the records."""
+    records = []
+    for household_id in household_ids:
+        record = visit_record(town, household_id, **data)
+        push(town, worker_of(town, household_id), [record])
+        records.append(record)
+    return records
 
 
 def count_rows(app: Flask, model: Any, *where: Any) -> int:

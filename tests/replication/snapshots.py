@@ -32,8 +32,8 @@ def snapshot(app: Flask, town_name: str) -> dict[str, Any]:
     and merges in ``app``'s database."""
     with app.app_context():
         session = db.session
-        uids = dict(session.execute(sa.select(User.id, User.uid)).tuples())
-        villages = dict(session.execute(sa.select(Village.id, Village.name)).tuples())
+        uids = dict(session.execute(sa.select(User.id, User.uid)).all())
+        villages = dict(session.execute(sa.select(Village.id, Village.name)).all())
         town = session.scalar(sa.select(Town.id).where(Town.name == town_name))
         households = {
             h.id: (h.code, villages[h.village_id], h.head_pinyin, h.source, h.rev, h.merged_into_id,
@@ -55,7 +55,7 @@ def snapshot(app: Flask, town_name: str) -> dict[str, Any]:
             c.uid: (c.household_a_id, c.household_b_id, c.status, c.score, c.evidence, uids.get(c.decided_by_id))
             for c in session.scalars(sa.select(DuplicateCandidate).where(
                 DuplicateCandidate.household_a_id.in_(ids), DuplicateCandidate.source != "county"))}
-        candidate_uids = dict(session.execute(sa.select(DuplicateCandidate.id, DuplicateCandidate.uid)).tuples())
+        candidate_uids = dict(session.execute(sa.select(DuplicateCandidate.id, DuplicateCandidate.uid)).all())
         merges = {
             m.uid: (m.survivor_id, m.merged_id, candidate_uids.get(m.candidate_id), m.undone_at is not None)
             for m in session.scalars(sa.select(HouseholdMerge).where(HouseholdMerge.survivor_id.in_(ids)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from fieldapp.db.changes import next_change
 from fieldapp.extensions import db
 from fieldapp.models import (
     AppliedCommand,
@@ -25,7 +26,14 @@ from fieldapp.review import merges, visits
 from fieldapp.review.decision_conflicts import resolve_decision
 from fieldapp.review.errors import SentToTown
 from tests import factories
-from tests.replication.conftest import County, campaign_ids, count_rows, push, visit_record
+from tests.replication.conftest import (
+    County,
+    campaign_ids,
+    count_rows,
+    push,
+    push_visits,
+    visit_record,
+)
 from tests.replication.snapshots import assert_converged, snapshot
 
 pytestmark = pytest.mark.both_backends
@@ -41,7 +49,7 @@ def test_campaigns_come_down_and_the_towns_data_goes_up(county: County) -> None:
     baoan, hdq = county.towns
     assert campaign_ids(baoan.app) == campaign_ids(county.central) == ["2023-jzpc"]
     push(baoan, "baoan_w0", [visit_record(baoan, baoan.households[0])])
-    push(hdq, "hdq_w1", [visit_record(hdq, hdq.households[1], phone="13900001111")])
+    push_visits(hdq, [hdq.households[1]], phone="13900001111")
     reports = county.round()
     assert reports[0].up["visits"] == 1 and reports[1].up["visits"] == 1
     for town in county.towns:
@@ -63,7 +71,7 @@ def test_a_second_round_with_nothing_new_sends_nothing(county: County) -> None:
 
 def test_a_page_whose_answer_is_lost_is_not_applied_twice(county: County) -> None:
     baoan = county.towns[0]
-    push(baoan, "baoan_w0", [visit_record(baoan, h) for h in baoan.households[:3]])
+    push_visits(baoan, baoan.households[:3])
     cut = baoan.replicate(county.central, fail=lambda method, path: "after" if method == "POST" else None)
     assert not cut.ok and cut.error and "无法连接" in cut.error
     # central stored the page before the answer was lost; the retry starts from central's cursor
@@ -76,7 +84,7 @@ def test_a_page_whose_answer_is_lost_is_not_applied_twice(county: County) -> Non
 
 def test_a_round_cut_between_pages_resumes_where_central_stands(county: County) -> None:
     baoan = county.towns[0]
-    push(baoan, "baoan_w0", [visit_record(baoan, h) for h in baoan.households])
+    push_visits(baoan, baoan.households)
     calls = {"n": 0}
 
     def third_post_fails(method: str, _path: str) -> str | None:
@@ -131,7 +139,7 @@ def test_a_visit_returned_at_central_is_returned_on_the_workers_phone(county: Co
     push(baoan, "baoan_w0", [record])
     county.round()
     with county.central.app_context():
-        outcome = visits.return_visits(_central_user(county, "county_sup"), [record["uuid"]], "请补充收入")
+        outcome = visits.return_visits(_central_user(county, "county_admin"), [record["uuid"]], "请补充收入")
         assert outcome.sent == {record["uuid"]: "保安镇"} and outcome.done == []
         # the copy at central waits for the town
         assert db.session.get(Visit, record["uuid"]).review_status == "pending"
@@ -152,11 +160,10 @@ def test_a_visit_returned_at_central_is_returned_on_the_workers_phone(county: Co
 
 def test_when_town_and_central_decide_differently_both_are_kept(county: County) -> None:
     baoan = county.towns[0]
-    record = visit_record(baoan, baoan.households[1])
-    push(baoan, "baoan_w0", [record])
+    [record] = push_visits(baoan, [baoan.households[1]])
     county.round()
     with county.central.app_context():
-        visits.return_visits(_central_user(county, "county_sup"), [record["uuid"]], "签字不清晰")
+        visits.return_visits(_central_user(county, "county_admin"), [record["uuid"]], "签字不清晰")
         db.session.remove()
     with baoan.context():
         supervisor = db.session.scalar(sa.select(User).where(User.username == "baoan_sup"))
@@ -193,7 +200,8 @@ def test_the_same_id_number_in_two_towns_becomes_one_candidate_and_merges_across
         moved = db.session.get(Household, hdq.households[0])
         moved.head_id = head_id  # the same person registered in the second town
         moved.head_name = "王建国"
-        moved.change_seq = 10_000
+        moved.change_seq = next_change(db.session)
+        moved_phone = moved.phone
         db.session.commit()
     county.round()
     with county.central.app_context():
@@ -202,7 +210,7 @@ def test_the_same_id_number_in_two_towns_becomes_one_candidate_and_merges_across
         candidate = found[0]
         assert {candidate.household_a_id, candidate.household_b_id} == {baoan.households[0], hdq.households[0]}
         with pytest.raises(SentToTown, match="还地桥镇.*保安镇|保安镇.*还地桥镇"):
-            merges.merge_households(_central_user(county, "county_sup"), candidate.id, baoan.households[0],
+            merges.merge_households(_central_user(county, "county_admin"), candidate.id, baoan.households[0],
                                     {"phone": hdq.households[0]})
         db.session.remove()
     county.round()
@@ -210,7 +218,7 @@ def test_the_same_id_number_in_two_towns_becomes_one_candidate_and_merges_across
         assert db.session.get(Household, hdq.households[0]).merged_into_id == baoan.households[0]
     with baoan.context():
         survivor = db.session.get(Household, baoan.households[0])
-        assert survivor.rev == 2 and survivor.phone == moved.phone
+        assert survivor.rev == 2 and survivor.phone == moved_phone
     with county.central.app_context():
         assert db.session.get(Household, hdq.households[0]).merged_into_id == baoan.households[0]
         record = db.session.scalar(sa.select(HouseholdMerge))
@@ -229,7 +237,7 @@ def test_the_same_id_number_in_two_towns_becomes_one_candidate_and_merges_across
 
 def test_a_revoked_node_gets_401_loses_nothing_and_resumes_with_a_new_token(county: County) -> None:
     baoan = county.towns[0]
-    push(baoan, "baoan_w0", [visit_record(baoan, baoan.households[2])])
+    push_visits(baoan, [baoan.households[2]])
     with county.central.app_context():
         revoke_node(db.session, "baoan")
         db.session.remove()
@@ -259,6 +267,7 @@ def test_rows_central_cannot_store_are_kept_as_rejects(county: County) -> None:
         other = factories.make_town(name="外镇", code=None)
         village = factories.make_village(other, "外村")
         stray = factories.make_household(village, "石磊")
+        stray.change_seq = next_change(db.session)
         stray_id = stray.id
         db.session.commit()
     report = baoan.replicate(county.central)
