@@ -1,7 +1,7 @@
 """The bulk duplicate search over the database (``fieldapp dedup run``).
 
 Reads every live household (not merged into another), finds candidate pairs
-with :func:`sync.dedup_bulk.find_duplicates` and stores them as
+with :func:`sync.dedup.find_duplicates` and stores them as
 :class:`~fieldapp.models.DuplicateCandidate` rows (``source="bulk"``) for a
 supervisor to merge or dismiss. Nothing is merged here.
 
@@ -24,9 +24,8 @@ from sqlalchemy.orm import Session
 from fieldapp import audit
 from fieldapp.db import write_transaction
 from fieldapp.models import Campaign, DuplicateCandidate, Household, User
-from sync.dedup import HouseholdRecord
-from sync.dedup_bulk import BulkStats, PairMatch, Progress, find_duplicates
-from sync.dedup_score import DEFAULT_WEIGHTS, Weights
+from sync.dedup import BulkStats, HouseholdRecord, PairMatch, Progress, find_duplicates
+from sync.dedup.score import DEFAULT_WEIGHTS, Weights
 
 
 class DedupError(ValueError):

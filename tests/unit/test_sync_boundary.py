@@ -1,4 +1,4 @@
-"""sync/ must not import Flask, its extensions, WTForms or fieldapp (sync/README.md)."""
+"""sync/ must not import Flask, its extensions, WTForms, SQLAlchemy or fieldapp (sync/README.md)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,21 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FORBIDDEN = ("flask", "flask_sqlalchemy", "flask_login", "flask_wtf", "wtforms", "fieldapp")
+FORBIDDEN = ("flask", "flask_sqlalchemy", "flask_login", "flask_wtf", "wtforms", "sqlalchemy", "fieldapp")
 
 
 def sync_modules() -> list[str]:
-    return sorted(f"sync.{p.stem}" for p in (ROOT / "sync").glob("*.py") if p.stem != "__init__")
+    """Every module of sync/ and its subpackages (a package by its name)."""
+    found = []
+    for path in (ROOT / "sync").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        found.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return sorted(set(found) - {"sync"})
 
 
 def test_sync_modules_are_found() -> None:
     assert {"sync.ingest", "sync.merge", "sync.protocol", "sync.store", "sync.errors"} <= set(sync_modules())
+    assert {"sync.dedup", "sync.dedup.bulk", "sync.roster_file"} <= set(sync_modules())
 
 
 def test_no_sync_module_loads_flask_or_fieldapp() -> None:
