@@ -2,7 +2,7 @@
 a roster file's rows (``fieldapp dedup check``, :func:`check_rows`).
 
 Reads every live household (not merged into another), finds candidate pairs
-with :func:`sync.dedup_bulk.find_duplicates` and stores them as
+with :func:`sync.dedup.find_duplicates` and stores them as
 :class:`~fieldapp.models.DuplicateCandidate` rows (``source="bulk"``) for a
 supervisor to merge or dismiss. Nothing is merged here.
 
@@ -29,10 +29,9 @@ from fieldapp.campaigns import active_select
 from fieldapp.db import write_transaction
 from fieldapp.db.changes import next_change
 from fieldapp.models import Campaign, DuplicateCandidate, Household, User, new_uuid
-from sync.dedup import HouseholdRecord
-from sync.dedup_bulk import BulkStats, PairMatch, Progress, find_duplicates
-from sync.dedup_file import RosterRows
-from sync.dedup_score import DEFAULT_WEIGHTS, Weights
+from sync.dedup import BulkStats, HouseholdRecord, PairMatch, Progress, find_duplicates
+from sync.dedup.roster import RosterRows
+from sync.dedup.score import DEFAULT_WEIGHTS, Weights
 
 
 class DedupError(ValueError):

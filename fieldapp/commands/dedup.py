@@ -13,8 +13,8 @@ from flask.cli import AppGroup
 
 from fieldapp.dedup_service import DedupError, check_rows, run_bulk
 from fieldapp.extensions import db
-from sync.dedup_bulk import Progress
-from sync.dedup_file import RosterFileError, read_roster
+from sync.dedup import Progress
+from sync.dedup.roster import RosterFileError, read_roster
 
 # Share of the progress bar per stage of a run (matching is mostly prepare + score).
 _STAGES = {"prepare": (0, 55), "block": (55, 75), "score": (75, 100)}
