@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 from typing import Any
 
 from flask import Flask
@@ -16,12 +18,24 @@ def default_workers() -> int:
     return max(2, multiprocessing.cpu_count())
 
 
-def run_gunicorn(host: str, port: int, workers: int, threads: int = 4, quiet: bool = False) -> None:
+def start_replicator(app: Flask) -> subprocess.Popen[bytes] | None:
+    """On a town with an upstream, ``fieldapp replicate --watch`` beside the workers (one
+    process, whatever the number of workers; docs/replication.md). It lives in the server's
+    process group and stops with it."""
+    if not (app.config.get("UPSTREAM_URL") and app.config.get("UPSTREAM_TOKEN")):
+        return None
+    return subprocess.Popen([sys.executable, "-m", "fieldapp.cli", "replicate", "--watch"])
+
+
+def run_gunicorn(host: str, port: int, workers: int, threads: int = 4, quiet: bool = False,
+                 app: Flask | None = None) -> None:
     """Serve ``create_app()`` under gunicorn; each worker builds its own app.
 
     The workers checkpoint SQLite's log in a background thread (unless
     ``FIELDAPP_SQLITE_CHECKPOINT`` says otherwise): a server takes a steady
     stream of writes, and a checkpoint inside a commit holds up every writer.
+    With ``app`` configured with an upstream, the background replicator runs
+    beside the workers for as long as the server does.
     """
     from gunicorn.app.base import BaseApplication
 
@@ -42,4 +56,13 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int = 4, quiet: bo
         def load(self) -> Flask:
             return create_app()
 
-    _Server().run()
+    replicator = start_replicator(app) if app is not None else None
+    try:
+        _Server().run()
+    finally:
+        if replicator is not None:
+            replicator.terminate()
+            try:
+                replicator.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                replicator.kill()

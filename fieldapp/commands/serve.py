@@ -21,4 +21,8 @@ def register(app: Flask) -> None:
         """Serve the app with gunicorn (生产环境服务)."""
         click.echo(f"排查通 serving on http://{host}:{port}/ (database: "
                    f"{current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]})")
-        run_gunicorn(host, port, workers or default_workers(), threads=threads, quiet=quiet)
+        if current_app.config.get("UPSTREAM_URL"):
+            click.echo(f"与县级中心同步：{current_app.config['UPSTREAM_URL']}"
+                       f"（每 {current_app.config['UPSTREAM_INTERVAL']} 秒，手机上传后数秒内）")
+        run_gunicorn(host, port, workers or default_workers(), threads=threads, quiet=quiet,
+                     app=current_app._get_current_object())  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ replication lock makes any second replicator (another server, a manual
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -24,7 +25,7 @@ from fieldapp.db.changes import current_change
 from fieldapp.extensions import db
 from fieldapp.replication.client import UpstreamClient
 from fieldapp.replication.lock import ReplicationBusy, replication_lock
-from fieldapp.replication.town import RoundReport, replicate_once
+from fieldapp.replication.town import PageLimits, RoundReport, replicate_once
 from sync.replication import Backoff
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,10 @@ def run_round(app: Flask) -> RoundReport | None:
     config = app.config
     client = UpstreamClient(str(config["UPSTREAM_URL"]), str(config["UPSTREAM_TOKEN"]),
                             timeout=float(config["UPSTREAM_TIMEOUT"]))
+    limits = PageLimits(records=int(config["REPLICATION_PAGE_RECORDS"]))
     try:
         with replication_lock(app.instance_path):
-            return replicate_once(db.session, client)
+            return replicate_once(db.session, client, limits=limits)
     except ReplicationBusy:
         return None
 
@@ -91,8 +93,9 @@ def watch(app: Flask, stop: threading.Event, *, clock: Callable[[], float] = tim
     """Replicate until ``stop`` is set."""
     schedule = _Schedule(interval=float(app.config["UPSTREAM_INTERVAL"]), backoff=Backoff())
     rng = rng or random.Random()
+    parent = os.getppid()
     with app.app_context():
-        while not stop.is_set():
+        while not stop.is_set() and os.getppid() == parent:  # the server that started us is gone
             now = clock()
             try:
                 schedule.saw(current_change(db.session), now)

@@ -15,11 +15,11 @@ from werkzeug.wrappers import Response
 from fieldapp.access import household_or_404, roles_required
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
-from fieldapp.review import bp, display, queries
+from fieldapp.review import bp, display, queries, remote
 from fieldapp.review import conflicts as conflict_decisions
 from fieldapp.review import merges as merge_decisions
 from fieldapp.review import visits as visit_decisions
-from fieldapp.review.errors import NotFound, ReviewError
+from fieldapp.review.errors import NotFound, ReviewError, SentToTown
 from fieldapp.review.forms import ConfirmForm, ReviewForm, make_merge_form, make_resolve_form
 from sync.form import DEFAULT_VERSION
 from sync.idnumber import mask_id, mask_phone
@@ -49,7 +49,7 @@ def _refused(error: ReviewError, attached: Collection[str] = ()) -> None:
     with each field's errors unless the form shows them beside the field (``attached``)."""
     if isinstance(error, NotFound):
         abort(404)
-    flash(error.message, "error")
+    flash(error.message, "success" if isinstance(error, SentToTown) else "error")
     for field_id, messages in error.errors.items():
         if field_id not in attached:
             for message in messages:
@@ -114,6 +114,9 @@ def _act(form: ReviewForm) -> visit_decisions.ReviewOutcome | None:
         _refused(error)
         return None
     verb = _("通过") if form.action.data == "approve" else _("退回")
+    for town in sorted(set(outcome.sent.values())):
+        n = sum(1 for t in outcome.sent.values() if t == town)
+        flash(_("%(n)d 条走访记录的决定已发送至%(town)s，该镇下次同步后生效", n=n, town=town), "success")
     if outcome.done:
         flash(_("已%(verb)s %(n)d 条走访记录", verb=verb, n=len(outcome.done)), "success")
     for reason in sorted(set(outcome.skipped.values())):
@@ -151,8 +154,10 @@ def visit(uuid: str) -> View:
         status = 422
     conflicts = list(db.session.scalars(sa.select(Conflict).where(Conflict.visit_uuid == uuid)
                                         .order_by(Conflict.id)))
+    waiting = remote.waiting(db.session, "visit_review", uuid)
+    waiting_town = remote.owner(db.session, item.village_id).town.name if waiting else None  # type: ignore[union-attr]
     return render_template("review/visit.html", visit=item, form=form, display=display,
-                           conflicts=conflicts), status
+                           conflicts=conflicts, waiting=waiting, waiting_town=waiting_town), status
 
 
 # -- conflicts -----------------------------------------------------------------
