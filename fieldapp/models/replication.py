@@ -37,6 +37,8 @@ class Node(Base):
     up_pending: Mapped[int] = mapped_column(default=0)  # what the town said it still had to send
     up_applied_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
     down_cursor: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # what the town said it applied
+    # Central's change number up to which the town's households were looked for in other towns.
+    dedup_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
     town: Mapped[Town] = relationship()
 

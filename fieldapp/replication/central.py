@@ -69,8 +69,9 @@ def receive_page(session: Session, node_id: int, body: Any) -> dict[str, Any]:
         log.warning("replication page from node %s refused: %r", node_id, exc)
         raise _invalid(f"{type(exc).__name__}: {str(exc)[:160]}") from exc
     found = 0
-    if applied.households:
-        found = county_dedup.find_across_towns(session, applied.households)
+    if not page.get("more") and not applied.duplicate:
+        # The town has sent all it had: look for its new households in the other towns.
+        found = county_dedup.find_for_node(session, node_id)
     return {"cursor": applied.cursor, "duplicate": applied.duplicate, "counts": applied.counts,
             "rejected": applied.rejected, "candidates": found}
 

@@ -82,7 +82,7 @@ class UpstreamClient:
                    "Accept-Encoding": "gzip", "User-Agent": USER_AGENT}
         data = None
         if body is not None:
-            data = gzip.compress(orjson.dumps(body), compresslevel=6)
+            data = gzip.compress(orjson.dumps(body), compresslevel=1)  # a third of level 6's time, 10% larger
             headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
             self.sent_bytes += len(data)
         try:

@@ -113,22 +113,28 @@ def pending(session: Session, after: FeedCursor) -> int:
 def read_page(session: Session, after: FeedCursor, *, max_records: int = 500,
               max_bytes: int = 2_000_000) -> FeedPage:
     """The page of the feed after ``after``: at most ``max_records`` rows and about
-    ``max_bytes`` of JSON (always at least one row when any is left)."""
+    ``max_bytes`` of JSON (always at least one row when any is left).
+
+    The page's rows are chosen on their positions alone (change number and key, read
+    from the indexes), then only those rows are read whole.
+    """
     current = changes.current_change(session)
-    candidates: list[tuple[FeedCursor, Stream, Any]] = []
+    positions: list[tuple[FeedCursor, Stream, Any]] = []
     for stream in FEED:
+        seq, key = stream.table.c.change_seq, stream.table.c[stream.key]
         rows = session.execute(
-            sa.select(stream.table).where(stream.table.c.change_seq <= current, _after(stream, after))
-            .order_by(stream.table.c.change_seq, stream.table.c[stream.key]).limit(max_records + 1)
-        ).mappings().all()
-        candidates += [(_position(stream, row), stream, row) for row in rows]
-    candidates.sort(key=lambda item: item[0])
+            sa.select(seq, key).where(seq <= current, _after(stream, after)).order_by(seq, key)
+            .limit(max_records + 1)).all()
+        positions += [(FeedCursor(int(row[0]), stream.index, str(row[1])), stream, row[1]) for row in rows]
+    positions.sort(key=lambda item: item[0])
+    chosen = positions[:max_records]
+    whole = _whole_rows(session, chosen)
     body: dict[str, Any] = {name: [] for name in STREAMS}
     size = 0
     taken = 0
     last = after
-    for position, stream, row in candidates[:max_records]:
-        item = dump(stream.table, row)
+    for position, stream, key in chosen:
+        item = whole[stream.name][key]
         item_size = len(orjson.dumps(item))
         if taken and size + item_size > max_bytes:
             break
@@ -136,13 +142,28 @@ def read_page(session: Session, after: FeedCursor, *, max_records: int = 500,
         size += item_size
         taken += 1
         last = position
-    more = taken < len(candidates)
+    more = taken < len(positions)
     if not more:
         # Every row up to ``current`` was there to be read: the next page starts after it.
         last = max(last, FeedCursor(max(current, 0)))
     _ride_along(session, body, last)
     counts = {name: len(body[name]) for name in STREAMS if body[name]}
     return FeedPage(body=body, to=last, more=more, records=taken, counts=counts, size=size)
+
+
+def _whole_rows(session: Session, chosen: list[tuple[FeedCursor, Stream, Any]]) -> dict[str, dict[Any, dict[str, Any]]]:
+    """Every column of the chosen rows, dumped, by stream and key."""
+    keys: dict[str, list[Any]] = {}
+    for _position, stream, key in chosen:
+        keys.setdefault(stream.name, []).append(key)
+    found: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in STREAMS}
+    for stream in FEED:
+        wanted = keys.get(stream.name, [])
+        column = stream.table.c[stream.key]
+        for start in range(0, len(wanted), 900):
+            rows = session.execute(sa.select(stream.table).where(column.in_(wanted[start:start + 900]))).mappings()
+            found[stream.name].update((row[stream.key], dump(stream.table, row)) for row in rows)
+    return found
 
 
 def _ride_along(session: Session, body: dict[str, Any], to: FeedCursor) -> None:

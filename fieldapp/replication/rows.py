@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+
+_UTC = dt.UTC
 
 
 def _kind(column: sa.Column[Any]) -> str:
@@ -21,16 +24,20 @@ def _kind(column: sa.Column[Any]) -> str:
     return "plain"
 
 
+@lru_cache(maxsize=64)
+def _columns(table: sa.Table) -> tuple[tuple[str, str], ...]:
+    """``(column key, kind)`` of every column, worked out once per table."""
+    return tuple((column.key, _kind(column)) for column in table.columns)
+
+
 def dump(table: sa.Table, row: Mapping[str, Any], columns: Iterable[str] | None = None) -> dict[str, Any]:
     """The row's columns (all, or ``columns``) as JSON values."""
-    names = list(columns) if columns is not None else [c.key for c in table.columns]
+    names = list(columns) if columns is not None else [key for key, _kind in _columns(table)]
     out: dict[str, Any] = {}
     for name in names:
         value = row[name]
         if isinstance(value, dt.datetime):
-            if value.tzinfo is None:
-                value = value.replace(tzinfo=dt.UTC)
-            value = value.astimezone(dt.UTC).isoformat()
+            value = (value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)).isoformat()
         elif isinstance(value, dt.date):
             value = value.isoformat()
         out[name] = value
@@ -40,14 +47,11 @@ def dump(table: sa.Table, row: Mapping[str, Any], columns: Iterable[str] | None 
 def load(table: sa.Table, item: Mapping[str, Any]) -> dict[str, Any]:
     """The column values of a dumped row (only columns of ``table``; others are ignored)."""
     out: dict[str, Any] = {}
-    for column in table.columns:
-        if column.key not in item:
+    for key, kind in _columns(table):
+        if key not in item:
             continue
-        value = item[column.key]
-        kind = _kind(column)
-        if value is not None and kind == "datetime":
-            value = dt.datetime.fromisoformat(value)
-        elif value is not None and kind == "date":
-            value = dt.date.fromisoformat(value)
-        out[column.key] = value
+        value = item[key]
+        if value is not None and kind != "plain":
+            value = dt.datetime.fromisoformat(value) if kind == "datetime" else dt.date.fromisoformat(value)
+        out[key] = value
     return out

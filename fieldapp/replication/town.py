@@ -104,9 +104,11 @@ def _up(session: Session, client: UpstreamClient, limits: PageLimits, report: Ro
 
 def _send_pages(session: Session, client: UpstreamClient, cursor: FeedCursor, limits: PageLimits,
                 report: RoundReport, say: Progress) -> None:
+    waiting = feed.pending(session, cursor)  # counted once; each page's share is taken off
     while True:
         page = feed.read_page(session, cursor, max_records=limits.records, max_bytes=limits.bytes)
-        remaining = feed.pending(session, page.to) if page.more else 0
+        waiting = max(waiting - page.records, 0)
+        remaining = waiting if page.more else 0
         session.rollback()
         if page.records == 0 and page.to == cursor:
             return

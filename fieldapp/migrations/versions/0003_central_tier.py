@@ -66,6 +66,7 @@ def upgrade():
     sa.Column('up_pending', sa.Integer(), nullable=False),
     sa.Column('up_applied_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('down_cursor', sa.BigInteger(), nullable=False),
+    sa.Column('dedup_seq', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['town_id'], ['towns.id'], name=op.f('fk_nodes_town_id_towns')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_nodes')),
     sa.UniqueConstraint('name', name=op.f('uq_nodes_name')),
