@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session, scoped_session
 
 from fieldapp import audit
@@ -104,7 +105,10 @@ def create_campaign(campaign_id: str, name: str, start: dt.date, end: dt.date,
                     monitoring_line: float = 7600.0, form_version: str = DEFAULT_VERSION,
                     activate: bool = False, actor: User | None = None) -> Campaign:
     """Open a campaign (``fieldapp campaign create``, the admin page): :func:`add_campaign`
-    in a write transaction of its own."""
+    in a write transaction of its own. A town that replicates with a county's central
+    server takes its campaigns from central (docs/replication.md): refused there."""
+    if current_app.config.get("UPSTREAM_URL"):
+        raise ValueError("本镇已接入县级中心：排查活动由县级创建，同步后自动出现")
     with write_transaction(db.session) as session:
         return add_campaign(session, campaign_id, name, start, end, monitoring_line, form_version,
                             activate, actor)

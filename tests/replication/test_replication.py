@@ -4,6 +4,8 @@ between tiers, dedup and merges across towns, tokens."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
@@ -295,3 +297,20 @@ def test_central_keeps_a_copy_equal_to_the_town_after_town_decisions(county: Cou
     central = snapshot(county.central, baoan.name)
     assert len(central["conflicts"]) == 1
     assert_converged(county.central, baoan.app, baoan.name)
+
+
+def test_a_town_with_an_upstream_takes_its_campaigns_from_central(county: County) -> None:
+    baoan = county.towns[0]
+    baoan.app.config["UPSTREAM_URL"] = "http://central.test"
+    runner = baoan.app.test_cli_runner()
+    result = runner.invoke(args=["campaign", "create", "2024-jzpc", "--name", "2024年集中排查",
+                                 "--start", "2024-10-01", "--end", "2024-12-31"])
+    assert result.exit_code != 0 and "排查活动由县级创建" in result.output
+    assert campaign_ids(baoan.app) == ["2023-jzpc"]
+    with county.central.app_context():
+        from fieldapp.campaigns import create_campaign
+
+        create_campaign("2024-jzpc", "2024年集中排查", dt.date(2024, 10, 1), dt.date(2024, 12, 31))
+        db.session.remove()
+    assert baoan.replicate(county.central).campaigns == 1
+    assert campaign_ids(baoan.app) == ["2023-jzpc", "2024-jzpc"]
