@@ -78,7 +78,7 @@ def run_bulk(session: Session, campaign_id: str | None = None, *, actor: User | 
     campaign = resolve_campaign(session, campaign_id)
     records = load_records(session)
     result = RunResult(campaign_id=campaign, households=len(records))
-    pairs = find_duplicates(records, weights=weights, reference_year=reference_year,
+    pairs = find_duplicates(records, weights=weights, consistent=True, reference_year=reference_year,
                             progress=progress or _quiet, stats=result.stats)
     result.pairs = len(pairs)
 

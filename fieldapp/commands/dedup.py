@@ -85,7 +85,7 @@ def register(app: Flask) -> None:
         except RosterFileError as exc:
             raise click.ClickException(str(exc)) from exc
         with progress_bar("查重中") as report:
-            found = find_duplicates(rows.records, progress=report)
+            found = find_duplicates(rows.records, consistent=True, progress=report)
         write_pairs(out, rows.labels, [(p.a, p.b, p.score, p.evidence) for p in found], bom=bom)
         click.echo(f"已检查 {len(rows.records)} 行，发现疑似重复 {len(found)} 对，已写入 {out}")
 
