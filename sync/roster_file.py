@@ -289,10 +289,10 @@ def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Se
 
 
 def _is_blank(cells: Sequence[object]) -> bool:
-    try:
-        return not "".join(cells).strip()  # type: ignore[arg-type]  # text cells (CSV): the fast path
-    except TypeError:
-        return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+    for cell in cells:  # a data line mostly stops at its first cell
+        if cell is not None and (not isinstance(cell, str) or cell.strip()):
+            return False
+    return True
 
 
 def _find_header(rows: Iterator[Sequence[object]], needs: Needs) -> tuple[HeaderMatch, int]:

@@ -31,13 +31,14 @@ each pair scored with them (:mod:`sync.dedup.score`).
 
 from __future__ import annotations
 
-import gc
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sync.dedup.compare import CAPPED, Levels, compare
+from sync.dedup.compare import Levels, compare
 from sync.dedup.fit import fit_weights
+from sync.dedup.gcpause import cyclic_gc_paused
 from sync.dedup.idtypos import typo_neighbours
 from sync.dedup.links import keep_consistent
 from sync.dedup.prepare import (
@@ -100,21 +101,13 @@ def find_duplicates(records: Sequence[RecordLike], *, weights: Weights = DEFAULT
     :param max_block: a (block, name key) group larger than this is skipped as a placeholder
     :param stats: filled with counts of the run when given
     """
-    # A run allocates millions of small acyclic objects (keys, tuples, features):
-    # the cyclic collector would rescan the growing heap again and again for
-    # nothing (a third of the run at 1M records). Reference counting still frees.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with cyclic_gc_paused():
         stats = stats if stats is not None else BulkStats()
         pairs = _Run(records, weights, fit, reference_year, progress, max_block, stats).find()
         if consistent:
             pairs = keep_consistent(records, pairs)
             stats.pairs_proposed = len(pairs)
         return pairs
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Run:
@@ -129,7 +122,7 @@ class _Run:
         self.n = len(records)
         self.weights = weights
         self.fit = fit
-        self.reference_year = reference_year
+        self.reference_year = reference_year or dt.date.today().year
         self.progress = progress
         self.max_block = max_block
         self.stats = stats
@@ -142,7 +135,8 @@ class _Run:
     def prepared(self, i: int) -> Prepared:
         p = self.full.get(i)
         if p is None:
-            p = self.full[i] = prepare(self.records[i])
+            # The number as typed is only read by the store's blocking keys, not here.
+            p = self.full[i] = prepare(self.records[i], (self.ids[i], self.ids[i], self.states[i]))
         return p
 
     def add(self, i: int, j: int) -> None:
@@ -219,39 +213,41 @@ class _Run:
         """Pairs (query, record) sharing a block and a key of the name (see the module note).
 
         Only the keys some query carries are collected, so a record whose village,
-        phone and ID prefix no query shares costs three set lookups.
+        phone and ID prefix no query shares costs three dictionary lookups.
         """
-        wanted: set[tuple[object, ...]] = set()
-        for i in self.queries:
-            wanted.update(_block_keys(self.prepared(i)))
-        if not wanted:
-            return
-        villages = {key[1] for key in wanted if key[0] == "v"}
-        phones = {key[1] for key in wanted if key[0] == "p"}
-        prefixes = {key[1] for key in wanted if key[0] == "i"}
-        blocks: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        query_keys = {i: _block_keys(self.prepared(i)) for i in self.queries}
+        wanted: dict[str, dict[object, set[str]]] = {"v": defaultdict(set), "p": defaultdict(set),
+                                                     "i": defaultdict(set)}
+        for keys in query_keys.values():
+            for kind, base, key in keys:
+                wanted[kind][base].add(key)
+        by_village, by_phone, by_prefix = (dict(wanted[kind]) for kind in ("v", "p", "i"))
+        blocks: dict[tuple[str, object, str], list[int]] = defaultdict(list)
+        ids = self.ids
         for i, record in enumerate(self.records):
             village = record.village_id
+            in_village = by_village.get(village) if village is not None else None
             phone = phone_value(record.phone) if record.phone else ""
-            prefix = self.ids[i][:14]
-            in_village, in_phone, in_prefix = village in villages, phone in phones, prefix in prefixes
-            if not (in_village or in_phone or in_prefix):
+            in_phone = by_phone.get(phone) if phone else None
+            prefix = ids[i][:14]
+            in_prefix = by_prefix.get(prefix)
+            if in_village is None and in_phone is None and in_prefix is None:
                 continue
             name = record.head_name or ""
-            if in_village:
-                for name_key in name_keys(name):
-                    if ("v", village, name_key) in wanted:
-                        blocks[("v", village, name_key)].append(i)
-            if in_phone or in_prefix:
+            if in_village is not None:
+                for key in name_keys(name):
+                    if key in in_village:
+                        blocks[("v", village, key)].append(i)
+            if in_phone is not None or in_prefix is not None:
                 readings = name_features(name)[2]
                 for surname in readings[0] if readings else ():
-                    if in_phone and ("p", phone, surname) in wanted:
+                    if in_phone is not None and surname in in_phone:
                         blocks[("p", phone, surname)].append(i)
-                    if in_prefix and ("i", prefix, surname) in wanted:
+                    if in_prefix is not None and surname in in_prefix:
                         blocks[("i", prefix, surname)].append(i)
-        for i in self.queries:
-            for key in _block_keys(self.prepared(i)):
-                members = blocks[key]
+        for i, keys in query_keys.items():
+            for block in keys:
+                members = blocks[block]
                 if len(members) > self.max_block:
                     self.stats.oversized_blocks += 1
                     continue
@@ -272,13 +268,12 @@ class _Run:
             if levels is not None:
                 levels = shared.setdefault(levels, levels)
                 scored.append((code, levels))
-                if levels[-1] != CAPPED:  # the weights are fitted on the pairs they decide
-                    patterns[levels] += 1
+                patterns[levels] += 1
             if count % 100_000 == 0:
                 self.progress("score", count // 2, total)
         weights = fit_weights(patterns, self.weights) if self.fit else self.weights
         self.stats.weights = weights
-        decided = {levels: rule_score(weights.probability(levels), levels[-1], weights) for levels in shared}
+        decided = {levels: rule_score(weights.probability(levels), levels[-1], weights) for levels in patterns}
         found: list[PairMatch] = []
         for code, levels in scored:
             score, exact = decided[levels]
@@ -291,9 +286,9 @@ class _Run:
         return found
 
 
-def _block_keys(p: Prepared) -> list[tuple[object, ...]]:
+def _block_keys(p: Prepared) -> list[tuple[str, object, str]]:
     """(village, name key), (phone, surname reading), (ID region + birth date, surname reading)."""
-    keys: list[tuple[object, ...]] = []
+    keys: list[tuple[str, object, str]] = []
     if p.village is not None:
         keys += [("v", p.village, key) for key in name_keys(p.name)]
     surnames = p.readings[0] if p.readings else frozenset()

@@ -58,6 +58,18 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "size": ("same", "near", "far", "missing"),
 }
 Levels = tuple[int, ...]
+NO_EVIDENCE_FOR: dict[str, frozenset[str]] = {
+    "id": frozenset({"missing", "unknown"}),
+    "name": frozenset({"different"}),
+    "village": frozenset({"different", "missing"}),
+    "town": frozenset({"different", "missing"}),
+    "group": frozenset({"different", "missing"}),
+    "hamlet": frozenset({"different", "missing"}),
+    "phone": frozenset({"different", "missing"}),
+    "size": frozenset({"far", "missing"}),
+}
+"""Levels that never speak for a match: a disagreement, or nothing to compare (see
+:func:`sync.dedup.fit.fit_weights`)."""
 
 NO_RULE, CAPPED, ONE_TAP = 0, 1, 2
 MIN_HEAD_AGE, MAX_HEAD_AGE = 16, 110

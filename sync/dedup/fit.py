@@ -1,20 +1,28 @@
-"""Fitting the Fellegi-Sunter weights to a roster by EM, on the pairs its bulk run scores.
+"""Fitting the weights to a roster by EM, on the pairs its bulk run scores.
 
 Which pairs are one household is not known, but the levels of every scored
-pair are, and they are a mixture of two populations: pairs of one household
-(levels distributed as ``m``) and pairs of two (as ``u``), in proportion
-``prior``. EM alternates between the probability that each pair is a match
-under the current weights (E) and the ``m``, ``u`` and ``prior`` that those
-probabilities imply (M), assuming, as Fellegi-Sunter does, that the
-comparisons are independent given the match status.
+pair are, and they are a mixture of three kinds of pair (one household, kin,
+other: :mod:`sync.dedup.weights`), each with its own level probabilities, the
+comparisons independent within a kind. EM alternates between the probability
+that each pair is of each kind under the current weights (E) and the
+probabilities and shares those imply (M).
 
 Pairs with the same levels are one term weighted by their count, so an
 iteration costs the number of distinct level patterns (hundreds to a few
 thousand), not the number of pairs. The starting weights are also the prior
-of the estimate (a Dirichlet prior worth ``strength`` pairs per comparison):
-a level the roster never shows keeps its prior estimate instead of a zero.
-A roster too small to learn from (fewer than ``min_pairs`` scored pairs)
-keeps the starting weights.
+of the estimate (a Dirichlet prior worth ``strength`` pairs per kind and
+comparison): a level the roster never shows keeps its prior estimate instead
+of a zero, and the kinds keep the meaning the start gives them. A roster too
+small to learn from (fewer than ``min_pairs`` pairs) keeps the starting
+weights. Capped pairs (:data:`~sync.dedup.compare.CAPPED`) are left out: the
+weights are fitted on the pairs they decide.
+
+One constraint: a level of :data:`~sync.dedup.compare.NO_EVIDENCE_FOR` (a
+disagreement, or nothing to compare) is never likelier for one household than
+for two. Among the pairs a run scores, records of different villages met
+through a shared phone or ID number, so "different village" shows up mostly in
+pairs of one household: the blocking, not the village, makes it look like
+evidence.
 """
 
 from __future__ import annotations
@@ -23,56 +31,88 @@ import math
 from collections import Counter
 from dataclasses import replace
 
-from sync.dedup.compare import COMPARISONS, Levels
+from sync.dedup.compare import CAPPED, COMPARISONS, LEVELS, NO_EVIDENCE_FOR, Levels
 from sync.dedup.weights import Table, Weights
 
 MIN_PAIRS = 2_000
 PRIOR_STRENGTH = 50.0
+_HELD = [[level in NO_EVIDENCE_FOR[name] for level in LEVELS[name]] for name in COMPARISONS]
+
+Rows = list[list[float]]
 
 
 def fit_weights(patterns: Counter[Levels], start: Weights, *, min_pairs: int = MIN_PAIRS,
-                strength: float = PRIOR_STRENGTH, max_iterations: int = 200, tolerance: float = 1e-6) -> Weights:
+                strength: float = PRIOR_STRENGTH, max_iterations: int = 300, tolerance: float = 1e-6) -> Weights:
     """Weights re-estimated on ``patterns`` (levels of the scored pairs → how many pairs).
 
     :param start: starting weights and the prior of the estimate
     :param min_pairs: fewer pairs than this: ``start`` is returned unchanged
     :param strength: how many pairs' worth the starting weights count for
     """
-    total = sum(patterns.values())
+    count_k = len(COMPARISONS)
+    items = [(levels[:count_k], count) for levels, count in patterns.items() if levels[-1] != CAPPED]
+    total = sum(count for _levels, count in items)
     if total < min_pairs:
         return start
-    k_count = len(COMPARISONS)
-    items = [(levels[:k_count], count) for levels, count in patterns.items()]
-    m = [list(row) for row in start.m]
-    u = [list(row) for row in start.u]
-    prior = start.prior
+    tables = [[list(row) for row in t] for t in (start.m, start.kin, start.other)]
+    shares = [start.prior, (1 - start.prior) * start.kin_share, (1 - start.prior) * (1 - start.kin_share)]
+    priors = (start.m, start.kin, start.other)
     for _ in range(max_iterations):
-        log_m = [[math.log(v) for v in row] for row in m]
-        log_u = [[math.log(v) for v in row] for row in u]
-        base = math.log(prior) - math.log(1.0 - prior)
-        m_sum = [[0.0] * len(row) for row in m]
-        u_sum = [[0.0] * len(row) for row in u]
-        matched = 0.0
+        logs = [[[math.log(v) for v in row] for row in t] for t in tables]
+        sums = [[[0.0] * len(row) for row in t] for t in tables]
+        seen = [0.0, 0.0, 0.0]
+        base = [math.log(s) for s in shares]
         for levels, count in items:
-            odds = base + sum(log_m[k][lv] - log_u[k][lv] for k, lv in enumerate(levels))
-            g = 1.0 / (1.0 + math.exp(-odds)) if odds > -700 else 0.0
-            gm, gu = count * g, count * (1.0 - g)
-            matched += gm
-            for k, lv in enumerate(levels):
-                m_sum[k][lv] += gm
-                u_sum[k][lv] += gu
-        new_m = _normalised(m_sum, start.m, strength)
-        new_u = _normalised(u_sum, start.u, strength)
-        new_prior = (matched + strength * start.prior) / (total + strength)
-        change = max(abs(new_prior - prior), _max_change(new_m, m), _max_change(new_u, u))
-        m, u, prior = new_m, new_u, new_prior
+            scores = [base[c] + sum(logs[c][k][level] for k, level in enumerate(levels)) for c in range(3)]
+            top = max(scores)
+            odds = [math.exp(s - top) for s in scores]
+            scale = count / sum(odds)
+            for c in range(3):
+                weight = odds[c] * scale
+                seen[c] += weight
+                rows = sums[c]
+                for k, level in enumerate(levels):
+                    rows[k][level] += weight
+        new = [_normalised(sums[c], priors[c], strength) for c in range(3)]
+        new_shares = [(seen[c] + strength * shares_start) / (total + 3 * strength)
+                      for c, shares_start in enumerate(_start_shares(start))]
+        norm = sum(new_shares)
+        new_shares = [s / norm for s in new_shares]
+        new[0] = _at_most_neutral(new[0], new[1], new[2], new_shares)
+        change = max(max(abs(a - b) for a, b in zip(new_shares, shares, strict=True)),
+                     *(_max_change(new[c], tables[c]) for c in range(3)))
+        tables, shares = new, new_shares
         if change < tolerance:
             break
-    return replace(start, m=tuple(tuple(row) for row in m), u=tuple(tuple(row) for row in u),
-                   prior=prior, fitted_on=total)
+    m, kin, other = (tuple(tuple(row) for row in t) for t in tables)
+    rest = shares[1] + shares[2]
+    return replace(start, m=m, kin=kin, other=other, prior=shares[0], kin_share=shares[1] / rest,
+                   fitted_on=total)
 
 
-def _normalised(sums: list[list[float]], prior: Table, strength: float) -> list[list[float]]:
+def _start_shares(start: Weights) -> tuple[float, float, float]:
+    rest = 1 - start.prior
+    return start.prior, rest * start.kin_share, rest * (1 - start.kin_share)
+
+
+def _at_most_neutral(m: Rows, kin: Rows, other: Rows, shares: list[float]) -> Rows:
+    """``m`` no likelier than a pair of two households on the held levels, what is taken
+    off given to the other levels of the comparison in proportion."""
+    rest = shares[1] + shares[2]
+    out = []
+    for row, kin_row, other_row, held in zip(m, kin, other, _HELD, strict=True):
+        two = [(shares[1] * a + shares[2] * b) / rest for a, b in zip(kin_row, other_row, strict=True)]
+        excess = sum(v - w for v, w, h in zip(row, two, held, strict=True) if h and v > w)
+        if excess <= 0.0:
+            out.append(row)
+            continue
+        free = sum(v for v, h in zip(row, held, strict=True) if not h)
+        out.append([min(v, w) if h else v * (1.0 + excess / free)
+                    for v, w, h in zip(row, two, held, strict=True)])
+    return out
+
+
+def _normalised(sums: Rows, prior: Table, strength: float) -> Rows:
     out = []
     for row, prior_row in zip(sums, prior, strict=True):
         total = sum(row) + strength
@@ -80,5 +120,5 @@ def _normalised(sums: list[list[float]], prior: Table, strength: float) -> list[
     return out
 
 
-def _max_change(new: list[list[float]], old: list[list[float]]) -> float:
+def _max_change(new: Rows, old: Rows) -> float:
     return max(abs(a - b) for x, y in zip(new, old, strict=True) for a, b in zip(x, y, strict=True))

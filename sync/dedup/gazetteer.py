@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from sync.dedup.prepare import char_readings
 from sync.normalize import normalize_text
@@ -60,12 +60,13 @@ def _sound(name: str) -> str:
 class Gazetteer:
     """Canonical village names of one roster (see the module note).
 
-    :param spellings: the village column as written, one item per row (or any
-        iterable of spellings, repeated as often as they occur)
+    :param spellings: each village as written, with the number of rows that write it so
     """
 
-    def __init__(self, spellings: Iterable[str]) -> None:
-        counts = Counter(clean_village(text) for text in spellings if text and text.strip())
+    def __init__(self, spellings: Mapping[str, int]) -> None:
+        counts: Counter[str] = Counter()
+        for text, rows in spellings.items():
+            counts[clean_village(text)] += rows
         counts.pop("", None)
         plain_sounds = {_sound(name) for name in counts if not _town_splits(name)}
         located: Counter[str] = Counter()

@@ -232,12 +232,13 @@ def phone_value(raw: object) -> str:
     return normalize_phone(text)
 
 
-def prepare(record: RecordLike) -> Prepared:
+def prepare(record: RecordLike, classified: tuple[str, str, int] | None = None) -> Prepared:
     """The matching features of one record.
 
     :param record: a household as the roster or a visit gives it
+    :param classified: ``classify_id(record.head_id)`` when the caller has it already
     """
-    id_value, id_typed, state = classify_id(record.head_id)
+    id_value, id_typed, state = classified or classify_id(record.head_id)
     name, py, readings, sounds = name_features(record.head_name or "")
     hamlet, hamlet_base, hamlet_py = hamlet_features(record.hamlet or "")
     # Positional: this runs a million times in a bulk run.

@@ -1,18 +1,35 @@
-"""Fellegi-Sunter weights: how much each level of each comparison says for a match.
+"""Fellegi-Sunter weights, with kin apart: how likely each level is for each kind of pair.
 
 Data shape: :class:`Weights` holds, for every comparison of
-:data:`sync.dedup.compare.COMPARISONS` and each of its levels, ``m`` (how
-often two records of one household show that level) and ``u`` (how often two
-records of two households that met in a block do), and ``prior``, the share
-of one-household pairs among the pairs scored. A pair's log-odds is
-``log2(prior / (1 - prior)) + sum(log2(m / u))`` over its levels, its score the
-probability ``1 / (1 + 2 ** -log_odds)``; a pair is proposed from
-``threshold`` on.
+:data:`sync.dedup.compare.COMPARISONS` and each of its levels, how often a
+pair shows that level when it is
+
+- ``m``: one household written twice;
+- ``kin``: two households of one family (a father and a son, brothers): they
+  share a village, a group, a hamlet, often a phone and a surname, sometimes
+  a copied ID number;
+- ``other``: two households that met in a block for no such reason;
+
+and the shares: ``prior`` of one-household pairs among the pairs scored,
+``kin_share`` of kin among the rest. A pair's score is the probability that
+it is one household::
+
+    prior * P(levels | m) / (prior * P(levels | m) + (1 - prior) * P(levels | kin or other))
+
+with each P a product over the comparisons. Plain Fellegi-Sunter has one
+class of non-matches and takes the comparisons as independent within it; but
+what kin share (place, phone, surname) comes together, and counted as
+independent pieces of evidence it would outweigh a different given name or a
+wrong ID number. With kin a class of their own, agreement on what a family
+shares speaks for "one family", and only what tells a household from its kin
+(the ID number, the given name) speaks for "one household". This is the
+latent-class extension of Fellegi-Sunter; the weights are fitted the same way
+(:func:`sync.dedup.fit.fit_weights`).
 
 :data:`DEFAULT_WEIGHTS` are prior estimates, used where there is no roster to
 learn from (one new household at a time, during a push) and as the starting
-point and the prior of :func:`sync.dedup.fit.fit_weights`, which re-estimates
-every ``m``, ``u`` and the prior by EM on the pairs a bulk run scores.
+point and the prior of the EM that re-estimates everything on the pairs a
+bulk run scores. A pair is proposed from ``threshold`` on.
 """
 
 from __future__ import annotations
@@ -25,9 +42,11 @@ from functools import cached_property
 from sync.dedup.compare import COMPARISONS, LEVELS, Levels
 
 Table = tuple[tuple[float, ...], ...]
+"""One row per comparison, one probability per level (each row sums to 1)."""
 
 
-def _table(values: Mapping[str, Mapping[str, float]]) -> Table:
+def table(values: Mapping[str, Mapping[str, float]]) -> Table:
+    """A :data:`Table` from ``{comparison: {level: weight}}``, each row scaled to sum to 1."""
     rows = []
     for name in COMPARISONS:
         row = tuple(values[name][level] for level in LEVELS[name])
@@ -38,50 +57,53 @@ def _table(values: Mapping[str, Mapping[str, float]]) -> Table:
 
 @dataclass(frozen=True)
 class Weights:
-    """m and u per comparison level, the prior, and the proposal threshold (a probability)."""
+    """Level probabilities of the three kinds of pair, their shares, and the threshold."""
 
     m: Table
-    u: Table
+    kin: Table
+    other: Table
     prior: float
+    kin_share: float
     threshold: float = 0.5
     exact_floor: float = 0.97
     relative_cap: float = 0.4
     fitted_on: int = field(default=0, compare=False)  # pairs the EM saw; 0 for the defaults
 
     @cached_property
-    def _log_ratios(self) -> tuple[tuple[float, ...], ...]:
-        return tuple(tuple(math.log2(m / u) for m, u in zip(ms, us, strict=True))
-                     for ms, us in zip(self.m, self.u, strict=True))
+    def _logs(self) -> tuple[Table, Table, Table]:
+        return tuple(tuple(tuple(math.log(v) for v in row) for row in t)  # type: ignore[return-value]
+                     for t in (self.m, self.kin, self.other))
 
-    @cached_property
-    def prior_log_odds(self) -> float:
-        return math.log2(self.prior / (1.0 - self.prior))
-
-    def log_odds(self, levels: Levels) -> float:
-        """The pair's log2 odds of being one household (the rule flag is not read)."""
-        ratios = self._log_ratios
-        return self.prior_log_odds + sum(ratios[k][level] for k, level in enumerate(levels[:len(ratios)]))
+    def log_likelihoods(self, levels: Levels) -> tuple[float, float, float]:
+        """Natural logs of share * P(levels | kind) for one household, kin and other."""
+        log_m, log_kin, log_other = self._logs
+        n = len(log_m)
+        return (math.log(self.prior) + sum(log_m[k][levels[k]] for k in range(n)),
+                math.log((1.0 - self.prior) * self.kin_share) + sum(log_kin[k][levels[k]] for k in range(n)),
+                math.log((1.0 - self.prior) * (1.0 - self.kin_share))
+                + sum(log_other[k][levels[k]] for k in range(n)))
 
     def probability(self, levels: Levels) -> float:
-        odds = self.log_odds(levels)
-        if odds < -60:
-            return 0.0
-        return 1.0 / (1.0 + math.exp2(-odds))
+        """The probability that the pair is one household (the rule flag is not read)."""
+        one, kin, other = self.log_likelihoods(levels)
+        top = max(one, kin, other)
+        weights = [math.exp(x - top) for x in (one, kin, other)]
+        return weights[0] / sum(weights)
 
     def describe(self) -> list[tuple[str, str, float, float, float]]:
-        """(comparison, level, m, u, log2(m/u)) rows, for the bench and the curious."""
-        return [(name, level, self.m[k][j], self.u[k][j], self._log_ratios[k][j])
+        """(comparison, level, m, kin, other) rows, for the bench and the curious."""
+        return [(name, level, self.m[k][j], self.kin[k][j], self.other[k][j])
                 for k, name in enumerate(COMPARISONS) for j, level in enumerate(LEVELS[name])]
 
 
 # Prior estimates for the pairs a run scores: households that meet in a block (same
 # village and a name that sounds alike or is one character apart, the same phone, the
-# same ID region and birth date, or ID numbers one typo apart). m: a re-reported
-# household is mostly typed right, a quarter of the copies without the ID number. u: two
-# households that meet are mostly of one village, their names one character apart, often
-# kin in one group and hamlet; an ID number is rarely shared by two households, and a
-# two-character name with another given name under one number is a relative's number
-# until a roster shows otherwise.
+# same ID region and birth date, or ID numbers one typo apart).
+# m: a re-reported household is mostly typed right, a quarter of the copies without
+# the ID number. kin: a family's households share village, group and hamlet, a third
+# of them a phone; their heads' names are one character apart or share only the
+# surname; a relative's ID number is now and then copied. other: households of one
+# village that met by a name one character apart.
 _M = {
     "id": {"exact": 0.65, "same_invalid": 0.005, "typo": 0.08, "edit": 0.01, "near": 0.005,
            "missing": 0.23, "unknown": 0.02},
@@ -94,16 +116,28 @@ _M = {
     "phone": {"same": 0.65, "typo": 0.05, "different": 0.07, "missing": 0.23},
     "size": {"same": 0.78, "near": 0.17, "far": 0.03, "missing": 0.02},
 }
-_U = {
-    "id": {"exact": 0.01, "same_invalid": 0.001, "typo": 0.001, "edit": 0.001, "near": 0.002,
-           "missing": 0.95, "unknown": 0.035},
-    "name": {"same": 0.02, "sound": 0.02, "swapped": 0.001, "similar": 0.75, "given": 0.01,
-             "different": 0.20},
-    "village": {"same": 0.98, "different": 0.01, "missing": 0.01},
+_KIN = {
+    "id": {"exact": 0.01, "same_invalid": 0.001, "typo": 0.002, "edit": 0.001, "near": 0.005,
+           "missing": 0.9, "unknown": 0.081},
+    "name": {"same": 0.05, "sound": 0.03, "swapped": 0.002, "similar": 0.5, "given": 0.15,
+             "different": 0.268},
+    "village": {"same": 0.97, "different": 0.02, "missing": 0.01},
     "town": {"same": 0.99, "different": 0.005, "missing": 0.005},
-    "group": {"same": 0.65, "different": 0.30, "missing": 0.05},
-    "hamlet": {"same": 0.55, "variant": 0.03, "different": 0.30, "missing": 0.12},
-    "phone": {"same": 0.03, "typo": 0.0005, "different": 0.80, "missing": 0.17},
-    "size": {"same": 0.19, "near": 0.32, "far": 0.47, "missing": 0.02},
+    "group": {"same": 0.8, "different": 0.15, "missing": 0.05},
+    "hamlet": {"same": 0.75, "variant": 0.05, "different": 0.05, "missing": 0.15},
+    "phone": {"same": 0.35, "typo": 0.001, "different": 0.35, "missing": 0.299},
+    "size": {"same": 0.2, "near": 0.3, "far": 0.45, "missing": 0.05},
 }
-DEFAULT_WEIGHTS = Weights(m=_table(_M), u=_table(_U), prior=0.1)
+_OTHER = {
+    "id": {"exact": 0.001, "same_invalid": 0.001, "typo": 0.001, "edit": 0.001, "near": 0.002,
+           "missing": 0.9, "unknown": 0.094},
+    "name": {"same": 0.02, "sound": 0.02, "swapped": 0.001, "similar": 0.7, "given": 0.01,
+             "different": 0.249},
+    "village": {"same": 0.95, "different": 0.04, "missing": 0.01},
+    "town": {"same": 0.99, "different": 0.005, "missing": 0.005},
+    "group": {"same": 0.2, "different": 0.75, "missing": 0.05},
+    "hamlet": {"same": 0.2, "variant": 0.02, "different": 0.65, "missing": 0.13},
+    "phone": {"same": 0.005, "typo": 0.0005, "different": 0.7, "missing": 0.2945},
+    "size": {"same": 0.2, "near": 0.3, "far": 0.47, "missing": 0.03},
+}
+DEFAULT_WEIGHTS = Weights(m=table(_M), kin=table(_KIN), other=table(_OTHER), prior=0.1, kin_share=0.5)
