@@ -37,6 +37,7 @@ import tarfile
 import tempfile
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,37 +126,37 @@ def shift_village(raw: str, copy: int) -> str:
 
 
 def write_copies(data: Path, roster_out: Path, truth_out: Path, copies: int = COPIES) -> int:
-    with gzip.open(data / "roster_dev_100k.csv.gz", "rt", encoding="utf-8", newline="") as handle:
+    def roster_row(row: list[str], col: dict[str, int], copy: int) -> None:
+        row[col["id"]] = f"{row[col['id']]}-{copy}"
+        row[col["乡镇"]] = f"{MARKS[copy]}安镇" if copy else row[col["乡镇"]]
+        row[col["村"]] = shift_village(row[col["村"]], copy)
+        row[col["户主身份证号"]] = shift_id(row[col["户主身份证号"]], copy)
+        row[col["联系电话"]] = shift_phone(row[col["联系电话"]], copy)
+
+    def truth_row(row: list[str], col: dict[str, int], copy: int) -> None:
+        for name in ("record_id", "cluster_id", "family_id"):
+            row[col[name]] = f"{row[col[name]]}-{copy}"
+        row[col["true_village"]] = f"{MARKS[copy]}{row[col['true_village']]}"
+
+    written = _copy_rows(data / "roster_dev_100k.csv.gz", roster_out, copies, roster_row)
+    _copy_rows(data / "truth_dev_100k.csv.gz", truth_out, copies, truth_row)
+    return written
+
+
+def _copy_rows(source: Path, target: Path, copies: int,
+               change: Callable[[list[str], dict[str, int], int], None]) -> int:
+    with gzip.open(source, "rt", encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
         rows = list(reader)
     col = {name: i for i, name in enumerate(header)}
-    with roster_out.open("w", encoding="utf-8", newline="") as handle:
+    with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for copy in range(copies):
             for row in rows:
                 out = list(row)
-                out[col["id"]] = f"{row[col['id']]}-{copy}"
-                out[col["乡镇"]] = f"{MARKS[copy]}安镇" if copy else row[col["乡镇"]]
-                out[col["村"]] = shift_village(row[col["村"]], copy)
-                out[col["户主身份证号"]] = shift_id(row[col["户主身份证号"]], copy)
-                out[col["联系电话"]] = shift_phone(row[col["联系电话"]], copy)
-                writer.writerow(out)
-    with gzip.open(data / "truth_dev_100k.csv.gz", "rt", encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        theader = next(reader)
-        truth = list(reader)
-    tcol = {name: i for i, name in enumerate(theader)}
-    with truth_out.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(theader)
-        for copy in range(copies):
-            for row in truth:
-                out = list(row)
-                for name in ("record_id", "cluster_id", "family_id"):
-                    out[tcol[name]] = f"{row[tcol[name]]}-{copy}"
-                out[tcol["true_village"]] = f"{MARKS[copy]}{row[tcol['true_village']]}"
+                change(out, col, copy)
                 writer.writerow(out)
     return len(rows) * copies
 

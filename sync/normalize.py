@@ -133,7 +133,7 @@ _GIVEN_READINGS = {"长": "chang"}
 
 
 def _char_pinyin(char: str) -> str:
-    return lazy_pinyin(char, errors=lambda chars: list(chars))[0].lower()
+    return lazy_pinyin(char, errors="default")[0].lower()  # a character pinyin lacks stays itself
 
 
 @lru_cache(maxsize=200_000)

@@ -7,15 +7,13 @@ that sequence, sorted by ``(a, b)``.
 
 Never all pairs. Which pairs get scored follows from the ID vetoes of
 :mod:`sync.dedup.compare`: two different checksum-valid numbers are never one
-household (except the swap of the last two characters), so a pair of two
-valid records is only worth a look when the numbers are equal. The work is:
+household, so a pair of two valid records is only worth a look when the
+numbers are equal. The work is:
 
 1. exact: records sharing a normalised number (15-digit ones upgraded);
-2. tail swap: a valid number whose last two characters swapped give another;
-3. typo: each record whose number is not valid looks up the valid numbers
-   one substitution or one adjacent swap away (about 35 dictionary lookups),
-   and a 17-digit number the valid number its check character completes;
-4. blocks: each record whose number is not valid (a typo beyond one, a
+2. typo: each record whose number is not valid looks up the valid numbers
+   one substitution or one adjacent swap away (about 35 dictionary lookups);
+3. blocks: each record whose number is not valid (a typo beyond one, a
    missing or garbled number, an old 15-digit number) meets the records of
    its village whose name shares a key with its own (the name's sounds, its
    given name swapped, one given-name character left out:
@@ -46,7 +44,6 @@ from sync.dedup.prepare import (
     OTHER,
     VALID,
     Prepared,
-    check_char_of,
     classify_id,
     name_features,
     name_keys,
@@ -194,20 +191,12 @@ class _Run:
             i = first.get(value)
             return [] if i is None else [i, *more.get(value, ())]
 
-        # A valid number whose last two characters swapped give another one on the list.
-        for i, (v, state) in enumerate(zip(self.ids, self.states, strict=True)):
-            if state == VALID and v[17] != "X" and v[16] != v[17]:
-                for j in holders(v[:16] + v[17] + v[16]):
-                    self.add(i, j)
         for i in self.queries:
             v = self.ids[i]
             if len(v) == 18 and self.states[i] in (INVALID18, OTHER):
                 for other in typo_neighbours(v):
                     for j in holders(other):
                         self.add(i, j)
-            elif len(v) == 17 and v.isdigit() and v.isascii():  # the check character left off
-                for j in holders(v + check_char_of(v)):
-                    self.add(i, j)
 
     def _blocks(self) -> None:
         """Pairs (query, record) sharing a block and a key of the name (see the module note).
@@ -223,28 +212,28 @@ class _Run:
                 wanted[kind][base].add(key)
         by_village, by_phone, by_prefix = (dict(wanted[kind]) for kind in ("v", "p", "i"))
         blocks: dict[tuple[str, object, str], list[int]] = defaultdict(list)
-        ids = self.ids
-        for i, record in enumerate(self.records):
+        no_keys: set[str] = set()
+        village_keys, phone_keys, prefix_keys = by_village.get, by_phone.get, by_prefix.get
+        for i, (record, number) in enumerate(zip(self.records, self.ids, strict=True)):
             village = record.village_id
-            in_village = by_village.get(village) if village is not None else None
-            phone = phone_value(record.phone) if record.phone else ""
-            in_phone = by_phone.get(phone) if phone else None
-            prefix = ids[i][:14]
-            in_prefix = by_prefix.get(prefix)
-            if in_village is None and in_phone is None and in_prefix is None:
+            in_village = village_keys(village, no_keys) if village is not None else no_keys
+            phone = record.phone
+            in_phone = phone_keys(phone_value(phone), no_keys) if phone else no_keys
+            in_prefix = prefix_keys(number[:14], no_keys)
+            if in_village is no_keys and in_phone is no_keys and in_prefix is no_keys:
                 continue
             name = record.head_name or ""
-            if in_village is not None:
+            if in_village is not no_keys:
                 for key in name_keys(name):
                     if key in in_village:
-                        blocks[("v", village, key)].append(i)
-            if in_phone is not None or in_prefix is not None:
+                        blocks["v", village, key].append(i)
+            if in_phone is not no_keys or in_prefix is not no_keys:
                 readings = name_features(name)[2]
                 for surname in readings[0] if readings else ():
-                    if in_phone is not None and surname in in_phone:
-                        blocks[("p", phone, surname)].append(i)
-                    if in_prefix is not None and surname in in_prefix:
-                        blocks[("i", prefix, surname)].append(i)
+                    if surname in in_phone:
+                        blocks["p", phone_value(phone), surname].append(i)
+                    if surname in in_prefix:
+                        blocks["i", number[:14], surname].append(i)
         for i, keys in query_keys.items():
             for block in keys:
                 members = blocks[block]

@@ -9,12 +9,10 @@ of a pair is written by :mod:`sync.dedup.score`.
 
 Two ID rules are vetoes, because no agreement elsewhere can outweigh them:
 
-- two different checksum-valid 18-digit ID numbers are two people, unless
-  they are one typo apart (MOD 11-2 catches every single substitution and
-  every adjacent swap of the first 17 digits, so among two valid numbers only
-  a swap of the 17th digit with the check character can be one typo apart):
-  a relative's number differs in its birth date or sequence, a typo does not
-  keep the check;
+- two different checksum-valid 18-digit ID numbers are two people: a
+  relative's number differs in its birth date or sequence, and no single typo
+  keeps the check (MOD 11-2 catches every substitution and every adjacent
+  swap, the check character's own swap with the 17th digit included);
 - two 18-character numbers differing in three or more places belong to
   different people (a father and his son of the same name, where one of the
   numbers also carries a typo).

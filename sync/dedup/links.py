@@ -12,8 +12,6 @@ people into one household.
 would join two groups holding different people's valid numbers: the record
 goes with the person it matches best. Links of equal strength that would
 join different people are all dropped, since nothing says which is right.
-(Two valid numbers the engine itself linked, the one typo that keeps the
-check, count as one person.)
 """
 
 from __future__ import annotations
@@ -42,12 +40,12 @@ L = TypeVar("L", bound=Link)
 
 
 class _Union:
-    """Union-find over hashable items."""
+    """Union-find over record indexes."""
 
     def __init__(self) -> None:
-        self.parent: dict[object, object] = {}
+        self.parent: dict[int, int] = {}
 
-    def find(self, item: object) -> object:
+    def find(self, item: int) -> int:
         parent = self.parent
         root = item
         while parent.get(root, root) != root:
@@ -56,7 +54,7 @@ class _Union:
             parent[item], item = root, parent[item]
         return root
 
-    def union(self, x: object, y: object) -> object:
+    def union(self, x: int, y: int) -> int:
         x, y = self.find(x), self.find(y)
         if x != y:
             self.parent[x] = y
@@ -69,17 +67,12 @@ def keep_consistent(records: Sequence[RecordLike], pairs: list[L]) -> list[L]:
     :param records: the records the pairs index
     :param pairs: a bulk run's pairs
     """
-    numbers: dict[int, str] = {}
+    person: dict[int, str] = {}  # group root -> the valid number the group holds
     for i in {i for pair in pairs for i in (pair.a, pair.b)}:
         value, _typed, state = classify_id(records[i].head_id)
         if state <= UPGRADED:
-            numbers[i] = value
-    people = _Union()  # valid numbers the engine linked are one person
-    for pair in pairs:
-        if pair.a in numbers and pair.b in numbers:
-            people.union(numbers[pair.a], numbers[pair.b])
+            person[i] = value
     groups = _Union()
-    person: dict[object, object] = {i: people.find(v) for i, v in numbers.items()}
     kept: set[int] = set()
     ranked = sorted(range(len(pairs)), key=lambda n: -pairs[n].score)
     for _score, tied in groupby(ranked, key=lambda n: pairs[n].score):
@@ -88,20 +81,20 @@ def keep_consistent(records: Sequence[RecordLike], pairs: list[L]) -> list[L]:
         local = _Union()
         for _n, x, y in level:
             local.union(x, y)
-        found: dict[object, set[object]] = defaultdict(set)
+        held: dict[int, set[str]] = defaultdict(set)
         for _n, x, y in level:
-            found[local.find(x)].update(p for p in (person.get(x), person.get(y)) if p is not None)
+            held[local.find(x)].update(p for p in (person.get(x), person.get(y)) if p is not None)
         for n, x, y in level:
-            if len(found[local.find(x)]) > 1:
+            if len(held[local.find(x)]) > 1:
                 continue  # equally strong links to two different people
             x, y = groups.find(x), groups.find(y)
-            held = person.get(x) or person.get(y)
+            number = person.get(x) or person.get(y)
             root = groups.union(x, y)
-            if held is not None:
-                person[root] = held
+            if number is not None:
+                person[root] = number
             kept.add(n)
     return [pair for n, pair in enumerate(pairs) if n in kept]
 
 
-def _clash(x: object, y: object) -> bool:
+def _clash(x: str | None, y: str | None) -> bool:
     return x is not None and y is not None and x != y

@@ -104,20 +104,18 @@ def _shared_pinyin(a: Prepared, b: Prepared) -> str:
                     for x, y, p in zip(a.readings, b.readings, a.py, strict=True))
 
 
+_NAME_EVIDENCE = {
+    NAME_SAME: "姓名相同（{a}）", NAME_SWAPPED: "姓名字序颠倒（{a}/{b}）", NAME_SIMILAR: "姓名相近（{a}/{b}）",
+    NAME_GIVEN: "同姓，名不同（{a}/{b}）", NAME_DIFFERENT: "姓名不同（{a}/{b}）",
+}
+
+
 def _name_evidence(a: Prepared, b: Prepared, naming: str) -> str:
-    if naming == NAME_SAME:
-        return f"姓名相同（{a.name}）"
     if naming == NAME_PINYIN:
         return f"姓名拼音相同（{a.pinyin_text}）"
     if naming == NAME_HETERONYM:
         return f"姓名读音相同（多音字，{_shared_pinyin(a, b)}）"
-    if naming == NAME_SWAPPED:
-        return f"姓名字序颠倒（{a.name}/{b.name}）"
-    if naming == NAME_SIMILAR:
-        return f"姓名相近（{a.name}/{b.name}）"
-    if naming == NAME_GIVEN:
-        return f"同姓，名不同（{a.name}/{b.name}）"
-    return f"姓名不同（{a.name}/{b.name}）"
+    return _NAME_EVIDENCE[naming].format(a=a.name, b=b.name)
 
 
 def evidence(a: Prepared, b: Prepared, levels: Levels, reference_year: int | None = None) -> list[str]:

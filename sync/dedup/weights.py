@@ -98,46 +98,32 @@ class Weights:
 
 # Prior estimates for the pairs a run scores: households that meet in a block (same
 # village and a name that sounds alike or is one character apart, the same phone, the
-# same ID region and birth date, or ID numbers one typo apart).
+# same ID region and birth date, or ID numbers one typo apart), as (m, kin, other).
 # m: a re-reported household is mostly typed right, a quarter of the copies without
 # the ID number. kin: a family's households share village, group and hamlet, a third
 # of them a phone; their heads' names are one character apart or share only the
 # surname; a relative's ID number is now and then copied. other: households of one
 # village that met by a name one character apart.
-_M = {
-    "id": {"exact": 0.65, "same_invalid": 0.005, "typo": 0.08, "edit": 0.01, "near": 0.005,
-           "missing": 0.23, "unknown": 0.02},
-    "name": {"same": 0.75, "sound": 0.12, "swapped": 0.02, "similar": 0.08, "given": 0.000001,
-             "different": 0.03},
-    "village": {"same": 0.95, "different": 0.04, "missing": 0.01},
-    "town": {"same": 0.99, "different": 0.005, "missing": 0.005},
-    "group": {"same": 0.93, "different": 0.05, "missing": 0.02},
-    "hamlet": {"same": 0.72, "variant": 0.12, "different": 0.01, "missing": 0.15},
-    "phone": {"same": 0.65, "typo": 0.05, "different": 0.07, "missing": 0.23},
-    "size": {"same": 0.78, "near": 0.17, "far": 0.03, "missing": 0.02},
+_PRIORS: dict[str, dict[str, tuple[float, float, float]]] = {
+    "id": {"exact": (0.65, 0.01, 0.001), "same_invalid": (0.005, 0.001, 0.001), "typo": (0.08, 0.002, 0.001),
+           "edit": (0.01, 0.001, 0.001), "near": (0.005, 0.005, 0.002), "missing": (0.23, 0.9, 0.9),
+           "unknown": (0.02, 0.081, 0.094)},
+    "name": {"same": (0.75, 0.05, 0.02), "sound": (0.12, 0.03, 0.02), "swapped": (0.02, 0.002, 0.001),
+             "similar": (0.08, 0.5, 0.7), "given": (0.000001, 0.15, 0.01), "different": (0.03, 0.268, 0.249)},
+    "village": {"same": (0.95, 0.97, 0.95), "different": (0.04, 0.02, 0.04), "missing": (0.01, 0.01, 0.01)},
+    "town": {"same": (0.99, 0.99, 0.99), "different": (0.005, 0.005, 0.005), "missing": (0.005, 0.005, 0.005)},
+    "group": {"same": (0.93, 0.8, 0.2), "different": (0.05, 0.15, 0.75), "missing": (0.02, 0.05, 0.05)},
+    "hamlet": {"same": (0.72, 0.75, 0.2), "variant": (0.12, 0.05, 0.02), "different": (0.01, 0.05, 0.65),
+               "missing": (0.15, 0.15, 0.13)},
+    "phone": {"same": (0.65, 0.35, 0.005), "typo": (0.05, 0.001, 0.0005), "different": (0.07, 0.35, 0.7),
+              "missing": (0.23, 0.299, 0.2945)},
+    "size": {"same": (0.78, 0.2, 0.2), "near": (0.17, 0.3, 0.3), "far": (0.03, 0.45, 0.47),
+             "missing": (0.02, 0.05, 0.03)},
 }
-_KIN = {
-    "id": {"exact": 0.01, "same_invalid": 0.001, "typo": 0.002, "edit": 0.001, "near": 0.005,
-           "missing": 0.9, "unknown": 0.081},
-    "name": {"same": 0.05, "sound": 0.03, "swapped": 0.002, "similar": 0.5, "given": 0.15,
-             "different": 0.268},
-    "village": {"same": 0.97, "different": 0.02, "missing": 0.01},
-    "town": {"same": 0.99, "different": 0.005, "missing": 0.005},
-    "group": {"same": 0.8, "different": 0.15, "missing": 0.05},
-    "hamlet": {"same": 0.75, "variant": 0.05, "different": 0.05, "missing": 0.15},
-    "phone": {"same": 0.35, "typo": 0.001, "different": 0.35, "missing": 0.299},
-    "size": {"same": 0.2, "near": 0.3, "far": 0.45, "missing": 0.05},
-}
-_OTHER = {
-    "id": {"exact": 0.001, "same_invalid": 0.001, "typo": 0.001, "edit": 0.001, "near": 0.002,
-           "missing": 0.9, "unknown": 0.094},
-    "name": {"same": 0.02, "sound": 0.02, "swapped": 0.001, "similar": 0.7, "given": 0.01,
-             "different": 0.249},
-    "village": {"same": 0.95, "different": 0.04, "missing": 0.01},
-    "town": {"same": 0.99, "different": 0.005, "missing": 0.005},
-    "group": {"same": 0.2, "different": 0.75, "missing": 0.05},
-    "hamlet": {"same": 0.2, "variant": 0.02, "different": 0.65, "missing": 0.13},
-    "phone": {"same": 0.005, "typo": 0.0005, "different": 0.7, "missing": 0.2945},
-    "size": {"same": 0.2, "near": 0.3, "far": 0.47, "missing": 0.03},
-}
-DEFAULT_WEIGHTS = Weights(m=table(_M), kin=table(_KIN), other=table(_OTHER), prior=0.1, kin_share=0.5)
+
+
+def _kind(kind: int) -> Table:
+    return table({name: {level: values[kind] for level, values in levels.items()} for name, levels in _PRIORS.items()})
+
+
+DEFAULT_WEIGHTS = Weights(m=_kind(0), kin=_kind(1), other=_kind(2), prior=0.1, kin_share=0.5)
