@@ -6,7 +6,8 @@ Usage::
     python bench/dedup.py --sizes dev          # the dev set only
     python bench/dedup.py --baseline none      # this tree only
     python bench/dedup.py --data DIR           # where roster_dev_100k.csv.gz, truth_dev_100k.csv.gz
-                                               # and score.py are (default: ../shared/data/dedup-dev)
+                                               # and score.py are (default: shared/data/dedup-dev
+                                               # beside the repository or one level up)
 
 The development set (a roster with its duplicates, made outside this project) is
 read from outside the repository and never copied into it. The 1M-row roster is

@@ -2,7 +2,7 @@
 
 Each problem names the column, the value as read and why it is wrong, in
 Chinese. The rules are those of the visit form's household fields
-(visit-form.md), applied with the same helpers (``sync.idnumber``,
+(docs/visit-form.md), applied with the same helpers (``sync.idnumber``,
 ``sync.normalize``); values that Excel turned into numbers are reported as
 such instead of being imported corrupted.
 """

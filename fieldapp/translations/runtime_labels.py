@@ -6,7 +6,7 @@ review templates or ``_(check.error)`` in the roster validator. pybabel only ext
 string literals passed to ``_()``/``_l()``, so without this list those strings never
 reach the catalogue and stay Chinese under ``?lang=en``. Nothing imports this module;
 ``tests/test_i18n.py`` checks that it covers the label dicts it mirrors
-(``fieldapp.review.display`` SYNC/REVIEW/ACTION_LABELS, ``fieldapp.review.services``
+(``fieldapp.review.display`` SYNC/REVIEW/ACTION_LABELS, ``fieldapp.review.merges``
 ``_STATUS_LABELS``, the status filter of ``templates/review/duplicates.html``) and the
 fixed error messages of ``sync.idnumber`` and ``sync.normalize``, and the message
 templates of ``sync.roster_file.RosterFileError``.
@@ -31,7 +31,7 @@ ACTION_LABELS = (
     _l("上传"),
 )
 
-# fieldapp.review.services._STATUS_LABELS and the status filter of review/duplicates.html
+# fieldapp.review.merges.STATUS_LABELS and the status filter of review/duplicates.html
 DUPLICATE_STATUS_LABELS = (_l("待处理"), _l("已合并"), _l("已排除"), _l("已失效"))
 
 # sync.idnumber.validate_id and sync.normalize.phone_error (fixed messages only)
