@@ -57,27 +57,33 @@ def fit_weights(patterns: Counter[Levels], start: Weights, *, min_pairs: int = M
     tables = [[list(row) for row in t] for t in (start.m, start.kin, start.other)]
     shares = [start.prior, (1 - start.prior) * start.kin_share, (1 - start.prior) * (1 - start.kin_share)]
     priors = (start.m, start.kin, start.other)
+    # Each level a place in one flat row, each pattern its places; ``at[j]``: the
+    # patterns that show place j. The sums below then run in C (sum over map).
+    offsets = [sum(len(LEVELS[name]) for name in COMPARISONS[:k]) for k in range(count_k)]
+    places = [tuple(offsets[k] + level for k, level in enumerate(levels)) for levels, _count in items]
+    counts = [count for _levels, count in items]
+    at: list[list[int]] = [[] for _ in range(sum(len(LEVELS[name]) for name in COMPARISONS))]
+    for n, pattern in enumerate(places):
+        for j in pattern:
+            at[j].append(n)
     for _ in range(max_iterations):
-        logs = [[[math.log(v) for v in row] for row in t] for t in tables]
-        sums = [[[0.0] * len(row) for row in t] for t in tables]
-        seen = [0.0, 0.0, 0.0]
-        base = [math.log(s) for s in shares]
-        for levels, count in items:
-            scores = [base[c] + sum(logs[c][k][level] for k, level in enumerate(levels)) for c in range(3)]
+        logs = [[math.log(v) for row in t for v in row] for t in tables]
+        base = [math.log(share) for share in shares]
+        weights: list[list[float]] = [[], [], []]
+        for pattern, count in zip(places, counts, strict=True):
+            scores = [base[c] + sum(map(logs[c].__getitem__, pattern)) for c in range(3)]
             top = max(scores)
-            odds = [math.exp(s - top) for s in scores]
+            odds = [math.exp(score - top) for score in scores]
             scale = count / sum(odds)
             for c in range(3):
-                weight = odds[c] * scale
-                seen[c] += weight
-                rows = sums[c]
-                for k, level in enumerate(levels):
-                    rows[k][level] += weight
-        new = [_normalised(sums[c], priors[c], strength) for c in range(3)]
+                weights[c].append(odds[c] * scale)
+        seen = [sum(w) for w in weights]
+        new = [_normalised(_rows([sum(map(weights[c].__getitem__, patterns)) for patterns in at], offsets),
+                           priors[c], strength) for c in range(3)]
         new_shares = [(seen[c] + strength * shares_start) / (total + 3 * strength)
                       for c, shares_start in enumerate(_start_shares(start))]
         norm = sum(new_shares)
-        new_shares = [s / norm for s in new_shares]
+        new_shares = [share / norm for share in new_shares]
         new[0] = _at_most_neutral(new[0], new[1], new[2], new_shares)
         change = max(max(abs(a - b) for a, b in zip(new_shares, shares, strict=True)),
                      *(_max_change(new[c], tables[c]) for c in range(3)))
@@ -88,6 +94,11 @@ def fit_weights(patterns: Counter[Levels], start: Weights, *, min_pairs: int = M
     rest = shares[1] + shares[2]
     return replace(start, m=m, kin=kin, other=other, prior=shares[0], kin_share=shares[1] / rest,
                    fitted_on=total)
+
+
+def _rows(flat: list[float], offsets: list[int]) -> Rows:
+    ends = [*offsets[1:], len(flat)]
+    return [flat[a:b] for a, b in zip(offsets, ends, strict=True)]
 
 
 def _start_shares(start: Weights) -> tuple[float, float, float]:
