@@ -3,7 +3,7 @@
 Usage::
 
     python bench/dedup.py                      # this tree and main, dev set (100k) and 1M rows
-    python bench/dedup.py --sizes dev          # the dev set only
+    python bench/dedup.py --sizes dev          # the dev set only (also: shifted, 1m)
     python bench/dedup.py --baseline none      # this tree only
     python bench/dedup.py --data DIR           # where roster_dev_100k.csv.gz, truth_dev_100k.csv.gz
                                                # and score.py are (default: shared/data/dedup-dev
@@ -14,7 +14,9 @@ read from outside the repository and never copied into it. The 1M-row roster is
 built in a temporary directory from the dev set: ten copies, each moved to a town
 of its own (the villages, the ID numbers' region and the phones shifted so that
 no two copies share a household, the errors of each record kept as they are),
-with the truth shifted alike, so the 1M run is scored too.
+with the truth shifted alike, so the 1M run is scored too. The shifted set is
+the dev set with another duplicate rate: 60% of its duplicated households (a
+fixed sample) keep only their first record.
 
 Each run is ``python -m fieldapp dedup check ROSTER --out PAIRS`` in a child
 process, timed from start to exit (reading the file, matching, writing the
@@ -32,6 +34,7 @@ import csv
 import gzip
 import json
 import os
+import random
 import subprocess
 import sys
 import tarfile
@@ -144,8 +147,8 @@ def write_copies(data: Path, roster_out: Path, truth_out: Path, copies: int = CO
     return written
 
 
-def _copy_rows(source: Path, target: Path, copies: int,
-               change: Callable[[list[str], dict[str, int], int], None]) -> int:
+def _copy_rows(source: Path, target: Path, copies: int, change: Callable[[list[str], dict[str, int], int], None],
+               keep_row: Callable[[list[str], dict[str, int]], bool] = lambda row, col: True) -> int:
     with gzip.open(source, "rt", encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
@@ -156,10 +159,28 @@ def _copy_rows(source: Path, target: Path, copies: int,
         writer.writerow(header)
         for copy in range(copies):
             for row in rows:
-                out = list(row)
-                change(out, col, copy)
-                writer.writerow(out)
+                if keep_row(row, col):
+                    out = list(row)
+                    change(out, col, copy)
+                    writer.writerow(out)
     return len(rows) * copies
+
+
+def write_shifted(data: Path, roster_out: Path, truth_out: Path, keep: float = 0.4) -> None:
+    """The dev set with fewer duplicates: a ``1 - keep`` share of the households written
+    more than once (a seeded sample) keep only their first record."""
+    with gzip.open(data / "truth_dev_100k.csv.gz", "rt", encoding="utf-8", newline="") as handle:
+        truth = list(csv.DictReader(handle))
+    members: dict[str, list[str]] = {}
+    for row in truth:
+        members.setdefault(row["cluster_id"], []).append(row["record_id"])
+    rng = random.Random(16)
+    dropped = {record for cluster in sorted(members) if len(members[cluster]) > 1 and rng.random() >= keep
+               for record in members[cluster][1:]}
+    _copy_rows(data / "roster_dev_100k.csv.gz", roster_out, 1, lambda row, col, _copy: None,
+               keep_row=lambda row, col: row[col["id"]] not in dropped)
+    _copy_rows(data / "truth_dev_100k.csv.gz", truth_out, 1, lambda row, col, _copy: None,
+               keep_row=lambda row, col: row[col["record_id"]] not in dropped)
 
 
 def unzip(source: Path, target: Path) -> Path:
@@ -213,7 +234,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--data", help="the dev set's directory")
     parser.add_argument("--baseline", default="main", help="revision to compare with ('none' to skip)")
-    parser.add_argument("--sizes", nargs="+", default=["dev", "1m"], choices=["dev", "1m"])
+    parser.add_argument("--sizes", nargs="+", default=["dev", "shifted", "1m"], choices=["dev", "shifted", "1m"])
     args = parser.parse_args()
     data = find_data(args.data)
     if data is None:
@@ -225,6 +246,9 @@ def main() -> None:
         if "dev" in args.sizes:
             sets["dev"] = (unzip(data / "roster_dev_100k.csv.gz", work / "roster_dev.csv"),
                            unzip(data / "truth_dev_100k.csv.gz", work / "truth_dev.csv"))
+        if "shifted" in args.sizes:
+            sets["shifted"] = (work / "roster_shifted.csv", work / "truth_shifted.csv")
+            write_shifted(data, *sets["shifted"])
         if "1m" in args.sizes:
             sets["1m"] = (work / "roster_1m.csv", work / "truth_1m.csv")
             write_copies(data, *sets["1m"])
