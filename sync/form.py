@@ -148,7 +148,8 @@ class FormDefinition:
         self.title: str = raw["title"]
         self.messages: dict[str, str] = dict(raw["messages"])
         self.sections: list[dict[str, str]] = list(raw["sections"])
-        self.fields: list[Field] = [self._field(spec) for spec in raw["fields"]]
+        self.money_max: int | float | None = raw.get("money_max")
+        self.fields: list[Field] = [self._field(_money_bounds(spec, self.money_max)) for spec in raw["fields"]]
         self.by_id: dict[str, Field] = {f.id: f for f in self.fields}
         self.checks: list[dict[str, str]] = list(raw.get("checks", []))
         self.flags: list[dict[str, str]] = list(raw.get("flags", []))
@@ -406,6 +407,21 @@ class FormDefinition:
         return data
 
 
+def _money_bounds(spec: Mapping[str, Any], limit: int | float | None) -> Mapping[str, Any]:
+    """A money field's spec with the form's ``money_max`` as its bounds where it
+    names none (``-money_max`` below); a bound beyond ``money_max`` is an error
+    in the definition. Every money answer is then checked against finite bounds
+    before any arithmetic on it."""
+    if spec.get("type") != "money" or limit is None:
+        return spec
+    bounded = {"min": -limit, "max": limit, **spec}
+    for key in ("min", "max"):
+        bound = bounded[key]
+        if not isinstance(bound, int | float) or isinstance(bound, bool) or abs(bound) > limit:
+            raise ValueError(f"field {spec['id']!r}: {key} must be a number within money_max ({limit:g})")
+    return bounded
+
+
 def _parse_number(text: str) -> Any:
     text = text.strip().replace(",", "").replace("，", "")
     try:
@@ -587,6 +603,15 @@ def _money(form: FormDefinition, f: Field) -> TypeCheck:
                 raw in _INFINITIES
             ):
                 raise _Rejected(None, form.message("number", f))
+        if not -_EXACT_FLOAT_INT <= raw <= _EXACT_FLOAT_INT:
+            # Bounds first: past 2**53 no float has cents, and past ~1.8e306
+            # ``raw * 100`` is infinite (whose ``round`` raises). The value is
+            # not kept, so that no computed field adds such numbers up either.
+            try:
+                check_range(raw)
+            except _Rejected as beyond:
+                raise _Rejected(None, beyond.message) from None
+            raise _Rejected(None, form.message("number", f))
         cents = raw * 100
         if abs(cents - round(cents)) > 1e-6:
             raise _Rejected(None, form.message("number", f))

@@ -31,6 +31,7 @@ Two phases keep the write lock short:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid as uuidlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -63,6 +64,8 @@ from sync.store import (
     household_record,
 )
 
+log = logging.getLogger(__name__)
+
 COMPUTED_COLUMNS = ("net_income", "per_capita_income", "monitoring_income", "conclusion", "visit_method")
 MAX_MERGE_CHAIN = 20
 
@@ -75,6 +78,7 @@ SUPERSEDES_NOT_FOUND = "not_found"
 SUPERSEDES_OTHER_HOUSEHOLD = "other_household"
 VILLAGE_REQUIRED = "required"
 NUMBER_OUT_OF_RANGE = "数值超出范围"
+UNCHECKABLE = "该记录无法校验，请联系管理员"
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
@@ -121,7 +125,11 @@ def check_record(record: PushRecord, campaigns: dict[str, CampaignInfo],
         return Checked(errors={key: [NUMBER_OUT_OF_RANGE] for key in unsafe})
     context = FormContext(monitoring_line=campaign.monitoring_line, start=campaign.start,
                           end=campaign.end, today=today)
-    validation = form.validate(record.data, context)
+    try:
+        validation = form.validate(record.data, context)
+    except Exception:  # noqa: BLE001 - one record that breaks the validator must not fail its batch
+        log.exception("push record %s (form %s): validation failed", record.uuid, record.form_version)
+        return Checked(errors={"data": [UNCHECKABLE]})
     if validation.errors:
         return Checked(errors=validation.errors)
     return Checked(values=validation.values, flags=validation.flags, form=form)
