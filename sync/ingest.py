@@ -62,6 +62,7 @@ from sync.store import (
     VillageRef,
     VisitRow,
     household_record,
+    records_digest,
 )
 
 log = logging.getLogger(__name__)
@@ -200,10 +201,17 @@ class BatchIngest:
                    for index, record in enumerate(self.request.records))
 
     def _replay(self, stored: StoredBatch) -> dict[str, Any]:
+        """The stored answer to a batch sent again; a 409 if the id came with other records
+        (answering those from the stored results would tell the phone they are stored)."""
         if stored.user_id != self.actor.user_id:
             raise SyncError("batch_id_conflict", "该批次编号已被其他用户使用", 409,
                             {"batch_id": stored.id},
                             message_en="This batch_id was already used by another user")
+        if stored.records_digest != records_digest(r.uuid for r in self.request.records):
+            raise SyncError("batch_conflict", "该批次编号已用于另一组记录，请用新的批次编号重新上传", 409,
+                            {"batch_id": stored.id},
+                            message_en="This batch_id was already used for other records; "
+                                       "send them again under a new batch_id")
         return batch_response(stored)
 
     # -- phase 2 -------------------------------------------------------------
@@ -529,7 +537,8 @@ def ingest(store: Store, actor: Actor, request: PushRequest, *, today: dt.date |
     :param request: the checked envelope (:func:`sync.protocol.parse_push`)
     :param today: the date in China for validation (tests pin it)
     :param received_at: the server time of receipt (default: now, UTC, whole seconds)
-    :raises SyncError: ``409 batch_id_conflict`` when another user owns the ``batch_id``
+    :raises SyncError: ``409 batch_id_conflict`` when another user owns the ``batch_id``,
+        ``409 batch_conflict`` when it was used for other records
     """
     job = BatchIngest(store, actor, request, today=today)
     moment = received_at or dt.datetime.now(dt.UTC).replace(microsecond=0)

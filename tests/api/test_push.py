@@ -174,6 +174,39 @@ def test_a_batch_id_of_another_user_is_refused(api, town) -> None:
     assert response.get_json()["error"]["code"] == "batch_id_conflict"
 
 
+def test_a_batch_id_reused_for_other_records_is_refused_and_stores_nothing(api, town) -> None:
+    """Batch X with A, then X with B, C, D: was a 200 with A's stored result, and B, C, D
+    were never stored while the phone believed they were."""
+    token = api.login("worker_a")
+    first = record(town.households_a[0])
+    [stored] = api.push_ok(token, [first], batch_id="batch-x")
+    others = [record(town.households_a[1]), record(town.households_a[2]), record(None)]
+    before = count(Visit)
+    for records in (others, [first, *others], others[:1] + [first], []):
+        response = api.push(token, records, batch_id="batch-x")
+        assert response.status_code == 409, response.get_json()
+        error = response.get_json()["error"]
+        assert error["code"] == "batch_conflict" and error["details"] == {"batch_id": "batch-x"}
+        assert "批次" in error["message"]
+    assert count(Visit) == before
+    assert api.push_ok(token, [first], batch_id="batch-x") == [stored], "a true replay is still answered"
+    results = api.push_ok(token, others, batch_id="batch-y")
+    assert [r["status"] for r in results] == ["accepted", "accepted", "accepted"]
+    assert count(Visit) == before + 3
+
+
+def test_a_batch_stored_without_its_digest_is_compared_by_its_results(api, town) -> None:
+    """Batches stored before the digest column compare the uuids their results name."""
+    token = api.login("worker_a")
+    first = record(town.households_a[0])
+    [result] = api.push_ok(token, [first], batch_id="old-batch")
+    db.session.execute(sa.update(SyncBatch).where(SyncBatch.id == "old-batch").values(records_digest=None))
+    db.session.commit()
+    assert api.push_ok(token, [first], batch_id="old-batch") == [result]
+    response = api.push(token, [record(town.households_a[1])], batch_id="old-batch")
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "batch_conflict"
+
+
 def test_the_same_uuid_in_another_batch_is_already_received(api, town) -> None:
     token = api.login("worker_a")
     household = town.households_a[0]

@@ -1,0 +1,26 @@
+"""misuse: the digest of a push batch's record uuids (a batch id reused for other records is refused)
+
+Revision ID: 0003_misuse
+Revises: 0002
+Create Date: 2026-12-06 13:20:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '0003_misuse'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # Batches stored before keep NULL: they are compared by the uuids their results name.
+    with op.batch_alter_table('sync_batches', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('records_digest', sa.String(length=64), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('sync_batches', schema=None) as batch_op:
+        batch_op.drop_column('records_digest')
