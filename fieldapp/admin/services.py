@@ -87,10 +87,11 @@ def update_user(actor: User, user_id: int, display_name: str, role: str, active:
         if role == "worker" and not user.villages:
             raise AdminError("网格员至少要分配一个村，请先分配村")
         scope_before = access.village_scope(user)
+        reshaped = access.resend_on_role_change(user.role, role)
         user.display_name = display_name
         user.role = role
         user.active = active
-        scope_changes.record(db.session, user.id, scope_before, access.village_scope(user))
+        scope_changes.record(db.session, user.id, scope_before, access.village_scope(user), reshaped=reshaped)
         details: dict[str, Any] = {}
         if before["active"] and not active:
             details["revoked_tokens"] = _revoke_all_tokens(user, utcnow())

@@ -40,8 +40,8 @@ def _bearer() -> str | None:
 
 
 def token_required(view: F) -> F:
-    """Require ``Authorization: Bearer <token>``; sets ``g.api_user`` (a :class:`tokens.TokenUser`)
-    and ``g.api_token_id``."""
+    """Require ``Authorization: Bearer <token>``; sets ``g.api_user`` (a :class:`tokens.TokenUser`),
+    ``g.api_token_id`` and ``g.api_device_id``."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -52,6 +52,7 @@ def token_required(view: F) -> F:
             return json_error(401, problem, en if wants_english() else zh,
                               headers={"WWW-Authenticate": 'Bearer realm="fieldapp"'})
         g.api_token_id = checked.token_id
+        g.api_device_id = checked.device_id
         g.api_user = checked.user
         return view(*args, **kwargs)
 

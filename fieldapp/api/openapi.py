@@ -105,6 +105,8 @@ def _schemas() -> dict[str, Any]:
                 "attributes": {"type": "object", "description": "every household field of the form"},
                 "visited": {"type": "boolean", "description":
                             "has a visit in the active campaign that is not returned or superseded"},
+                "masked": {"type": "boolean", "description":
+                           "ID numbers and phones are masked (a supervisor's pull)"},
             },
         },
         "PullResponse": {

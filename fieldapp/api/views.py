@@ -23,7 +23,8 @@ def form() -> Response:
 @token_required
 def pull() -> Response:
     """Households, removals and visit statuses changed after ``since``."""
-    return jsonify(sync_service.pull(g.api_user, request.args.get("since"), request.args.get("limit")))
+    return jsonify(sync_service.pull(g.api_user, request.args.get("since"), request.args.get("limit"),
+                                     token_id=g.api_token_id, device_id=g.api_device_id))
 
 
 @bp.post("/sync/push")

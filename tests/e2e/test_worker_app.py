@@ -472,3 +472,18 @@ def test_a_batch_id_the_server_knows_with_other_records_is_replaced_and_the_visi
     assert "error" not in events, f"the sync that met the 409 failed: {events}"
     [visit] = [v for v in _server_visits() if v.uuid != earlier["uuid"]]
     assert visit.household_id == town.households_a[0].id and visit.batch_id != taken
+
+
+def test_a_supervisor_phone_holds_masked_numbers_and_cannot_fill_a_visit(
+    town: SmallTown, phones: Any, live_server: Any,
+) -> None:
+    phone = phones()
+    phone.login("supervisor_a")
+    household = town.households_a[0]
+    stored = phone.idb(f"await db.get('households', '{household.id}')")
+    assert stored["masked"] is True and stored["head_id"] != household.head_id
+    assert stored["head_id"].endswith(household.head_id[-4:]) and "*" in stored["attributes"]["phone"]
+    phone.page.fill("#hh-search", household.head_id[-4:])
+    phone.page.click(f".vlist-row:has-text('{household.head_name}')")
+    phone.page.wait_for_selector(".notice.bad:has-text('已脱敏')")
+    assert phone.page.locator("#visit-form").count() == 0

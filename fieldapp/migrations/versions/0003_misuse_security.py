@@ -15,12 +15,12 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     # Batches stored before keep NULL: they are compared by the uuids their results name.
     with op.batch_alter_table('sync_batches', schema=None) as batch_op:
         batch_op.add_column(sa.Column('records_digest', sa.String(length=64), nullable=True))
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('sync_batches', schema=None) as batch_op:
         batch_op.drop_column('records_digest')
