@@ -26,10 +26,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from fieldapp import cli, errors, security
+    from fieldapp import cli, errors, proxies, security
 
     errors.init_app(app)
     security.init_app(app)
+    proxies.init_app(app)
     cli.init_app(app)
     return app
 

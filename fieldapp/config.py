@@ -39,6 +39,9 @@ class Config:
     SQLITE_CHECKPOINT = "commit"
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 300
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (fieldapp/proxies.py):
+    # addresses or networks, a JSON list or comma-separated; none by default.
+    TRUSTED_PROXIES: list[str] = []
     JSON_AS_ASCII = False
 
 

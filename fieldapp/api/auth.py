@@ -99,16 +99,16 @@ def issue_token() -> Response | tuple[Response, int]:
     address = request.remote_addr or "?"
     # Every login writes (an attempt, a token): take the write lock first.
     begin_write(db.session)
-    if is_throttled(db.session, username, address):
+    if is_throttled(db.session, username, address, device_id):
         raise SyncError("too_many_attempts", "登录失败次数过多，请5分钟后再试", 429,
                         message_en="Too many failed logins; try again in 5 minutes")
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None or not user.active or not user.check_password(password):
-        note_attempt(db.session, username, address, success=False)
+        note_attempt(db.session, username, address, success=False, device=device_id)
         db.session.commit()
         raise SyncError("invalid_credentials", "用户名或密码错误", 401,
                         message_en="Wrong user name or password")
-    note_attempt(db.session, username, address, success=True)
+    note_attempt(db.session, username, address, success=True, device=device_id)
     issued = tokens.issue(db.session, user, device_id, device_name,
                           int(current_app.config["TOKEN_TTL_DAYS"]))
     audit.record(db.session, user, "token_issue", "device_token", issued.row.id,

@@ -79,6 +79,7 @@ class LoginAttempt(Base):
     __table_args__ = (
         sa.Index("ix_login_attempts_username_at", "username", "at"),
         sa.Index("ix_login_attempts_address_at", "address", "at"),
+        sa.Index("ix_login_attempts_username_device", "username", "device"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +87,8 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(sa.String(64))
     at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     success: Mapped[bool] = mapped_column(default=False)
+    # the web's device cookie ("web:…") or the phone's device_id (fieldapp/auth/throttle.py)
+    device: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class ScopeRemoval(Base):

@@ -1,4 +1,5 @@
-"""misuse: the digest of a push batch's record uuids (a batch id reused for other records is refused)
+"""misuse: the digest of a push batch's record uuids (a batch id reused for other records is
+refused); the device of a login attempt (known devices are not locked out by others' failures)
 
 Revision ID: 0003_misuse
 Revises: 0002
@@ -19,8 +20,14 @@ def upgrade() -> None:
     # Batches stored before keep NULL: they are compared by the uuids their results name.
     with op.batch_alter_table('sync_batches', schema=None) as batch_op:
         batch_op.add_column(sa.Column('records_digest', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('device', sa.String(length=64), nullable=True))
+        batch_op.create_index('ix_login_attempts_username_device', ['username', 'device'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_attempts_username_device')
+        batch_op.drop_column('device')
     with op.batch_alter_table('sync_batches', schema=None) as batch_op:
         batch_op.drop_column('records_digest')
