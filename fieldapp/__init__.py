@@ -70,9 +70,19 @@ def _init_extensions(app: Flask) -> None:
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def _load_user(session_id: str) -> User | None:
+        # "<user id>.<session version>": a session from before the version last went up is dead
+        user_id, _, version = session_id.partition(".")
+        if not (user_id.isdigit() and version.isdigit()):
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or (user.session_version or 0) != int(version):
+            return None
+        return user
+
+    from fieldapp.auth import idle
+
+    idle.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

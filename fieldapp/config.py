@@ -29,6 +29,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # A web session unused this long ends (fieldapp/auth/idle.py): office PCs are shared.
+    SESSION_IDLE_HOURS = 12
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     TOKEN_TTL_DAYS = 90
     PUSH_MAX_RECORDS = 500

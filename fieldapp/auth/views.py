@@ -12,9 +12,10 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from fieldapp import audit
-from fieldapp.auth import bp, device_cookie
+from fieldapp.auth import bp, device_cookie, idle
 from fieldapp.auth.forms import LoginForm, LogoutForm
 from fieldapp.auth.throttle import is_throttled, note_attempt
+from fieldapp.db import write_transaction
 from fieldapp.extensions import db
 from fieldapp.models import User
 
@@ -56,6 +57,7 @@ def login() -> Response | str | tuple[str, int]:
             audit.record(db.session, user, "login", "user", user.id)
             db.session.commit()
             login_user(user)
+            idle.start()
             response = redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
             device_cookie.write(response, device)
             return response
@@ -66,6 +68,9 @@ def login() -> Response | str | tuple[str, int]:
 def logout() -> Response | str:
     form = LogoutForm()
     if request.method == "POST" and form.validate_on_submit():
+        if current_user.is_authenticated:
+            with write_transaction(db.session()):
+                current_user.end_sessions()  # copies of this session's cookie die too
         logout_user()
         flash(_("已退出登录"), "info")
         return redirect(url_for("auth.login"))

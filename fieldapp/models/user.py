@@ -32,12 +32,22 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(sa.String(12))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # Part of every web session's id (get_id): raising it ends the user's sessions on
+    # every browser, copies of the cookie included (logout, password reset, role change…).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     villages: Mapped[list[Village]] = relationship(secondary=user_villages, order_by=Village.id)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie holds
+        return f"{self.id}.{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Make every web session of this user invalid (the caller commits)."""
+        self.session_version = (self.session_version or 0) + 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
