@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
@@ -20,9 +19,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"),
     )
     from fieldapp import config as config_module
+    from fieldapp import logs
 
     config_module.load_config(app, config)
-    _init_logging(app)
+    logs.configure(app)
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -33,12 +33,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     proxies.init_app(app)
     cli.init_app(app)
     return app
-
-
-def _init_logging(app: Flask) -> None:
-    if not app.debug and not app.testing and not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _init_extensions(app: Flask) -> None:
