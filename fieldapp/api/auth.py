@@ -7,18 +7,18 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from flask import current_app, g, jsonify, request
 from werkzeug.wrappers import Response
 
 from fieldapp import audit, tokens
 from fieldapp.api import bp
 from fieldapp.api.body import read_json
+from fieldapp.auth.credentials import authenticate
 from fieldapp.auth.throttle import is_throttled, note_attempt
 from fieldapp.db import begin_write, write_transaction
 from fieldapp.errors import json_error, wants_english
 from fieldapp.extensions import db
-from fieldapp.models import DeviceToken, User
+from fieldapp.models import DeviceToken
 from sync.errors import SyncError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,8 +102,8 @@ def issue_token() -> Response | tuple[Response, int]:
     if is_throttled(db.session, username, address, device_id):
         raise SyncError("too_many_attempts", "登录失败次数过多，请5分钟后再试", 429,
                         message_en="Too many failed logins; try again in 5 minutes")
-    user = db.session.scalar(sa.select(User).where(User.username == username))
-    if user is None or not user.active or not user.check_password(password):
+    user = authenticate(db.session(), username, password)
+    if user is None:
         note_attempt(db.session, username, address, success=False, device=device_id)
         db.session.commit()
         raise SyncError("invalid_credentials", "用户名或密码错误", 401,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -13,11 +12,11 @@ from werkzeug.wrappers import Response
 
 from fieldapp import audit
 from fieldapp.auth import bp, device_cookie, idle
+from fieldapp.auth.credentials import authenticate
 from fieldapp.auth.forms import LoginForm, LogoutForm
 from fieldapp.auth.throttle import is_throttled, note_attempt
 from fieldapp.db import write_transaction
 from fieldapp.extensions import db
-from fieldapp.models import User
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +44,8 @@ def login() -> Response | str | tuple[str, int]:
             flash(_("登录失败次数过多，请5分钟后再试"), "error")
             log.warning("login throttled for %s from %s", username, address)
             return render_template("auth/login.html", form=form), 429
-        user = db.session.scalar(sa.select(User).where(User.username == username))
-        if user is None or not user.active or not user.check_password(form.password.data):
+        user = authenticate(db.session(), username, form.password.data)
+        if user is None:
             note_attempt(db.session, username, address, success=False, device=device)
             db.session.commit()
             flash(_("用户名或密码错误"), "error")
