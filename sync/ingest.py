@@ -452,7 +452,11 @@ class _BatchState:
         result: dict[str, Any] = {"uuid": record.uuid, "status": status, "household_id": created.id,
                                   "household_rev": 1}
         if found:
-            result["duplicate_of"] = [c.other_id for c in found]
+            # Only households the sender may see: naming one of another village would
+            # tell the worker that the person lives there (the candidate is kept all the same).
+            villages = {other.id: other.village_id for other in pool}
+            result["duplicate_of"] = [c.other_id for c in found
+                                      if self.actor.may_access(villages.get(c.other_id) or 0)]
         return result
 
     def _village_for(self, record: PushRecord) -> VillageRef | dict[str, list[str]]:

@@ -147,7 +147,7 @@ def visit(uuid: str) -> View:
     conflicts = list(db.session.scalars(sa.select(Conflict).where(Conflict.visit_uuid == uuid)
                                         .order_by(Conflict.id)))
     return render_template("review/visit.html", visit=item, form=form, display=display,
-                           conflicts=conflicts), status
+                           conflicts=conflicts, duplicates=queries.duplicate_routing(current_user, uuid)), status
 
 
 # -- conflicts -----------------------------------------------------------------

@@ -319,6 +319,24 @@ def test_new_household_matching_an_id_number_is_a_suspected_duplicate(api, town)
     assert reload(Visit, rec["uuid"]).sync_status == "duplicate_suspected"
 
 
+def test_a_duplicate_in_another_village_names_no_household_the_worker_may_not_see(api, town, client) -> None:
+    """duplicate_of told a worker that the person lives in another village (that household's id)."""
+    elsewhere, here = town.households_b[0], town.households_a[1]
+    token = api.login("worker_a")
+    rec = record(None, head_name=elsewhere.head_name, head_id=elsewhere.head_id, phone="13700002222")
+    response = api.push(token, [rec])
+    assert response.status_code == 200
+    [result] = response.get_json()["results"]
+    assert result["status"] == "duplicate_suspected" and result["duplicate_of"] == []
+    assert elsewhere.id not in response.get_data(as_text=True)
+    candidate = db.session.scalar(sa.select(DuplicateCandidate).where(DuplicateCandidate.visit_uuid == rec["uuid"]))
+    assert elsewhere.id in (candidate.household_a_id, candidate.household_b_id), "the candidate is kept"
+    replayed = api.push(token, [rec]).get_json()["results"][0]
+    assert replayed["status"] == "already_received" and "duplicate_of" not in replayed
+    [mine] = api.push_ok(token, [record(None, head_name=here.head_name, head_id=here.head_id)])
+    assert mine["duplicate_of"] == [here.id], "a household the worker may see is still named"
+
+
 def test_two_new_households_in_one_batch_are_matched_to_each_other(api, town) -> None:
     token = api.login("worker_a")
     person = factories.make_id_number(777)
