@@ -351,8 +351,7 @@ class _BatchState:
     def apply(self, record: PushRecord, checked: Checked | None) -> dict[str, Any]:
         earlier = self.stored.get(record.uuid) or self.known.get(record.uuid)
         if earlier is not None:
-            return {"uuid": record.uuid, "status": "already_received",
-                    "original_status": earlier.sync_status, "household_id": earlier.household_id}
+            return self._already_received(record, earlier)
         assert checked is not None
         if checked.errors:
             return _rejected(record, checked.errors)
@@ -380,6 +379,16 @@ class _BatchState:
         if target is None or not self.actor.may_access(self.households[target].village_id):
             return _rejected(record, {"household_id": [OUT_OF_SCOPE]})
         return self._existing(record, checked, self.households[target], incoming, fields)
+
+    def _already_received(self, record: PushRecord, earlier: StoredVisit) -> dict[str, Any]:
+        """A uuid stored before. Its household and status only for whoever may see the
+        visit: its worker, or a reviewer of its village (another worker sending the
+        uuid learns nothing about it)."""
+        result: dict[str, Any] = {"uuid": record.uuid, "status": "already_received"}
+        if earlier.worker_id == self.actor.user_id or (
+                self.actor.role != "worker" and self.actor.may_access(earlier.village_id)):
+            result.update(original_status=earlier.sync_status, household_id=earlier.household_id)
+        return result
 
     def _new_state(self, household_id: str) -> HouseholdState:
         created = self.new_households[household_id]

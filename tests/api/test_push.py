@@ -207,6 +207,23 @@ def test_a_batch_stored_without_its_digest_is_compared_by_its_results(api, town)
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "batch_conflict"
 
 
+def test_another_workers_visit_uuid_tells_the_sender_nothing_about_it(api, town) -> None:
+    """already_received gave another worker that visit's household id and original status."""
+    rec = record(town.households_a[0])
+    [first] = api.push_ok(api.login("worker_a"), [rec])
+    probe = record(town.households_b[0])
+    probe["uuid"] = rec["uuid"]
+    [answer] = api.push_ok(api.login("worker_b"), [probe])
+    assert answer == {"uuid": rec["uuid"], "status": "already_received"}
+    [own] = api.push_ok(api.tokens["worker_a"], [rec])
+    assert own == {"uuid": rec["uuid"], "status": "already_received", "original_status": "accepted",
+                   "household_id": first["household_id"]}
+    [reviewer] = api.push_ok(api.login("supervisor_a"), [rec])
+    assert reviewer["household_id"] == first["household_id"], "a supervisor of the village sees the visit"
+    [outsider] = api.push_ok(api.login("supervisor_b"), [rec])
+    assert outsider == {"uuid": rec["uuid"], "status": "already_received"}
+
+
 def test_the_same_uuid_in_another_batch_is_already_received(api, town) -> None:
     token = api.login("worker_a")
     household = town.households_a[0]
