@@ -8,6 +8,7 @@ responses. Both need an application context (they use ``db.session``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -62,7 +63,8 @@ def actor_for(user: User | TokenUser) -> Actor:
     )
 
 
-def push_batch(user: User | TokenUser, payload: dict[str, Any], *, today: dt.date | None = None) -> dict[str, Any]:
+def push_batch(user: User | TokenUser, payload: dict[str, Any], *, today: dt.date | None = None,
+               device_id: str | None = None) -> dict[str, Any]:
     """Apply one push batch (sync-protocol.md) and return the response body.
 
     The batch is one transaction. A concurrent push of the same ``batch_id``
@@ -73,9 +75,16 @@ def push_batch(user: User | TokenUser, payload: dict[str, Any], *, today: dt.dat
     :param user: the pushing user (scope is theirs)
     :param payload: the decoded JSON body
     :param today: the date in China for validating ``visited_on`` (tests pin it)
-    :raises SyncError: 413 too_large, 422 invalid_request, 409 batch_id_conflict, 503 busy
+    :param device_id: the device the pushing token was issued to: the batch and its
+        visits are stored under it, whatever ``device_id`` the body names
+    :raises SyncError: 413 too_large, 422 invalid_request, 409 batch_id_conflict or
+        batch_conflict, 503 busy
     """
     request = parse_push(payload, max_records=int(current_app.config["PUSH_MAX_RECORDS"]))
+    if device_id is not None and request.device_id != device_id:
+        log.warning("push %s by user %s names device %s; stored under the token's device %s",
+                    request.batch_id, user.id, request.device_id, device_id)
+        request = dataclasses.replace(request, device_id=device_id)
     actor = actor_for(user)
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         try:

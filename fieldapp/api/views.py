@@ -33,7 +33,7 @@ def push() -> Response:
     """One batch of visits, applied in one transaction."""
     config = current_app.config
     payload = read_json(int(config["PUSH_MAX_BYTES"]), int(config["PUSH_MAX_RECORDS"]))
-    return jsonify(sync_service.push_batch(g.api_user, payload))
+    return jsonify(sync_service.push_batch(g.api_user, payload, device_id=g.api_device_id))
 
 
 @bp.get("/openapi.json")

@@ -224,6 +224,17 @@ def test_another_workers_visit_uuid_tells_the_sender_nothing_about_it(api, town)
     assert outsider == {"uuid": rec["uuid"], "status": "already_received"}
 
 
+def test_the_pushed_device_is_the_tokens_not_the_one_the_body_names(api, town) -> None:
+    """The body's device_id was stored as sent, even when the token was issued to another device."""
+    token = api.login("worker_a", "phone-1")
+    rec = record(town.households_a[0])
+    api.push_ok(token, [rec], batch_id="claims-another-device", device_id="phone-9")
+    assert reload(Visit, rec["uuid"]).device_id == "phone-1"
+    assert reload(SyncBatch, "claims-another-device").device_id == "phone-1"
+    [entry] = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "sync_push")).all()
+    assert entry.details["device_id"] == "phone-1"
+
+
 def test_the_same_uuid_in_another_batch_is_already_received(api, town) -> None:
     token = api.login("worker_a")
     household = town.households_a[0]
