@@ -77,6 +77,7 @@ CAMPAIGN_CLOSED = "campaign_closed"
 UNKNOWN_FORM_VERSION = "unknown_form_version"
 SUPERSEDES_NOT_FOUND = "not_found"
 SUPERSEDES_OTHER_HOUSEHOLD = "other_household"
+SUPERSEDES_NOT_RETURNED = "not_returned"
 VILLAGE_REQUIRED = "required"
 NUMBER_OUT_OF_RANGE = "数值超出范围"
 UNCHECKABLE = "该记录无法校验，请联系管理员"
@@ -370,6 +371,8 @@ class _BatchState:
                 household_id = old_target
             elif old_target != resolve(household_id, self.households):
                 return _rejected(record, {"supersedes": [SUPERSEDES_OTHER_HOUSEHOLD]})
+            if old.review_status != "returned":  # a pending or approved visit is not replaced silently
+                return _rejected(record, {"supersedes": [SUPERSEDES_NOT_RETURNED]})
 
         if household_id is None:
             return self._new_household(record, checked, incoming)

@@ -405,8 +405,31 @@ def test_supersedes_checks_the_visit(api, town) -> None:
     [other] = api.push_ok(token, [dict(record(town.households_a[1]), supersedes=old["uuid"])])
     assert other["errors"] == {"supersedes": ["other_household"]}
     # without household_id the corrected visit goes to the old visit's household
+    # (only a returned visit can be superseded: issue 18, item 13)
+    reload(Visit, old["uuid"]).review_status = "returned"
+    db.session.commit()
     [same] = api.push_ok(token, [dict(record(household), household_id=None, supersedes=old["uuid"])])
     assert same["status"] == "accepted" and same["household_id"] == household.id
+
+
+@pytest.mark.parametrize("review_status", ["pending", "approved", "superseded"])
+def test_only_a_returned_visit_can_be_superseded(api, town, review_status) -> None:
+    """supersedes of the worker's own pending or approved visit made it superseded silently."""
+    token = api.login("worker_a")
+    household = town.households_a[0]
+    old = record(household)
+    api.push_ok(token, [old])
+    reload(Visit, old["uuid"]).review_status = review_status
+    db.session.commit()
+    fixed = dict(record(household, income_wage=30000), supersedes=old["uuid"])
+    same_batch = record(household)
+    results = api.push_ok(token, [fixed, same_batch, dict(record(household), supersedes=same_batch["uuid"])])
+    assert results[0] == {"uuid": fixed["uuid"], "status": "rejected", "errors": {"supersedes": ["not_returned"]}}
+    assert results[1]["status"] == "accepted"
+    assert results[2]["errors"] == {"supersedes": ["not_returned"]}, "a visit of the same batch is pending"
+    assert reload(Visit, old["uuid"]).review_status == review_status
+    assert reload(Visit, same_batch["uuid"]).review_status == "pending"
+    assert reload(Visit, fixed["uuid"]) is None
 
 
 def test_a_visit_to_a_merged_household_applies_to_the_survivor(api, town) -> None:
