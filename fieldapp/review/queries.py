@@ -70,14 +70,18 @@ def day_range(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _batch_scope(user: User) -> sa.ColumnElement[bool]:
+    """Batches holding a visit in the user's villages; a batch that stored no visit at all
+    (every record rejected or received before) belongs to the supervisors of its worker's
+    villages. A batch of another village's visits only is not theirs, whoever pushed it."""
     scope = village_scope(user)
     if scope is None:
         return sa.true()
     visits_here = sa.select(Visit.uuid).where(Visit.batch_id == SyncBatch.id,
                                               Visit.village_id.in_(scope or [-1])).exists()
+    no_visits = ~sa.select(Visit.uuid).where(Visit.batch_id == SyncBatch.id).exists()
     worker_here = SyncBatch.user_id.in_(
         sa.select(user_villages.c.user_id).where(user_villages.c.village_id.in_(scope or [-1])))
-    return sa.or_(visits_here, worker_here)
+    return sa.or_(visits_here, sa.and_(no_visits, worker_here))
 
 
 def batch_query(user: User, village_id: int | None, worker_id: int | None, day: dt.date | None,
