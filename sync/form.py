@@ -34,6 +34,11 @@ CHINA = ZoneInfo("Asia/Shanghai")
 DEFAULT_TEXT_MAX = 200
 _NAME = re.compile(r"^[\u3400-\u9fffA-Za-z·]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bidi controls (U+202E shows "abc" as "cba") and zero-width characters: a review page
+# would show misleading text, and two equal-looking answers would differ. The joiners
+# (ZWNJ, ZWJ) build emoji such as 👨‍👩‍👧 in free text; in a one-line answer they are refused too.
+_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069]")
+_JOINERS = re.compile("[\u200c\u200d]")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PNG_PREFIX = "data:image/png;base64,"
 _ONE_DAY = dt.timedelta(days=1)
@@ -488,8 +493,11 @@ def _text(form: FormDefinition, f: Field) -> TypeCheck:
             text = normalize_name(text)
             if not (2 <= len(text) <= 20 and _NAME.match(text)):
                 raise _Rejected(text, form.message("name", f))
-        if not text.isprintable() and _has_control(text, multiline):
-            raise _Rejected(text, f"{f.label}含有不可见的控制字符或换行")
+        if not text.isprintable():
+            if _INVISIBLE.search(text) or (not multiline and _JOINERS.search(text)):
+                raise _Rejected(text, form.message("invisible", f))
+            if _has_control(text, multiline):
+                raise _Rejected(text, f"{f.label}含有不可见的控制字符或换行")
         if len(text) > max_len:
             raise _Rejected(text, form.message("max_len", f, max=max_len))
         if len(text) < shortest:
@@ -545,6 +553,8 @@ def _group(form: FormDefinition, f: Field) -> TypeCheck:
             label = normalize_group(f"{raw}组" if isinstance(raw, int) else raw)
         if not label:
             raise _Rejected(None, form.message("required", f))
+        if not label.isprintable() and (_INVISIBLE.search(label) or _JOINERS.search(label)):
+            raise _Rejected(label, form.message("invisible", f))
         if len(label) > max_len or _CONTROL.search(label):
             raise _Rejected(label, form.message("max_len", f, max=max_len))
         return label
