@@ -3,7 +3,7 @@ villages or changes a role).
 
 - A village taken away: a :class:`~fieldapp.models.ScopeRemoval` numbered from the
   pull sequence, so that the next pull of the user's phones lists the village's
-  households under ``removed`` (sync-protocol.md: "merged away or moved out of
+  households under ``removed`` (docs/sync-protocol.md: "merged away or moved out of
   scope") and the phone drops them.
 - A village given: its households take a new change number, so that they come in
   the next pull; they were numbered before the phone's cursor. Everyone else who

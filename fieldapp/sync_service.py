@@ -2,7 +2,7 @@
 parts of the app (the demo generator, ``fieldapp import-backup``).
 
 ``push_batch`` and ``pull`` return exactly the HTTP response bodies of
-sync-protocol.md and raise :class:`sync.errors.SyncError` for the error
+docs/sync-protocol.md and raise :class:`sync.errors.SyncError` for the error
 responses. Both need an application context (they use ``db.session``).
 """
 
@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from fieldapp import access, audit
+from fieldapp.campaigns import active_campaign, active_select
 from fieldapp.db import changes, write_transaction
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, Household, ScopeRemoval, User, Village, Visit
@@ -65,7 +66,7 @@ def actor_for(user: User | TokenUser) -> Actor:
 
 def push_batch(user: User | TokenUser, payload: dict[str, Any], *, today: dt.date | None = None,
                device_id: str | None = None) -> dict[str, Any]:
-    """Apply one push batch (sync-protocol.md) and return the response body.
+    """Apply one push batch (docs/sync-protocol.md) and return the response body.
 
     The batch is one transaction. A concurrent push of the same ``batch_id``
     or visit uuid, or a PostgreSQL deadlock/serialization failure, makes the
@@ -206,19 +207,17 @@ def _after(cursor: Cursor, stream: int, seq: Any, key: Any) -> sa.ColumnElement[
     return sa.or_(seq > cursor.seq, sa.and_(seq == cursor.seq, key > cursor.key))
 
 
-_ACTIVE_CAMPAIGNS = sa.select(Campaign.id).where(Campaign.active.is_(True))
-# Whether a household counts as visited: a visit in an active campaign that is not
+# Whether a household counts as visited: a visit in the active campaign that is not
 # returned or superseded. A column of the page's query, not a query of its own.
 _VISITED = sa.exists().where(
-    Visit.household_id == Household.id, Visit.campaign_id.in_(_ACTIVE_CAMPAIGNS),
+    Visit.household_id == Household.id, Visit.campaign_id == active_select(Campaign.id).scalar_subquery(),
     Visit.review_status.not_in(("returned", "superseded")),
 )
 # The pull sequence's value, the active form and the user's latest scope removal,
 # in one round trip.
 _COUNTER_AND_FORM = sa.select(
     changes.CURRENT.scalar_subquery().label("value"),
-    sa.select(Campaign.form_version).where(Campaign.active.is_(True)).order_by(Campaign.id).limit(1)
-    .scalar_subquery().label("form_version"),
+    active_select(Campaign.form_version).scalar_subquery().label("form_version"),
     sa.select(sa.func.max(ScopeRemoval.change_seq)).where(ScopeRemoval.user_id == sa.bindparam("user_id"))
     .scalar_subquery().label("scope_removed"),
 )
@@ -274,14 +273,9 @@ def _household_json(h: sa.Row[Any], fields: list[str], visited: bool) -> dict[st
     }
 
 
-def active_campaign() -> Campaign | None:
-    """The active campaign (the first by id if several are marked active)."""
-    return db.session.scalar(sa.select(Campaign).where(Campaign.active.is_(True)).order_by(Campaign.id))
-
-
 def form_document() -> dict[str, Any]:
     """``GET /api/v1/form``: the active campaign and its form definition."""
-    campaign = active_campaign()
+    campaign = active_campaign(db.session)
     if campaign is None:
         raise SyncError("no_active_campaign", "当前没有进行中的排查活动", 404,
                         message_en="There is no active campaign")

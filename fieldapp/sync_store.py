@@ -13,12 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fieldapp import audit
+from fieldapp import audit, households
 from fieldapp.access import Scoped
 from fieldapp.db import changes, driver_rows
 from fieldapp.db import engine as database
 from fieldapp.models import (
-    HOUSEHOLD_FIELDS,
     Campaign,
     Conflict,
     DuplicateCandidate,
@@ -27,13 +26,13 @@ from fieldapp.models import (
     SyncBatch,
     Village,
     Visit,
+    new_uuid,
 )
 from sync.dedup import BlockingKeys, HouseholdRecord
 from sync.store import (
     BatchWrite,
     CampaignInfo,
     HouseholdState,
-    StaleHousehold,
     StoredBatch,
     StoredVisit,
     VillageRef,
@@ -41,9 +40,6 @@ from sync.store import (
 
 # Bound parameters per IN (...) list: SQLite allows 32,766 variables, PostgreSQL 65,535.
 _CHUNK = 900
-_HOUSEHOLD_COLUMNS = [getattr(Household, name) for name in HOUSEHOLD_FIELDS]
-_FIELD_INDEX = {name: index for index, name in enumerate(HOUSEHOLD_FIELDS)}
-_HOUSEHOLDS = Household.__table__
 
 
 def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
@@ -99,23 +95,10 @@ class SqlStore:
         database.begin_write(self.session)
 
     def load_households(self, ids: Iterable[str], *, lock: bool) -> dict[str, HouseholdState]:
-        found: dict[str, HouseholdState] = {}
         # Sorted ids, chunks in order, ORDER BY id: every batch takes the row locks
         # in the same global order, so two batches can wait on each other but never
         # in a cycle (no deadlock).
-        for chunk in _chunks(sorted(set(ids))):
-            query = (
-                sa.select(Household.id, Household.village_id, Household.town_id, Household.rev,
-                          Household.merged_into_id, Household.change_seq, *_HOUSEHOLD_COLUMNS)
-                .where(Household.id.in_(chunk)).order_by(Household.id)
-            )
-            if lock and self.postgres:
-                query = query.with_for_update()
-            for row in self.session.execute(query):
-                values = {name: row[6 + index] for name, index in _FIELD_INDEX.items()}
-                found[row.id] = HouseholdState(row.id, row.village_id, row.town_id, row.rev, values,
-                                               row.merged_into_id, row.change_seq)
-        return found
+        return households.load_states(self.session, ids, lock=lock)
 
     def load_revisions(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
         wanted = sorted(set(keys))
@@ -211,21 +194,7 @@ class SqlStore:
         executemany: no ORM unit of work, no per-row flush), in foreign-key order."""
         session = self.session
         now = batch.batch.received_at
-        self._update_households(batch, now)  # first: a stale household stops the batch before its revisions
-        if batch.new_households:
-            session.execute(_HOUSEHOLDS.insert(), [
-                {"id": h.id, "code": None, "town_id": h.town_id, "village_id": h.village_id,
-                 **_columns(h.values), "head_pinyin": h.head_pinyin, "head_initials": h.head_initials,
-                 "source": "field", "rev": h.rev, "merged_into_id": None, "change_seq": h.change_seq,
-                 "created_at": now, "updated_at": now}
-                for h in batch.new_households
-            ])
-        if batch.revisions:
-            session.execute(HouseholdRevision.__table__.insert(), [
-                {"household_id": r.household_id, "rev": r.rev, "values": r.values, "changed": r.changed,
-                 "reason": r.reason, "visit_uuid": r.visit_uuid, "user_id": r.user_id, "created_at": now}
-                for r in batch.revisions
-            ])
+        households.write_households(session, batch.households, now)  # first: a stale household stops the batch
         if batch.visits:
             insert = self._visits_insert()
             rows = self._prepared_visits if self._prepared_for is batch else self._visit_params(batch)
@@ -240,64 +209,31 @@ class SqlStore:
                 .values(review_status="superseded", change_seq=sa.bindparam("b_seq")),
                 [{"b_uuid": uuid, "b_seq": seq} for uuid, seq in batch.superseded.items()],
             )
+        # Conflicts and candidates take their visit's change number (a town's replication feed).
+        seqs = {v.uuid: v.server_seq for v in batch.visits}
         if batch.conflicts:
             session.execute(Conflict.__table__.insert(), [
-                {"household_id": c.household_id, "visit_uuid": c.visit_uuid, "village_id": c.village_id,
-                 "field": c.field, "base_value": c.base_value, "current_value": c.current_value,
-                 "incoming_value": c.incoming_value, "current_rev": c.current_rev, "status": "open",
-                 "created_at": now}
+                {"uid": new_uuid(), "household_id": c.household_id, "visit_uuid": c.visit_uuid,
+                 "village_id": c.village_id, "field": c.field, "base_value": c.base_value,
+                 "current_value": c.current_value, "incoming_value": c.incoming_value,
+                 "current_rev": c.current_rev, "status": "open", "created_at": now,
+                 "change_seq": seqs[c.visit_uuid]}
                 for c in batch.conflicts
             ])
         if batch.candidates:
             session.execute(DuplicateCandidate.__table__.insert(), [
-                {"household_a_id": c.household_a_id, "household_b_id": c.household_b_id,
+                {"uid": new_uuid(), "household_a_id": c.household_a_id, "household_b_id": c.household_b_id,
                  "village_id": c.village_id, "campaign_id": c.campaign_id, "visit_uuid": c.visit_uuid,
                  "score": c.score, "evidence": c.evidence, "source": "ingest", "status": "open",
-                 "created_at": now}
+                 "created_at": now, "change_seq": seqs[c.visit_uuid]}
                 for c in batch.candidates
             ])
-
-    def _update_households(self, batch: BatchWrite, now: Any) -> None:
-        """Three shapes of UPDATE by primary key: only the pull sequence (a visit that
-        changed no field), the fields too, and the fields with the name's pinyin.
-        An update with an expected version matches only a household still at it."""
-        table = _HOUSEHOLDS
-        groups: dict[tuple[str, bool], list[dict[str, Any]]] = {}
-        revs = {(r.household_id, r.rev) for r in batch.revisions}
-        for u in batch.household_updates:
-            params: dict[str, Any] = {"b_id": u.id, "change_seq": u.change_seq, "updated_at": now}
-            if u.expected is not None:
-                params.update(b_rev=u.expected.rev, b_seq=u.expected.change_seq)
-            if (u.id, u.rev) not in revs:
-                shape = "seq"
-            else:
-                params.update(rev=u.rev, **_columns(u.values))
-                shape = "fields"
-                if u.head_pinyin is not None:
-                    params.update(head_pinyin=u.head_pinyin, head_initials=u.head_initials)
-                    shape = "renamed"
-            groups.setdefault((shape, u.expected is not None), []).append(params)
-        for (_shape, checked), rows in groups.items():
-            # executemany: the SET columns are the parameter keys other than the b_ ones
-            statement = table.update().where(table.c.id == sa.bindparam("b_id"))
-            if checked:
-                statement = statement.where(table.c.rev == sa.bindparam("b_rev"),
-                                            table.c.change_seq == sa.bindparam("b_seq"),
-                                            table.c.merged_into_id.is_(None))
-            result = self.session.execute(statement, rows)
-            if checked and result.rowcount != len(rows):
-                raise StaleHousehold(f"{len(rows) - result.rowcount} of {len(rows)} households changed")
 
     def commit(self) -> None:
         self.session.commit()
 
     def rollback(self) -> None:
         self.session.rollback()
-
-
-def _columns(values: dict[str, Any]) -> dict[str, Any]:
-    """Household columns from form values (only the fields that are columns)."""
-    return {name: values.get(name) for name in HOUSEHOLD_FIELDS if name in values}
 
 
 # Every column of a visit row: what _visit_row leaves out takes the column's default.

@@ -1,1 +1,2 @@
-"""The fieldapp sync engine: plain Python over SQLAlchemy, no Flask (see README.md)."""
+"""The fieldapp sync engine: plain Python, no Flask and no SQLAlchemy; it reaches
+storage only through ``sync.store.Store`` (see README.md)."""

@@ -1,7 +1,7 @@
 """The visit form as data, and the one validator every path uses.
 
 Shapes: a :class:`FormDefinition` is loaded from ``sync/forms/<version>.yaml``.
-``validate(data, context)`` takes the JSON values of visit-form.md (as the API
+``validate(data, context)`` takes the JSON values of docs/visit-form.md (as the API
 receives them; the HTML form coerces its strings first with
 ``coerce_strings``) and returns a :class:`Validation`: the normalised values
 (computed fields recomputed), the flags, and ``errors`` as
@@ -228,11 +228,11 @@ class FormDefinition:
         Runs once per pushed record, so what depends only on the definition
         (the checker of each type, the limits, compiled expressions) is worked
         out once in :meth:`_plan`, and messages are formatted only for errors.
-        The order is that of visit-form.md: unknown fields, each field's type,
+        The order is that of docs/visit-form.md: unknown fields, each field's type,
         computed fields, each field against the others (only for fields
         without an error so far), the cross-field checks, the flags.
 
-        :param data: answers keyed by field id, JSON-typed as in visit-form.md
+        :param data: answers keyed by field id, JSON-typed as in docs/visit-form.md
         :param context: campaign settings and today's date
         """
         context = context or FormContext()

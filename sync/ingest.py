@@ -2,7 +2,7 @@
 
 Shapes: input is a :class:`~sync.protocol.PushRequest` (envelope already
 checked) and an :class:`~sync.store.Actor`; output is the HTTP response
-body of sync-protocol.md, ``{"batch_id", "received_at", "results"}``, one
+body of docs/sync-protocol.md, ``{"batch_id", "received_at", "results"}``, one
 result per record in request order. All writes go through one
 :class:`~sync.store.BatchWrite` handed to the store.
 
@@ -41,8 +41,8 @@ from typing import Any
 from sync.dedup import blocking_keys, match_one
 from sync.errors import SyncError
 from sync.form import FormContext, FormDefinition, load_form
+from sync.households import HouseholdWriter
 from sync.merge import three_way_merge
-from sync.normalize import name_pinyin
 from sync.protocol import PushRecord, PushRequest
 from sync.store import (
     Actor,
@@ -52,9 +52,7 @@ from sync.store import (
     CandidateRow,
     ConflictRow,
     HouseholdState,
-    HouseholdUpdate,
     NewHousehold,
-    RevisionRow,
     StaleHousehold,
     Store,
     StoredBatch,
@@ -285,7 +283,7 @@ class BatchIngest:
             state.results.append(state.apply(record, checked))
         write = state.finish()
         if not lock:
-            for update in write.household_updates:
+            for update in write.households.updates:
                 update.expected = versions[update.id]
         return write
 
@@ -341,9 +339,7 @@ class _BatchState:
     results: list[dict[str, Any]] = field(default_factory=list)
     stored: dict[str, StoredVisit] = field(default_factory=dict)
     new_households: dict[str, NewHousehold] = field(default_factory=dict)
-    touched: dict[str, HouseholdState] = field(default_factory=dict)
-    renamed: set[str] = field(default_factory=set)
-    write_revisions: list[RevisionRow] = field(default_factory=list)
+    writer: HouseholdWriter = field(default_factory=lambda: HouseholdWriter(()))
     visits: list[VisitRow] = field(default_factory=list)
     conflicts: list[ConflictRow] = field(default_factory=list)
     candidates: list[CandidateRow] = field(default_factory=list)
@@ -377,7 +373,7 @@ class _BatchState:
         if household_id is None:
             return self._new_household(record, checked, incoming)
         if household_id in self.new_households:
-            return self._existing(record, checked, self._new_state(household_id), incoming, fields)
+            return self._existing(record, checked, self.households[household_id], incoming, fields)
         target = resolve(household_id, self.households)
         if target is None or not self.actor.may_access(self.households[target].village_id):
             return _rejected(record, {"household_id": [OUT_OF_SCOPE]})
@@ -393,14 +389,6 @@ class _BatchState:
             result.update(original_status=earlier.sync_status, household_id=earlier.household_id)
         return result
 
-    def _new_state(self, household_id: str) -> HouseholdState:
-        created = self.new_households[household_id]
-        state = self.households.get(household_id)
-        if state is None:
-            state = HouseholdState(created.id, created.village_id, created.town_id, 1, dict(created.values))
-            self.households[household_id] = state
-        return state
-
     def _base(self, state: HouseholdState, base_rev: int | None) -> dict[str, Any] | None:
         if base_rev is None or base_rev > state.rev:
             return None
@@ -411,16 +399,10 @@ class _BatchState:
     def _existing(self, record: PushRecord, checked: Checked, state: HouseholdState,
                   incoming: dict[str, Any], fields: list[str]) -> dict[str, Any]:
         merged = three_way_merge(self._base(state, record.base_rev), state.values, incoming, fields)
-        if merged.changed:
-            state.rev += 1
-            state.values = merged.values
-            snapshot = dict(merged.values)
-            self.revisions[(state.id, state.rev)] = snapshot
-            self.write_revisions.append(RevisionRow(
-                household_id=state.id, rev=state.rev, values=snapshot, changed=list(merged.changed),
-                visit_uuid=record.uuid, user_id=self.actor.user_id))
-            if "head_name" in merged.changed:
-                self.renamed.add(state.id)
+        self.writer.touch(state)
+        if self.writer.revise(state, merged.values, reason="visit", user_id=self.actor.user_id,
+                              visit_uuid=record.uuid, changed=merged.changed):
+            self.revisions[(state.id, state.rev)] = dict(state.values)
         status = "conflict" if merged.conflicts else "accepted"
         for conflict in merged.conflicts:
             self.conflicts.append(ConflictRow(
@@ -439,9 +421,8 @@ class _BatchState:
         village = self._village_for(record)
         if isinstance(village, dict):
             return _rejected(record, village)
-        pinyin, initials = name_pinyin(str(incoming.get("head_name") or ""))
         created = NewHousehold(id=self.new_id(), town_id=village.town_id, village_id=village.id,
-                               values=dict(incoming), head_pinyin=pinyin, head_initials=initials)
+                               values=dict(incoming))
         record_view = household_record(created)
         pool = self.store.find_duplicates(blocking_keys(record_view))
         pool += [household_record(other) for other in self.new_households.values()]
@@ -449,10 +430,8 @@ class _BatchState:
         dismissed = self.store.dismissed_pairs(_pair(created.id, c.other_id) for c in found) if found else set()
         found = [c for c in found if _pair(created.id, c.other_id) not in dismissed]
         self.new_households[created.id] = created
-        state = self._new_state(created.id)
-        self.write_revisions.append(RevisionRow(
-            household_id=created.id, rev=1, values=dict(created.values), changed=list(created.values),
-            visit_uuid=record.uuid, user_id=self.actor.user_id))
+        state = self.writer.create(created, reason="visit", user_id=self.actor.user_id, visit_uuid=record.uuid)
+        self.households[created.id] = state
         status = "duplicate_suspected" if found else "accepted"
         for candidate in found:
             a, b = _pair(created.id, candidate.other_id)
@@ -503,8 +482,6 @@ class _BatchState:
             sync_status=status, computed=computed))
         self.stored[record.uuid] = StoredVisit(record.uuid, state.id, state.village_id,
                                                self.actor.user_id, status, "pending")
-        if state.id not in self.new_households:
-            self.touched[state.id] = state
         if record.supersedes and record.supersedes not in self.superseded:
             self.superseded.append(record.supersedes)
 
@@ -516,24 +493,11 @@ class _BatchState:
                          device_id=self.request.device_id, app_version=self.request.app_version,
                          received_at=self.received_at, record_count=len(self.request.records),
                          counts=dict(counts), results=self.results)
-        news = list(self.new_households.values())
-        for created in news:
-            # A later record of this batch may have corrected the new household.
-            final = self.households[created.id]
-            created.values = dict(final.values)
-            created.rev = final.rev
-            created.head_pinyin, created.head_initials = name_pinyin(str(final.values.get("head_name") or ""))
-        updates = []
-        for key in sorted(self.touched):
-            state = self.touched[key]
-            pinyin: tuple[str | None, str | None] = (None, None)
-            if state.id in self.renamed:
-                pinyin = name_pinyin(str(state.values.get("head_name") or ""))
-            updates.append(HouseholdUpdate(id=state.id, rev=state.rev, values=dict(state.values),
-                                           head_pinyin=pinyin[0], head_initials=pinyin[1]))
-        return BatchWrite(batch=batch, new_households=news, household_updates=updates,
-                          revisions=self.write_revisions, visits=self.visits, conflicts=self.conflicts,
-                          candidates=self.candidates, superseded=dict.fromkeys(self.superseded, 0))
+        # A later record of this batch may have corrected a new household: the
+        # writer's result carries each household's final values.
+        return BatchWrite(batch=batch, households=self.writer.finish(), visits=self.visits,
+                          conflicts=self.conflicts, candidates=self.candidates,
+                          superseded=dict.fromkeys(self.superseded, 0))
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:

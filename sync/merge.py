@@ -1,11 +1,11 @@
 """The three-way merge of a visit's household fields into its household.
 
 Shapes: ``base``, ``current`` and ``incoming`` are plain dicts from field id
-to JSON value (the encoding of visit-form.md). ``base`` is the household as
+to JSON value (the encoding of docs/visit-form.md). ``base`` is the household as
 the phone saw it (its ``base_rev``), or ``None`` when that revision is
 unknown; ``current`` is the household now; ``incoming`` is the visit.
 
-Rules, for each field f in ``fields`` (sync-protocol.md), in this order:
+Rules, for each field f in ``fields`` (docs/sync-protocol.md), in this order:
 
 1. f absent from ``incoming``: the visit says nothing about it; keep C[f].
 2. V[f] == B[f]: the worker did not change it; keep C[f].

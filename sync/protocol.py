@@ -1,4 +1,4 @@
-"""Validation of the sync protocol's request shapes (sync-protocol.md), pure.
+"""Validation of the sync protocol's request shapes (docs/sync-protocol.md), pure.
 
 Shapes: :func:`parse_push` turns the decoded JSON of ``POST /sync/push`` into
 a :class:`PushRequest` of :class:`PushRecord` objects, or raises

@@ -121,20 +121,36 @@ class StoredBatch:
 
 @dataclass
 class NewHousehold:
+    """A household to insert (``head_pinyin``/``head_initials`` empty: worked out from the name).
+
+    :param source: ``field`` (created by a visit) or ``roster``
+    """
+
     id: str
     town_id: int
     village_id: int
     values: dict[str, Any]
-    head_pinyin: str
-    head_initials: str
+    head_pinyin: str = ""
+    head_initials: str = ""
     rev: int = 1
     change_seq: int = 0
+    code: str | None = None
+    source: str = "field"
+
+
+# ``HouseholdUpdate.merged_into`` when the update leaves ``merged_into_id`` as it is.
+UNCHANGED = "unchanged"
 
 
 @dataclass
 class HouseholdUpdate:
-    """The final state of an existing household after the batch (full field values).
+    """The final state of an existing household after a transaction (full field values).
 
+    :param revised: the values and ``rev`` changed (a revision row goes with it); else
+        only the change number (and what is set below) is written
+    :param head_pinyin: set when the name changed, else ``None``
+    :param village_id: the household moved to this village (``None``: it did not)
+    :param merged_into: the new ``merged_into_id`` (``None`` unmerges), or :data:`UNCHANGED`
     :param expected: the version the batch was worked out on, for a batch worked
         out before the write lock: the store writes only if the household is
         still at it, and raises :class:`StaleHousehold` otherwise
@@ -147,6 +163,9 @@ class HouseholdUpdate:
     head_initials: str | None
     change_seq: int = 0
     expected: HouseholdVersion | None = None
+    revised: bool = True
+    village_id: int | None = None
+    merged_into: str | None = UNCHANGED
 
 
 class StaleHousehold(Exception):
@@ -155,12 +174,15 @@ class StaleHousehold(Exception):
 
 @dataclass
 class RevisionRow:
+    """A household's field snapshot at ``rev``, why it changed (``reason``: roster, visit,
+    resolution, merge, undo) and by whom."""
+
     household_id: str
     rev: int
     values: dict[str, Any]
     changed: list[str]
-    visit_uuid: str
-    user_id: int
+    visit_uuid: str | None
+    user_id: int | None
     reason: str = "visit"
 
 
@@ -227,11 +249,35 @@ class BatchRow:
 
 
 @dataclass
+class HouseholdChanges:
+    """The households one transaction creates and updates, and their revision rows
+    (made by :class:`sync.households.HouseholdWriter`)."""
+
+    created: list[NewHousehold] = field(default_factory=list)
+    updates: list[HouseholdUpdate] = field(default_factory=list)
+    revisions: list[RevisionRow] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        """How many change numbers the households take (one each)."""
+        return len(self.created) + len(self.updates)
+
+    def number(self, first: int) -> int:
+        """Give the households the change numbers ``first``, ``first + 1``, …; return the next."""
+        seq = first
+        for created in self.created:
+            created.change_seq = seq
+            seq += 1
+        for update in self.updates:
+            update.change_seq = seq
+            seq += 1
+        return seq
+
+
+@dataclass
 class BatchWrite:
     batch: BatchRow
-    new_households: list[NewHousehold] = field(default_factory=list)
-    household_updates: list[HouseholdUpdate] = field(default_factory=list)
-    revisions: list[RevisionRow] = field(default_factory=list)
+    households: HouseholdChanges = field(default_factory=HouseholdChanges)
     visits: list[VisitRow] = field(default_factory=list)
     conflicts: list[ConflictRow] = field(default_factory=list)
     candidates: list[CandidateRow] = field(default_factory=list)
@@ -240,7 +286,7 @@ class BatchWrite:
     @property
     def change_count(self) -> int:
         """How many pull change numbers the batch takes: one per row a phone may pull."""
-        return len(self.visits) + len(self.superseded) + len(self.new_households) + len(self.household_updates)
+        return len(self.visits) + len(self.superseded) + self.households.count
 
     def number(self, first: int) -> None:
         """Give the rows the change numbers ``first``, ``first + 1``, ... reserved for them."""
@@ -251,12 +297,7 @@ class BatchWrite:
         for uuid in self.superseded:
             self.superseded[uuid] = seq
             seq += 1
-        for created in self.new_households:
-            created.change_seq = seq
-            seq += 1
-        for update in self.household_updates:
-            update.change_seq = seq
-            seq += 1
+        self.households.number(seq)
 
 
 class Store(Protocol):

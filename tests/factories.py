@@ -131,7 +131,7 @@ class SmallTown:
 def make_visit(household: Household, worker: User, campaign: Campaign, *,
                review_status: str = "pending", sync_status: str = "accepted",
                data: dict[str, Any] | None = None, batch_id: str = "factory-batch",
-               server_seq: int = 0, **columns: Any) -> "Visit":
+               server_seq: int = 0, **columns: Any) -> Visit:
     """A stored visit row with its computed columns filled from the form definition."""
     from fieldapp.models import Visit
     from sync.form import FormContext, load_form

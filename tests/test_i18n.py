@@ -103,13 +103,13 @@ def test_placeholder_check_catches_a_mismatch() -> None:
 
 def test_runtime_labels_cover_the_label_dicts() -> None:
     """Labels translated through a variable are in the catalogue (see runtime_labels.py)."""
-    from fieldapp.review import display, services
+    from fieldapp.review import display, merges
     from sync.idnumber import validate_id
     from sync.normalize import phone_error
 
     translated = {m.id for m in _messages(_po())}
     labels = [*display.SYNC_LABELS.values(), *display.REVIEW_LABELS.values(),
-              *display.ACTION_LABELS.values(), *services._STATUS_LABELS.values()]
+              *display.ACTION_LABELS.values(), *merges.STATUS_LABELS.values()]
     errors = [validate_id(raw).error for raw in ("", "42028119800101001X", "420281198013010018",
                                                  "4202811980A1010011")]
     errors.append(phone_error("12345"))

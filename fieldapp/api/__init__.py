@@ -1,4 +1,4 @@
-"""/api/v1: JSON only, bearer tokens, CSRF exempt (see docs/api.md and sync-protocol.md)."""
+"""/api/v1: JSON only, bearer tokens, CSRF exempt (see docs/api.md and docs/sync-protocol.md)."""
 
 from flask import Blueprint
 
@@ -7,4 +7,4 @@ from fieldapp.extensions import csrf
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 
-from fieldapp.api import auth, views  # noqa: E402,F401
+from fieldapp.api import auth, replication, views  # noqa: E402,F401

@@ -82,7 +82,12 @@ def _isolated(session: Session) -> bool:
     return "isolation_level" in session.connection().get_execution_options()
 
 
-def begin_write(session: Session | scoped_session[Session]) -> None:
+def _resolved(session: Session | scoped_session[Any]) -> Session:
+    """The session itself, or the current session of a scoped one (``db.session``)."""
+    return session() if isinstance(session, scoped_session) else session
+
+
+def begin_write(session: Session | scoped_session[Any]) -> None:
     """Start the session's transaction as a writer.
 
     SQLite: ``BEGIN IMMEDIATE``; a read transaction already open is ended
@@ -96,8 +101,7 @@ def begin_write(session: Session | scoped_session[Session]) -> None:
     no pending changes. Takes a session or Flask-SQLAlchemy's ``db.session``
     (a scoped session).
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = _resolved(session)
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write called inside a transaction with pending changes")
@@ -109,14 +113,13 @@ def begin_write(session: Session | scoped_session[Session]) -> None:
 
 
 @contextmanager
-def write_transaction(session: Session | scoped_session[Session]) -> Iterator[Session]:
+def write_transaction(session: Session | scoped_session[Any]) -> Iterator[Session]:
     """One write use case: :func:`begin_write`, then commit when the block ends,
     or roll back when anything escapes it (a refusal half way leaves nothing behind).
 
     Yields the plain session (a scoped session is resolved).
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = _resolved(session)
     begin_write(session)
     try:
         yield session

@@ -1,11 +1,11 @@
 """The demo town 保安镇 (大冶市, Hubei): its villages and the figures it must reproduce.
 
-Village names and codes follow domain.md §7 (town 420281101; communities
+Village names and codes follow docs/domain.md §7 (town 420281101; communities
 001–002, villages 200–227; 27 village names are on record, 长岭村 is the
 plausible 28th). Household counts per village are fixed here so that the
 demo is the same on every machine; the seed varies only who lives where.
 
-The reference figures are those of reference-town-summary-2023.txt: 13,740
+The reference figures are those of the town's 2023 work summary: 13,740
 households, 659 脱贫户 (1,267 people), 45 监测对象 (150 people, 12 of them
 风险已消除 with 41 people) of which 3 脱贫不稳定户 (10 people), 17 边缘易致贫户
 (59), 25 突发严重困难户 (81; 7 of them 脱贫户).

@@ -11,7 +11,7 @@ real campaign produces. On top of the ordinary visits:
   household that is on the roster, with the same ID number or a one-digit
   typo in it (a valid ID again), which the dedup matching should flag;
 - review: the supervisor approves part of the visits and returns a few with
-  a comment (``fieldapp.review.services``); some returned visits are then
+  a comment (``fieldapp.review.visits``); some returned visits are then
   corrected and resent (``supersedes``).
 
 Household fields are sent unchanged except in the conflicts, so the town's
@@ -194,7 +194,7 @@ class _Simulation:
         return f"1{self.rng.choice('35789')}{self.rng.randrange(10**9):09d}"
 
     def _review(self) -> None:
-        from fieldapp.review.services import approve_visits, return_visits
+        from fieldapp.review.visits import approve_visits, return_visits
 
         supervisor = db.session.scalar(sa.select(User).where(User.role == "supervisor").order_by(User.id))
         if supervisor is None:

@@ -39,7 +39,7 @@ def latest_counting_visits(session: Session, campaign_id: str, *,
     visit). "Latest" is the highest ``server_seq`` (unique: the server's change
     sequence), the order in which the server applied the visits to the household,
     so the flags match the household record.
-    Visits of a merged household have moved to the survivor (review.services).
+    Visits of a merged household have moved to the survivor (review/merges.py).
 
     Two spellings of the same query, each the fast one on its backend: SQLite
     takes the other columns of a ``max()`` row from that row (documented "bare
@@ -52,7 +52,7 @@ def latest_counting_visits(session: Session, campaign_id: str, *,
         Visit.conclusion.label("conclusion"),
         *extra_columns,
     )
-    # A visit's village is its household's (a merge moves both, review.services).
+    # A visit's village is its household's (a merge moves both, review/merges.py).
     where = [Visit.campaign_id == campaign_id, counting_visit(), in_villages(Visit.village_id, village_ids)]
     if household_ids is not None:  # the rollup's recompute of a few households
         where.append(Visit.household_id.in_(list(household_ids)))

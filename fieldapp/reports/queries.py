@@ -7,14 +7,14 @@ Definitions (issue 7):
 - a *counting visit*: a visit of the campaign whose review status is neither
   ``returned`` nor ``superseded``.
 - *visited*: households with at least one counting visit. A merge moves the
-  merged household's visits to the survivor (``review.services.merge_households``),
+  merged household's visits to the survivor (``review.merges.merge_households``),
   so a merged duplicate counts once, under the survivor.
 - *approved*: households with an approved counting visit.
 - the flags and the conclusion of a household come from its *latest* counting
   visit: the highest ``server_seq``, the order in which the server applied them.
 - categories come from the household record (the projection the visits update):
   一般农户 = general and not monitored; 脱贫户 = lifted; 监测对象 = monitor_type ≠ none
-  (overlaps 脱贫户, see visit-form.md).
+  (overlaps 脱贫户, see docs/visit-form.md).
 
 The per-household answers (visited, approved, latest flags) are kept in the
 rollup tables by :mod:`fieldapp.reports.rollup`, refreshed from the pull sequence

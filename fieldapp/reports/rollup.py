@@ -22,7 +22,7 @@ recomputes exactly the households with ``households.change_seq`` or a visit's
 
 - push (``sync/ingest.py`` + ``fieldapp/sync_store.py``): new visits
   (``change_seq = server_seq``), superseded visits, new and touched households;
-- approve / return (``review.services``): the visits; return also the households;
+- approve / return (``review/visits.py``): the visits; return also the households;
 - conflict resolution: the household when a value changes (a visit's
   ``sync_status`` does not count in any report);
 - merge and undo: both households and every moved visit;

@@ -21,7 +21,7 @@ def check_household_values(form_version: str, campaign: Campaign | None, current
                            ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Validate household values a supervisor chose, with the form definition's rules.
 
-    :param current: the household's values now (JSON encoding of visit-form.md)
+    :param current: the household's values now (JSON encoding of docs/visit-form.md)
     :param chosen: field id -> the chosen value; fields in ``typed`` hold the
         supervisor's typed text, coerced here the way the HTML form is
     :returns: the normalised chosen values, and errors per field. An error is

@@ -15,8 +15,13 @@ from werkzeug.wrappers import Response
 from fieldapp.access import household_or_404, roles_required
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
-from fieldapp.review import bp, display, queries, services
+from fieldapp.review import bp, display, queries, remote
+from fieldapp.review import conflicts as conflict_decisions
+from fieldapp.review import merges as merge_decisions
+from fieldapp.review import visits as visit_decisions
+from fieldapp.review.errors import NotFound, ReviewError, SentToTown
 from fieldapp.review.forms import ConfirmForm, ReviewForm, make_merge_form, make_resolve_form
+from sync.form import DEFAULT_VERSION
 from sync.idnumber import mask_id, mask_phone
 
 REVIEWERS = ("supervisor", "admin")
@@ -39,12 +44,12 @@ def _page() -> int:
     return _int_arg("page") or 1
 
 
-def _refused(error: services.ReviewError, attached: Collection[str] = ()) -> None:
+def _refused(error: ReviewError, attached: Collection[str] = ()) -> None:
     """A service refusal: not found is a 404 page, the rest is a message on the same page,
     with each field's errors unless the form shows them beside the field (``attached``)."""
-    if isinstance(error, services.NotFound):
+    if isinstance(error, NotFound):
         abort(404)
-    flash(error.message, "error")
+    flash(error.message, "success" if isinstance(error, SentToTown) else "error")
     for field_id, messages in error.errors.items():
         if field_id not in attached:
             for message in messages:
@@ -98,17 +103,20 @@ def batches() -> View:
     )
 
 
-def _act(form: ReviewForm) -> services.ReviewOutcome | None:
+def _act(form: ReviewForm) -> visit_decisions.ReviewOutcome | None:
     """Run the approve/return the form asks for; flash the outcome."""
     try:
         if form.action.data == "approve":
-            outcome = services.approve_visits(current_user, form.uuids.data, form.comment.data)
+            outcome = visit_decisions.approve_visits(current_user, form.uuids.data, form.comment.data)
         else:
-            outcome = services.return_visits(current_user, form.uuids.data, form.comment.data)
-    except services.ReviewError as error:
+            outcome = visit_decisions.return_visits(current_user, form.uuids.data, form.comment.data)
+    except ReviewError as error:
         _refused(error)
         return None
     verb = _("通过") if form.action.data == "approve" else _("退回")
+    for town in sorted(set(outcome.sent.values())):
+        n = sum(1 for t in outcome.sent.values() if t == town)
+        flash(_("%(n)d 条走访记录的决定已发送至%(town)s，该镇下次同步后生效", n=n, town=town), "success")
     if outcome.done:
         flash(_("已%(verb)s %(n)d 条走访记录", verb=verb, n=len(outcome.done)), "success")
     for reason in sorted(set(outcome.skipped.values())):
@@ -146,8 +154,11 @@ def visit(uuid: str) -> View:
         status = 422
     conflicts = list(db.session.scalars(sa.select(Conflict).where(Conflict.visit_uuid == uuid)
                                         .order_by(Conflict.id)))
+    waiting = remote.waiting(db.session, "visit_review", uuid)
+    waiting_town = remote.owner(db.session, item.village_id).town.name if waiting else None  # type: ignore[union-attr]
     return render_template("review/visit.html", visit=item, form=form, display=display,
-                           conflicts=conflicts, duplicates=queries.duplicate_routing(current_user, uuid)), status
+                           conflicts=conflicts, waiting=waiting, waiting_town=waiting_town,
+                           duplicates=queries.duplicate_routing(current_user, uuid)), status
 
 
 # -- conflicts -----------------------------------------------------------------
@@ -175,10 +186,10 @@ def conflict(conflict_id: int) -> View:
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            picks = {f: services.Pick(source, text) for f, (source, text) in form.picks().items()}
+            picks = {f: conflict_decisions.Pick(source, text) for f, (source, text) in form.picks().items()}
             try:
-                services.resolve_conflict(current_user, conflict_id, picks)
-            except services.ReviewError as error:
+                conflict_decisions.resolve_conflict(current_user, conflict_id, picks)
+            except ReviewError as error:
                 attached = [f for f in error.errors if f"custom_{f}" in form]
                 for field_id in attached:
                     form[f"custom_{field_id}"].errors = list(error.errors[field_id])
@@ -220,16 +231,16 @@ def duplicates() -> View:
 def duplicate(candidate_id: int) -> View:
     candidate, a, b = queries.candidate_or_404(current_user, candidate_id)
     campaign = db.session.get(Campaign, candidate.campaign_id) if candidate.campaign_id else None
-    version = campaign.form_version if campaign else "2023.1"
+    version = campaign.form_version if campaign else DEFAULT_VERSION
     differing = [f for f in HOUSEHOLD_FIELDS if getattr(a, f) != getattr(b, f)]
     form = make_merge_form(display.form_for(version), a, b, differing)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                record = services.merge_households(current_user, candidate_id, form.survivor.data,
+                record = merge_decisions.merge_households(current_user, candidate_id, form.survivor.data,
                                                    form.choices_by_field())
-            except services.ReviewError as error:
+            except ReviewError as error:
                 _refused(error)
                 status = error.status
             else:
@@ -250,8 +261,8 @@ def dismiss(candidate_id: int) -> View:
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.dismiss_candidate(current_user, candidate_id)
-    except services.ReviewError as error:
+        merge_decisions.dismiss_candidate(current_user, candidate_id)
+    except ReviewError as error:
         _refused(error)
     else:
         flash(_("已排除：这两户今后不再提示为疑似重复"), "success")
@@ -268,7 +279,7 @@ def household(household_id: str) -> View:
     merges = queries.household_merges(item)
     return render_template(
         "review/household.html", household=item, history=queries.revision_history(item),
-        visits=queries.household_visits(item), merges=merges, undo=ConfirmForm(), version="2023.1",
+        visits=queries.household_visits(item), merges=merges, undo=ConfirmForm(), version=DEFAULT_VERSION,
         survivor=db.session.get(Household, item.merged_into_id) if item.merged_into_id else None,
     )
 
@@ -283,8 +294,8 @@ def undo_merge(merge_id: int) -> View:
     if record is None:
         abort(404)
     try:
-        services.undo_merge(current_user, merge_id)
-    except services.ReviewError as error:
+        merge_decisions.undo_merge(current_user, merge_id)
+    except ReviewError as error:
         _refused(error)
     else:
         flash(_("已撤销合并，两户及其走访记录已恢复"), "success")

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from fieldapp import audit
 from fieldapp.db.changes import next_change
 from fieldapp.db.engine import begin_write
+from fieldapp.households import write_households
 from fieldapp.models import (
     HOUSEHOLD_FIELDS,
     Household,
@@ -47,10 +48,9 @@ from fieldapp.models import (
 )
 from fieldapp.roster.reader import RawRow, read_roster
 from fieldapp.roster.validate import Problem, RosterRecord, RowError, check_rows
-from sync.normalize import group_number, name_pinyin
-
-_HOUSEHOLDS: sa.Table = Household.__table__  # type: ignore[assignment]
-_REVISIONS: sa.Table = HouseholdRevision.__table__  # type: ignore[assignment]
+from sync.households import HouseholdWriter
+from sync.normalize import group_number
+from sync.store import HouseholdChanges, HouseholdState, NewHousehold
 
 ProgressFn = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stages: ``read`` (XLSX only), ``check``, ``write``."""
@@ -278,13 +278,15 @@ class _Writer:
         towns, villages = self._places(records)
         existing = self.existing  # loaded by drop_taken_ids; new towns have no households yet
         now = utcnow()
-        inserts: list[dict[str, Any]] = []
-        updates: list[tuple[_Existing, dict[str, Any], int]] = []
+        writer = HouseholdWriter(HOUSEHOLD_FIELDS)
         for record in records:
-            village_id = villages[(record.town, record.village)]
-            current = existing.get((towns[record.town], record.code))
+            town_id, village_id = towns[record.town], villages[(record.town, record.village)]
+            current = existing.get((town_id, record.code))
             if current is None:
-                inserts.append(self._new_household(record, towns[record.town], village_id, now))
+                writer.create(NewHousehold(id=new_uuid(), town_id=town_id, village_id=village_id,
+                                           values=record.household_values(), code=record.code,
+                                           source="roster"),
+                              reason="roster", user_id=None, visit_uuid=None)
                 continue
             if current.merged:
                 self.result.merged_skipped += 1
@@ -296,56 +298,28 @@ class _Writer:
             if not changed and current.village_id == village_id:
                 self.result.unchanged += 1
                 continue
-            updates.append((current, changed, village_id))
-        total = len(inserts) + len(updates)
-        if not total:
+            state = HouseholdState(current.id, current.village_id, town_id, current.rev, dict(current.values))
+            writer.revise(state, changed, reason="roster", user_id=None, visit_uuid=None)
+            writer.move(state, village_id)
+        changes = writer.finish()
+        if not changes.count:
             return
-        first = next_change(self.session, total)
-        for offset, row in enumerate(inserts):
-            row["change_seq"] = first + offset
-        self._insert(inserts, now)
-        self._update(updates, first + len(inserts), now)
-        self.result.created = len(inserts)
-        self.result.updated = len(updates)
+        changes.number(next_change(self.session, changes.count))
+        self._write(changes, now)
+        self.result.created = len(changes.created)
+        self.result.updated = len(changes.updates)
 
-    @staticmethod
-    def _new_household(record: RosterRecord, town_id: int, village_id: int, now: dt.datetime) -> dict[str, Any]:
-        pinyin, initials = name_pinyin(record.head_name)
-        return {"id": new_uuid(), "code": record.code, "town_id": town_id, "village_id": village_id,
-                **record.household_values(), "head_pinyin": pinyin, "head_initials": initials,
-                "source": "roster", "rev": 1, "merged_into_id": None,
-                "created_at": now, "updated_at": now}
-
-    def _insert(self, rows: list[dict[str, Any]], now: dt.datetime) -> None:
-        total = len(rows)
-        for start in range(0, total, CHUNK):
-            chunk = rows[start:start + CHUNK]
-            # Core inserts on the tables: one executemany per chunk (the ORM's bulk
-            # insert splits batches by which values are None, and costs more per row).
-            self.session.execute(_HOUSEHOLDS.insert(), chunk)
-            self.session.execute(_REVISIONS.insert(), [
-                {"household_id": row["id"], "rev": 1, "values": {k: row[k] for k in HOUSEHOLD_FIELDS},
-                 "changed": list(HOUSEHOLD_FIELDS), "reason": "roster", "created_at": now}
-                for row in chunk])
+    def _write(self, changes: HouseholdChanges, now: dt.datetime) -> None:
+        """In chunks, for the progress bar: each new household has one revision row."""
+        created = len(changes.created)
+        total = changes.count
+        for start in range(0, created, CHUNK):
+            write_households(self.session, HouseholdChanges(
+                created=changes.created[start:start + CHUNK],
+                revisions=changes.revisions[start:start + CHUNK]), now)
             if self.progress:
-                self.progress("write", start + len(chunk), total)
-
-    def _update(self, updates: list[tuple[_Existing, dict[str, Any], int]],
-                first_seq: int, now: dt.datetime) -> None:
-        household_rows: list[dict[str, Any]] = []
-        revision_rows: list[dict[str, Any]] = []
-        for offset, (current, changed, village_id) in enumerate(updates):
-            values = {**current.values, **changed}
-            row: dict[str, Any] = {"id": current.id, "village_id": village_id, **values,
-                                   "change_seq": first_seq + offset, "updated_at": now}
-            if "head_name" in changed:
-                row["head_pinyin"], row["head_initials"] = name_pinyin(values["head_name"])
-            if changed:
-                row["rev"] = current.rev + 1
-                revision_rows.append({"household_id": current.id, "rev": current.rev + 1, "values": values,
-                                      "changed": list(changed), "reason": "roster", "created_at": now})
-            household_rows.append(row)
-        for start in range(0, len(household_rows), CHUNK):
-            self.session.execute(sa.update(Household), household_rows[start:start + CHUNK])
-        if revision_rows:
-            self.session.execute(_REVISIONS.insert(), revision_rows)
+                self.progress("write", min(start + CHUNK, created), total)
+        write_households(self.session, HouseholdChanges(
+            updates=changes.updates, revisions=changes.revisions[created:]), now)
+        if self.progress and changes.updates:
+            self.progress("write", total, total)

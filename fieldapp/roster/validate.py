@@ -2,7 +2,7 @@
 
 Each problem names the column, the value as read and why it is wrong, in
 Chinese. The rules are those of the visit form's household fields
-(visit-form.md), applied with the same helpers (``sync.idnumber``,
+(docs/visit-form.md), applied with the same helpers (``sync.idnumber``,
 ``sync.normalize``); values that Excel turned into numbers are reported as
 such instead of being imported corrupted.
 """
@@ -18,7 +18,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from fieldapp.roster.columns import BY_KEY
 from fieldapp.roster.reader import RawRow
 from sync.idnumber import validate_id
 from sync.normalize import (
@@ -28,6 +27,7 @@ from sync.normalize import (
     normalize_text,
     phone_error,
 )
+from sync.roster_file import BY_KEY
 
 _group = lru_cache(maxsize=4096)(normalize_group)
 

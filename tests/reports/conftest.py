@@ -61,7 +61,7 @@ class Scenario:
 
     @staticmethod
     def merge(merged: Household, survivor: Household, visits: list[Visit]) -> None:
-        """What review.services.merge_households leaves behind: visits moved, the row kept."""
+        """What review.merges.merge_households leaves behind: visits moved, the row kept."""
         merged.merged_into_id = survivor.id
         for v in visits:
             v.household_id, v.village_id = survivor.id, survivor.village_id

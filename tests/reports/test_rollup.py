@@ -24,7 +24,7 @@ from fieldapp.models import (
     WorkerHouseholdProgress,
 )
 from fieldapp.reports import queries, rollup
-from fieldapp.review import services
+from fieldapp.review import merges, visits
 from tests import factories
 from tests.api.conftest import Api, record
 
@@ -104,19 +104,19 @@ def test_refresh_follows_pushes_reviews_merges_and_undo(backend: str, town: fact
     assert village(numbers, 0)["below_monitoring_line"] == 1
     assert numbers["follow_up"]["below_monitoring_line"] == [a1.id]
 
-    services.approve_visits(town.supervisor_a, visit_uuids(a1.id))
-    services.return_visits(town.supervisor_a, visit_uuids(a2.id), "请补充收入")
+    visits.approve_visits(town.supervisor_a, visit_uuids(a1.id))
+    visits.return_visits(town.supervisor_a, visit_uuids(a2.id), "请补充收入")
     incremental_refresh()
     numbers = assert_equals_rebuild()
     assert (village(numbers, 0)["visited"], village(numbers, 0)["approved"]) == (2, 1)
 
-    merge = services.merge_households(town.supervisor_a, candidate.id, a3.id)
+    merge = merges.merge_households(town.supervisor_a, candidate.id, a3.id)
     incremental_refresh()
     numbers = assert_equals_rebuild()
     # The duplicate's visit moved to 陈秀英 (a3): one household fewer, still two visited.
     assert (village(numbers, 0)["households"], village(numbers, 0)["visited"]) == (3, 2)
 
-    services.undo_merge(town.admin, merge.id)
+    merges.undo_merge(town.admin, merge.id)
     incremental_refresh()
     numbers = assert_equals_rebuild()
     assert (village(numbers, 0)["households"], village(numbers, 0)["visited"]) == (4, 2)

@@ -17,7 +17,7 @@ from flask import Flask
 
 from fieldapp.extensions import db
 from fieldapp.models import Conflict, DeviceToken, DuplicateCandidate, Household, SyncBatch, utcnow
-from fieldapp.review.services import merge_households
+from fieldapp.review.merges import merge_households
 from tests import factories
 
 HOSTILE_HAMLET = "<img src=x onerror=alert(1)>"

@@ -1,4 +1,4 @@
-"""Every rule of visit-form.md 2023.1, through the one validator."""
+"""Every rule of docs/visit-form.md 2023.1, through the one validator."""
 
 from __future__ import annotations
 

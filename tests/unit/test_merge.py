@@ -1,4 +1,4 @@
-"""The three-way merge (sync/merge.py): the rules of sync-protocol.md, as a pure function."""
+"""The three-way merge (sync/merge.py): the rules of docs/sync-protocol.md, as a pure function."""
 
 from __future__ import annotations
 

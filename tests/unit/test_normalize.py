@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from sync.normalize import chinese_number, name_pinyin, normalize_group, normalize_name, normalize_phone, phone_error
+from sync.normalize import (
+    chinese_number,
+    name_pinyin,
+    normalize_group,
+    normalize_name,
+    normalize_phone,
+    phone_error,
+)
 
 
 @pytest.mark.parametrize("label", ["3组", "三组", "第三村民小组", "第3组", "03组", "三队", "３组", " 3 组 ", "第三小组"])

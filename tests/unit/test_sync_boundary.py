@@ -1,4 +1,4 @@
-"""sync/ must not import Flask, its extensions, WTForms or fieldapp (sync/README.md)."""
+"""sync/ must not import Flask, its extensions, WTForms, SQLAlchemy or fieldapp (sync/README.md)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,40 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FORBIDDEN = ("flask", "flask_sqlalchemy", "flask_login", "flask_wtf", "wtforms", "fieldapp")
+SYNC = ROOT / "sync"
+FORBIDDEN = ("flask", "flask_sqlalchemy", "flask_login", "flask_wtf", "wtforms", "sqlalchemy", "fieldapp")
+
+
+def modules_under(package: Path) -> list[str]:
+    """Every module of ``package``, subpackages included (a package as its ``__init__``)."""
+    names = []
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return sorted(names)
 
 
 def sync_modules() -> list[str]:
-    return sorted(f"sync.{p.stem}" for p in (ROOT / "sync").glob("*.py") if p.stem != "__init__")
+    return modules_under(SYNC)
 
 
 def test_sync_modules_are_found() -> None:
-    assert {"sync.ingest", "sync.merge", "sync.protocol", "sync.store", "sync.errors"} <= set(sync_modules())
+    assert {"sync", "sync.ingest", "sync.merge", "sync.protocol", "sync.store", "sync.errors"} <= set(sync_modules())
 
 
-def test_no_sync_module_loads_flask_or_fieldapp() -> None:
+def test_the_dedup_package_and_roster_reader_are_walked() -> None:
+    assert {"sync.dedup", "sync.dedup.bulk", "sync.roster_file"} <= set(sync_modules())
+
+
+def test_subpackages_are_walked(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub" / "deeper").mkdir(parents=True)
+    for name in ("__init__.py", "a.py", "sub/__init__.py", "sub/b.py", "sub/deeper/__init__.py", "sub/deeper/c.py"):
+        (package / name).write_text("", encoding="utf-8")
+    assert modules_under(package) == ["pkg", "pkg.a", "pkg.sub", "pkg.sub.b", "pkg.sub.deeper", "pkg.sub.deeper.c"]
+
+
+def test_no_sync_module_loads_flask_sqlalchemy_or_fieldapp() -> None:
     modules = sync_modules()
     script = (
         "import importlib, sys\n"

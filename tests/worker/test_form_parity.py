@@ -1,11 +1,14 @@
 """The phone's validator (static/js/form.js over /api/v1/form's JSON) answers
 exactly as the server's (sync/form.py): same normalised values, same Chinese
-messages, same flags, for one table of answers run in Chromium and Python."""
+messages, same flags, for one table of answers run in Chromium and Python.
+The comparisons need the browser (marked ``e2e``); the check that the table
+exercises the server's rules runs in the fast tier."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 import struct
 import zlib
 from typing import Any
@@ -13,8 +16,6 @@ from typing import Any
 import pytest
 
 from sync.form import FormContext, load_form
-
-pytestmark = pytest.mark.e2e
 
 TODAY = dt.date(2023, 11, 1)
 CONTEXT = FormContext(monitoring_line=7600.0, start=dt.date(2023, 10, 1), end=dt.date(2023, 12, 31), today=TODAY)
@@ -90,6 +91,7 @@ JS_VALIDATE = """async ([form, table, context]) => {
 }"""
 
 
+@pytest.mark.e2e
 def test_phone_and_server_validate_alike(module_page: Any) -> None:
     form = load_form("2023.1")
     table = [{**BASE, **mutation} for mutation in MUTATIONS]
@@ -104,6 +106,7 @@ def test_phone_and_server_validate_alike(module_page: Any) -> None:
     assert checked_errors >= 50  # the table really exercises the messages
 
 
+@pytest.mark.e2e
 def test_phone_reads_html_strings_as_the_server_does(module_page: Any) -> None:
     form = load_form("2023.1")
     inputs = [
@@ -119,3 +122,29 @@ def test_phone_reads_html_strings_as_the_server_does(module_page: Any) -> None:
     }""", [form.to_json(), inputs])
     for raw, phone in zip(inputs, js, strict=True):
         assert phone == form.coerce_strings(raw)
+
+
+def test_the_table_exercises_the_servers_rules() -> None:
+    """Guard against a table that would pass trivially: the server finds many errors,
+    of most kinds of message, and the base answers are valid."""
+    form = load_form("2023.1")
+    assert form.validate(BASE, CONTEXT).ok
+    results = [form.validate({**BASE, **mutation}, CONTEXT) for mutation in MUTATIONS]
+    messages = [m for r in results for field_messages in r.errors.values() for m in field_messages]
+    assert len(messages) >= 50
+    kinds = {key for key, template in form.messages.items()
+             if any(_matches(template, message) for message in messages)}
+    assert len(kinds) >= 18, sorted(kinds)
+    assert any(r.flags["below_monitoring_line"] for r in results)
+    assert any(not r.flags["below_monitoring_line"] for r in results)
+
+
+def _matches(template: str, message: str) -> bool:
+    """Whether ``message`` was made from ``template`` (its literal parts, in order)."""
+    position = 0
+    for part in re.split(r"\{[a-z_]+\}", template):
+        found = message.find(part, position)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return True

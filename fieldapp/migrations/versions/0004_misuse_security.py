@@ -2,8 +2,8 @@
 refused); the device of a login attempt (known devices are not locked out by others' failures);
 the users' session version (logout, a password reset or a role change ends web sessions)
 
-Revision ID: 0003_misuse
-Revises: 0002
+Revision ID: 0004_misuse
+Revises: 0003
 Create Date: 2026-12-06 13:20:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0003_misuse'
-down_revision = '0002'
+revision = '0004_misuse'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

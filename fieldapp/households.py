@@ -1,0 +1,108 @@
+"""The one place households are written: what :class:`sync.households.HouseholdWriter`
+worked out, applied with bulk statements inside the caller's write transaction.
+
+Push ingest (through ``sync_store.SqlStore``), conflict resolution, merges and their
+undo (``review/``) and roster import all call :func:`write_households`; none of them
+sets household columns itself. The change numbers must be given first
+(:meth:`sync.store.HouseholdChanges.number`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fieldapp.models import HOUSEHOLD_FIELDS, Household, HouseholdRevision
+from sync.store import UNCHANGED, HouseholdChanges, HouseholdState, HouseholdUpdate, StaleHousehold
+
+_HOUSEHOLDS: sa.Table = Household.__table__  # type: ignore[assignment]
+_REVISIONS: sa.Table = HouseholdRevision.__table__  # type: ignore[assignment]
+_FIELD_COLUMNS = [getattr(Household, name) for name in HOUSEHOLD_FIELDS]
+# Rows per executemany: keeps each statement's parameter list (and memory) bounded.
+CHUNK = 2000
+
+
+def field_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """Household columns from form values (only the fields that are columns)."""
+    return {name: values.get(name) for name in HOUSEHOLD_FIELDS if name in values}
+
+
+def load_states(session: Session, ids: Iterable[str], *, lock: bool = False) -> dict[str, HouseholdState]:
+    """Households by id as the writer sees them; ``lock`` takes their rows (in id order)."""
+    found: dict[str, HouseholdState] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), 900):
+        query = (sa.select(Household.id, Household.village_id, Household.town_id, Household.rev,
+                           Household.merged_into_id, Household.change_seq, *_FIELD_COLUMNS)
+                 .where(Household.id.in_(wanted[start:start + 900])).order_by(Household.id))
+        if lock and session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        for row in session.execute(query):
+            values = dict(zip(HOUSEHOLD_FIELDS, row[6:], strict=True))
+            found[row.id] = HouseholdState(row.id, row.village_id, row.town_id, row.rev, values,
+                                           row.merged_into_id, row.change_seq)
+    return found
+
+
+def write_households(session: Session, changes: HouseholdChanges, now: dt.datetime) -> None:
+    """Apply ``changes`` (numbered): updates first, so that a household that moved on since
+    the plan was worked out (:class:`StaleHousehold`) stops the transaction before anything
+    else is written; then the new households and the revision rows (each with its
+    household's change number, for a town's replication feed)."""
+    _update(session, changes.updates, now)
+    created = [
+        {"id": h.id, "code": h.code, "town_id": h.town_id, "village_id": h.village_id,
+         **field_columns(h.values), "head_pinyin": h.head_pinyin, "head_initials": h.head_initials,
+         "source": h.source, "rev": h.rev, "merged_into_id": None, "change_seq": h.change_seq,
+         "created_at": now, "updated_at": now}
+        for h in changes.created
+    ]
+    for start in range(0, len(created), CHUNK):
+        session.execute(_HOUSEHOLDS.insert(), created[start:start + CHUNK])
+    numbers = {h.id: h.change_seq for h in changes.created}
+    numbers.update((u.id, u.change_seq) for u in changes.updates)
+    revisions = [
+        {"household_id": r.household_id, "rev": r.rev, "values": r.values, "changed": r.changed,
+         "reason": r.reason, "visit_uuid": r.visit_uuid, "user_id": r.user_id, "created_at": now,
+         "change_seq": numbers.get(r.household_id, 0)}
+        for r in changes.revisions
+    ]
+    for start in range(0, len(revisions), CHUNK):
+        session.execute(_REVISIONS.insert(), revisions[start:start + CHUNK])
+
+
+def _update(session: Session, updates: list[HouseholdUpdate], now: dt.datetime) -> None:
+    """UPDATE by primary key, one executemany per shape of SET clause (only the change
+    number; the fields and ``rev``; with the name's pinyin; a village; a merge).
+    An update with an expected version matches only a household still at it."""
+    groups: dict[tuple[tuple[str, ...], bool], list[dict[str, Any]]] = {}
+    for u in updates:
+        params: dict[str, Any] = {"b_id": u.id, "change_seq": u.change_seq, "updated_at": now}
+        if u.revised:
+            params.update(rev=u.rev, **field_columns(u.values))
+            if u.head_pinyin is not None:
+                params.update(head_pinyin=u.head_pinyin, head_initials=u.head_initials)
+        if u.village_id is not None:
+            params["village_id"] = u.village_id
+        if u.merged_into != UNCHANGED:
+            params["merged_into_id"] = u.merged_into
+        if u.expected is not None:
+            params.update(b_rev=u.expected.rev, b_seq=u.expected.change_seq)
+        shape = tuple(sorted(key for key in params if not key.startswith("b_")))
+        groups.setdefault((shape, u.expected is not None), []).append(params)
+    for (_shape, checked), rows in groups.items():
+        # executemany: the SET columns are the parameter keys other than the b_ ones
+        statement = _HOUSEHOLDS.update().where(_HOUSEHOLDS.c.id == sa.bindparam("b_id"))
+        if checked:
+            statement = statement.where(_HOUSEHOLDS.c.rev == sa.bindparam("b_rev"),
+                                        _HOUSEHOLDS.c.change_seq == sa.bindparam("b_seq"),
+                                        _HOUSEHOLDS.c.merged_into_id.is_(None))
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            result = session.execute(statement, chunk)
+            if checked and result.rowcount != len(chunk):  # type: ignore[attr-defined]
+                raise StaleHousehold(f"{len(chunk) - result.rowcount} of {len(chunk)} households changed")  # type: ignore[attr-defined]
