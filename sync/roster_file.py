@@ -32,9 +32,11 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 HEADER_SEARCH_ROWS = 10
 
@@ -206,7 +208,10 @@ def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = N
 def decode_csv(data: bytes) -> tuple[str, str]:
     """Decode CSV bytes: UTF-8 BOM, UTF-16 BOM, else UTF-8, else GB18030."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:  # a UTF-8 mark on text in another encoding
+            raise RosterFileError("无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）") from exc
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
@@ -228,13 +233,18 @@ def _csv_rows(text: str) -> Generator[Sequence[object], None, None]:
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
+# What a damaged workbook raises, opening it or as its sheet streams: malformed XML, an
+# entity (the parser refuses external ones and caps expansion), a damaged zip member.
+_BROKEN_XLSX = (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, TypeError, ValueError)
+
+
 def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Sequence[object], None, None]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+    except (InvalidFileException, OSError, *_BROKEN_XLSX) as exc:
         raise RosterFileError("无法读取 Excel 文件：%(error)s", error=exc) from exc
     try:
         sheet = workbook.worksheets[0]
@@ -245,6 +255,10 @@ def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Se
             yield row
         if progress and total:
             progress(total, total)
+    except _BROKEN_XLSX as exc:
+        if isinstance(exc, RosterFileError):  # a ValueError too
+            raise
+        raise RosterFileError("无法读取 Excel 文件：%(error)s", error=exc) from exc
     finally:
         workbook.close()
 
