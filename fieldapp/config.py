@@ -39,6 +39,13 @@ class Config:
     # "commit": SQLite checkpoints its log inside the commit that fills it (under the
     # write lock); "background": a thread of each process does (fieldapp/db/checkpointer.py).
     SQLITE_CHECKPOINT = "commit"
+    # Roster files (fieldapp/roster, sync/roster_file.py): data rows, an XLSX file's parts
+    # uncompressed, bad rows listed (all are counted), and the upload size from which the
+    # import runs outside the request with its progress on the page.
+    ROSTER_MAX_ROWS = 100_000
+    ROSTER_MAX_UNPACKED_MB = 128
+    ROSTER_MAX_ERRORS = 200
+    ROSTER_BACKGROUND_BYTES = 1024 * 1024
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 300
     # Reverse proxies whose X-Forwarded-For/-Proto are believed (fieldapp/proxies.py):

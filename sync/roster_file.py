@@ -20,6 +20,12 @@ the row's offset, so "第12行" points at the right line of the sheet; blank
 lines are skipped but keep their number. Cells keep the type the file gave
 them (text from CSV; numbers, dates, text from XLSX): each use decides.
 
+Limits (:class:`ReadLimits`): an upload is hostile until read. An XLSX file's
+parts are checked before any is opened (their uncompressed sizes together, and
+the compression ratio of each: a "zip bomb" that expands one cell to 100 MB is
+refused at 100 KB); rows are counted as they stream (read-only openpyxl, never
+the whole workbook in memory); a CSV field over 128 KiB is refused.
+
 Errors are :class:`RosterFileError` with a Chinese message; the web layer shows
 it in the user's language with :meth:`RosterFileError.translate` (the
 templates are listed in ``fieldapp/translations/runtime_labels.py``).
@@ -165,6 +171,26 @@ def match_headers(cells: Sequence[object]) -> HeaderMatch:
     return match
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one file may expand to (an upload is hostile until read).
+
+    :param max_rows: data rows; more refuse the file (counted as it is read)
+    :param max_unpacked_bytes: an XLSX file's parts together, uncompressed (their sizes
+        are declared in the zip, and the zip reader never yields more than declared)
+    :param max_ratio: uncompressed / compressed size of one XLSX part over 1 MiB: real
+        sheets stay under about 20, a "zip bomb" reaches 1,000
+    """
+
+    max_rows: int | None = None
+    max_unpacked_bytes: int | None = None
+    max_ratio: float = 100.0
+
+
+NO_LIMITS = ReadLimits()
+_RATIO_FROM_BYTES = 1024 * 1024
+
+
 @dataclass
 class RawRow:
     number: int
@@ -180,11 +206,13 @@ class RosterTable:
     header_row: int = 1
 
 
-def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = None) -> RosterTable:
+def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = None,
+               limits: ReadLimits = NO_LIMITS) -> RosterTable:
     """Read ``path`` into raw rows.
 
     :param needs: the columns the caller cannot do without
     :param progress: ``progress(rows_read, rows_in_sheet)`` while an XLSX file is read
+    :param limits: what the file may expand to (:class:`ReadLimits`)
     :raises RosterFileError: the file as a whole cannot be read (Chinese message)
     """
     path = Path(path)
@@ -195,14 +223,32 @@ def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = N
         raise RosterFileError("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）后再导入")
     rows: Generator[Sequence[object], None, None]
     if suffix in {".xlsx", ".xlsm"} or zipfile.is_zipfile(path):
+        _check_unpacked(path, limits)
         rows, encoding = _xlsx_rows(path, progress), "xlsx"
     else:
         text, encoding = decode_csv(path.read_bytes())
         rows = _csv_rows(text)
     try:
-        return _table(rows, encoding, needs)
+        return _table(rows, encoding, needs, limits.max_rows)
     finally:
         rows.close()  # closes the workbook even when the header is not found
+
+
+def _check_unpacked(path: Path, limits: ReadLimits) -> None:
+    """Refuse an XLSX file whose parts would expand beyond ``limits``, before any is read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise RosterFileError("无法读取 Excel 文件：%(error)s", error=exc) from exc
+    total = sum(part.file_size for part in parts)
+    if limits.max_unpacked_bytes is not None and total > limits.max_unpacked_bytes:
+        raise RosterFileError("Excel 文件解压后有 %(mb)s MB，超过上限 %(max)s MB：请分批导入",
+                              mb=total // 2**20, max=limits.max_unpacked_bytes // 2**20)
+    for part in parts:
+        if part.file_size > _RATIO_FROM_BYTES and part.file_size > limits.max_ratio * max(part.compress_size, 1):
+            raise RosterFileError("Excel 文件的 %(part)s 压缩比异常（%(ratio)s 倍），不像正常的表格，未导入",
+                                  part=part.filename, ratio=part.file_size // max(part.compress_size, 1))
 
 
 def decode_csv(data: bytes) -> tuple[str, str]:
@@ -230,7 +276,10 @@ def decode_csv(data: bytes) -> tuple[str, str]:
 def _csv_rows(text: str) -> Generator[Sequence[object], None, None]:
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    except csv.Error as exc:  # a field over csv's limit (128 KiB), a NUL byte
+        raise RosterFileError("无法读取 CSV 文件：%(error)s", error=exc) from exc
 
 
 # What a damaged workbook raises, opening it or as its sheet streams: malformed XML, an
@@ -267,7 +316,7 @@ def _is_blank(cells: Iterable[object]) -> bool:
     return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
-def _table(rows: Iterator[Sequence[object]], encoding: str, needs: Needs) -> RosterTable:
+def _table(rows: Iterator[Sequence[object]], encoding: str, needs: Needs, max_rows: int | None) -> RosterTable:
     header: HeaderMatch | None = None
     header_number = 0
     best: HeaderMatch | None = None
@@ -293,6 +342,8 @@ def _table(rows: Iterator[Sequence[object]], encoding: str, needs: Needs) -> Ros
     for offset, cells in enumerate(rows, start=1):
         if _is_blank(cells):
             continue
+        if max_rows is not None and len(table) >= max_rows:
+            raise RosterFileError("花名册超过 %(max)s 行：请分批导入（上限见 FIELDAPP_ROSTER_MAX_ROWS）", max=max_rows)
         values = {key: (cells[index] if index < len(cells) else None) for key, index in positions.items()}
         table.append(RawRow(header_number + offset, values))
     return RosterTable(rows=table, header=header, encoding=encoding, ignored_headers=header.ignored,
