@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
@@ -20,24 +19,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"),
     )
     from fieldapp import config as config_module
+    from fieldapp import logs
 
     config_module.load_config(app, config)
-    _init_logging(app)
+    logs.configure(app)
     _init_extensions(app)
     _register_blueprints(app)
 
-    from fieldapp import cli, errors, security
+    from fieldapp import cli, errors, proxies, security
 
     errors.init_app(app)
     security.init_app(app)
+    proxies.init_app(app)
     cli.init_app(app)
     return app
-
-
-def _init_logging(app: Flask) -> None:
-    if not app.debug and not app.testing and not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -69,9 +64,19 @@ def _init_extensions(app: Flask) -> None:
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def _load_user(session_id: str) -> User | None:
+        # "<user id>.<session version>": a session from before the version last went up is dead
+        user_id, _, version = session_id.partition(".")
+        if not (user_id.isdigit() and version.isdigit()):
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or (user.session_version or 0) != int(version):
+            return None
+        return user
+
+    from fieldapp.auth import idle
+
+    idle.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -44,6 +44,27 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+# Roles that hold full ID numbers and phones in bulk: a grid worker, whose visit form
+# carries the head's full ID for the households of their villages (prefilled, checked
+# at the door), and an admin (who may export full values). A supervisor sees full
+# values one household at a time on the review pages; lists, exports and pulls are masked.
+FULL_VALUE_ROLES = frozenset({"worker", "admin"})
+
+
+def holds_full_values(role: str) -> bool:
+    """Whether ``role`` receives full ID numbers and phones in bulk (a pull, an export)."""
+    return role in FULL_VALUE_ROLES
+
+
+def resend_on_role_change(before: str, after: str) -> bool:
+    """Whether a role change must send every household in scope to the phone again:
+    full values the new role may not hold are replaced by masked ones, and a worker
+    gets the full values their visit form needs (other widenings keep the masked copies)."""
+    if holds_full_values(before):
+        return not holds_full_values(after)
+    return after == "worker"
+
+
 def village_scope(user: Scoped) -> list[int] | None:
     """Village ids the user may see; None means all (admin)."""
     if user.role == "admin":

@@ -29,6 +29,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # A web session unused this long ends (fieldapp/auth/idle.py): office PCs are shared.
+    SESSION_IDLE_HOURS = 12
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     TOKEN_TTL_DAYS = 90
     PUSH_MAX_RECORDS = 500
@@ -37,8 +39,18 @@ class Config:
     # "commit": SQLite checkpoints its log inside the commit that fills it (under the
     # write lock); "background": a thread of each process does (fieldapp/db/checkpointer.py).
     SQLITE_CHECKPOINT = "commit"
+    # Roster files (fieldapp/roster, sync/roster_file.py): data rows, an XLSX file's parts
+    # uncompressed, bad rows listed (all are counted), and the upload size from which the
+    # import runs outside the request with its progress on the page.
+    ROSTER_MAX_ROWS = 100_000
+    ROSTER_MAX_UNPACKED_MB = 128
+    ROSTER_MAX_ERRORS = 200
+    ROSTER_BACKGROUND_BYTES = 1024 * 1024
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 300
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (fieldapp/proxies.py):
+    # addresses or networks, a JSON list or comma-separated; none by default.
+    TRUSTED_PROXIES: list[str] = []
     JSON_AS_ASCII = False
     # The central tier (docs/replication.md): set both on a town to replicate to central.
     UPSTREAM_URL = ""

@@ -8,6 +8,7 @@ responses. Both need an application context (they use ``db.session``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -17,15 +18,16 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from fieldapp import access
+from fieldapp import access, audit
 from fieldapp.campaigns import active_campaign, active_select
-from fieldapp.db import changes
+from fieldapp.db import changes, write_transaction
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, Household, ScopeRemoval, User, Village, Visit
 from fieldapp.sync_store import SqlStore
 from fieldapp.tokens import TokenUser
 from sync.errors import SyncError
-from sync.form import DEFAULT_VERSION, load_form
+from sync.form import DEFAULT_VERSION, FormDefinition, load_form
+from sync.idnumber import mask_id, mask_phone
 from sync.ingest import ingest
 from sync.protocol import (
     HOUSEHOLDS,
@@ -62,7 +64,8 @@ def actor_for(user: User | TokenUser) -> Actor:
     )
 
 
-def push_batch(user: User | TokenUser, payload: dict[str, Any], *, today: dt.date | None = None) -> dict[str, Any]:
+def push_batch(user: User | TokenUser, payload: dict[str, Any], *, today: dt.date | None = None,
+               device_id: str | None = None) -> dict[str, Any]:
     """Apply one push batch (docs/sync-protocol.md) and return the response body.
 
     The batch is one transaction. A concurrent push of the same ``batch_id``
@@ -73,9 +76,16 @@ def push_batch(user: User | TokenUser, payload: dict[str, Any], *, today: dt.dat
     :param user: the pushing user (scope is theirs)
     :param payload: the decoded JSON body
     :param today: the date in China for validating ``visited_on`` (tests pin it)
-    :raises SyncError: 413 too_large, 422 invalid_request, 409 batch_id_conflict, 503 busy
+    :param device_id: the device the pushing token was issued to: the batch and its
+        visits are stored under it, whatever ``device_id`` the body names
+    :raises SyncError: 413 too_large, 422 invalid_request, 409 batch_id_conflict or
+        batch_conflict, 503 busy
     """
     request = parse_push(payload, max_records=int(current_app.config["PUSH_MAX_RECORDS"]))
+    if device_id is not None and request.device_id != device_id:
+        log.warning("push %s by user %s names device %s; stored under the token's device %s",
+                    request.batch_id, user.id, request.device_id, device_id)
+        request = dataclasses.replace(request, device_id=device_id)
     actor = actor_for(user)
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         try:
@@ -105,12 +115,19 @@ def _retryable(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
 
 
-def pull(user: User | TokenUser, since: str | None, limit: str | int | None = None) -> dict[str, Any]:
+def pull(user: User | TokenUser, since: str | None, limit: str | int | None = None, *,
+         token_id: int | None = None, device_id: str | None = None) -> dict[str, Any]:
     """The households, removals and visit statuses changed after ``since``.
+
+    ID numbers and phones are masked unless the user's role holds full values
+    (:func:`fieldapp.access.holds_full_values`); a page that hands out households
+    is audited (who, from which device, how many, masked or not).
 
     :param user: the pulling user; only their scope (and their own visits) is returned
     :param since: the cursor from the previous page, or ``None``/``""`` for everything
     :param limit: page size, 1..2000 (default 500)
+    :param token_id: the row id of the token pulling (for the audit log)
+    :param device_id: the device the token was issued to (for the audit log)
     :raises SyncError: 400 bad_cursor, 422 invalid_request (limit)
     """
     page_size = parse_limit(limit)
@@ -153,20 +170,29 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
         removed = [row.id for row in kept_households if row.merged_into_id is not None and after != START]
         if after != START and (counter.scope_removed or 0) > after.seq:
             removed += _taken_away(user, after.seq, current, exclude=set(removed))
-        fields = [f.id for f in load_form(counter.form_version or DEFAULT_VERSION).household_fields]
+        form = load_form(counter.form_version or DEFAULT_VERSION)
+        fields = [f.id for f in form.household_fields]
+        full = access.holds_full_values(user.role)
         # Every change up to ``current`` was there to be read, so when nothing
         # more is left the client may jump to ``current``.
         cursor = last if more and last is not None else Cursor(max(current, after.seq, 0))
         body = {
             "cursor": str(cursor),
             "more": more,
-            "households": [_household_json(row, fields, bool(row.visited)) for row in live],
+            "households": [_household_json(row, fields, bool(row.visited)) if full
+                           else _masked(_household_json(row, fields, bool(row.visited)), form)
+                           for row in live],
             "removed": removed,
             "visits": [{"uuid": v.uuid, "status": v.review_status, "review_comment": v.review_comment,
                         "household_id": v.household_id} for v in kept_visits],
         }
     finally:
         session.rollback()
+    if live:
+        with write_transaction(session):
+            audit.insert(session, user, "sync_pull", "device_token", token_id,
+                         details={"households": len(live), "full_values": full, "since": since or None,
+                                  "device_id": device_id})
     return body
 
 
@@ -214,12 +240,25 @@ def _taken_away(user: User | TokenUser, after: int, current: int, exclude: set[s
     return [household_id for household_id in ids if household_id not in exclude]
 
 
+_MASKS = {"id18": mask_id, "phone": mask_phone}
 # Plain columns, not ORM objects: a pull returns up to 2,000 households, and
 # building an identity-mapped object for each cost more than the query.
 _PULL_COLUMNS = [getattr(Household, name) for name in (
     "id", "code", "village_id", "group", "hamlet", "head_name", "head_pinyin", "head_initials",
     "head_id", "phone", "size", "labor_count", "category", "monitor_type", "risk_eliminated",
     "source", "rev", "merged_into_id", "change_seq")]
+
+
+def _masked(household: dict[str, Any], form: FormDefinition) -> dict[str, Any]:
+    """``household`` with its ID numbers and phones masked, top level and attributes."""
+    for f in form.household_fields:
+        mask = _MASKS.get(f.type)
+        if mask is not None:
+            household["attributes"][f.id] = mask(household["attributes"].get(f.id)) or None
+            if f.id in household:
+                household[f.id] = household["attributes"][f.id]
+    household["masked"] = True
+    return household
 
 
 def _household_json(h: sa.Row[Any], fields: list[str], visited: bool) -> dict[str, Any]:
@@ -230,7 +269,7 @@ def _household_json(h: sa.Row[Any], fields: list[str], visited: bool) -> dict[st
         "phone": h.phone, "size": h.size, "labor_count": h.labor_count, "category": h.category,
         "monitor_type": h.monitor_type, "risk_eliminated": h.risk_eliminated, "source": h.source,
         "rev": h.rev, "attributes": {name: getattr(h, name, None) for name in fields},
-        "visited": visited,
+        "visited": visited, "masked": False,
     }
 
 

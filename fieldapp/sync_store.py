@@ -62,10 +62,12 @@ class SqlStore:
 
     def find_batch(self, batch_id: str) -> StoredBatch | None:
         row = self.session.execute(
-            sa.select(SyncBatch.id, SyncBatch.user_id, SyncBatch.received_at, SyncBatch.results)
+            sa.select(SyncBatch.id, SyncBatch.user_id, SyncBatch.received_at, SyncBatch.results,
+                      SyncBatch.records_digest)
             .where(SyncBatch.id == batch_id)
         ).first()
-        return None if row is None else StoredBatch(row.id, row.user_id, row.received_at, list(row.results))
+        return None if row is None else StoredBatch(row.id, row.user_id, row.received_at, list(row.results),
+                                                    row.records_digest)
 
     def load_campaigns(self, ids: Iterable[str]) -> dict[str, CampaignInfo]:
         wanted = sorted(set(ids))
@@ -182,6 +184,7 @@ class SqlStore:
             "id": row.id, "user_id": row.user_id, "device_id": row.device_id,
             "app_version": row.app_version, "received_at": row.received_at,
             "record_count": row.record_count, "counts": row.counts, "results": row.results,
+            "records_digest": row.records_digest,
         }])
         audit.insert(session, self.user, "sync_push", "sync_batch", row.id,
                      details={"device_id": row.device_id, "records": row.record_count, "counts": row.counts})

@@ -53,6 +53,7 @@ class Verified:
     token_id: int | None
     user: TokenUser | None
     problem: str | None  # None | "unauthenticated" | "token_expired" | "token_revoked"
+    device_id: str | None = None
 
 
 def hash_token(token: str) -> str:
@@ -95,7 +96,7 @@ _VILLAGES = Village.__table__
 # One round trip per API call: the token, its user and the user's villages (one row
 # each; no village row for an admin). Plain table columns, no ORM objects.
 _VERIFY = (
-    sa.select(_TOKENS.c.id, _TOKENS.c.revoked_at, _TOKENS.c.expires_at, _TOKENS.c.last_used_at,
+    sa.select(_TOKENS.c.id, _TOKENS.c.device_id, _TOKENS.c.revoked_at, _TOKENS.c.expires_at, _TOKENS.c.last_used_at,
               _USERS.c.id.label("user_id"), _USERS.c.username, _USERS.c.role, _USERS.c.active,
               _VILLAGES.c.id.label("village_id"), _VILLAGES.c.name.label("village_name"),
               _VILLAGES.c.town_id)
@@ -125,7 +126,7 @@ def verify(session: Session, token: str | None) -> Verified:
     if last is None or now - last > TOUCH_INTERVAL:
         _touch(session, row.id, now)
     villages = tuple(VillageRef(r.village_id, r.village_name, r.town_id) for r in rows if r.village_id is not None)
-    return Verified(row.id, TokenUser(row.user_id, row.username, row.role, villages), None)
+    return Verified(row.id, TokenUser(row.user_id, row.username, row.role, villages), None, row.device_id)
 
 
 def _touch(session: Session, token_id: int, now: dt.datetime) -> None:

@@ -34,6 +34,11 @@ CHINA = ZoneInfo("Asia/Shanghai")
 DEFAULT_TEXT_MAX = 200
 _NAME = re.compile(r"^[\u3400-\u9fffA-Za-z·]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bidi controls (U+202E shows "abc" as "cba") and zero-width characters: a review page
+# would show misleading text, and two equal-looking answers would differ. The joiners
+# (ZWNJ, ZWJ) build emoji such as 👨‍👩‍👧 in free text; in a one-line answer they are refused too.
+_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069]")
+_JOINERS = re.compile("[\u200c\u200d]")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PNG_PREFIX = "data:image/png;base64,"
 _ONE_DAY = dt.timedelta(days=1)
@@ -148,7 +153,8 @@ class FormDefinition:
         self.title: str = raw["title"]
         self.messages: dict[str, str] = dict(raw["messages"])
         self.sections: list[dict[str, str]] = list(raw["sections"])
-        self.fields: list[Field] = [self._field(spec) for spec in raw["fields"]]
+        self.money_max: int | float | None = raw.get("money_max")
+        self.fields: list[Field] = [self._field(_money_bounds(spec, self.money_max)) for spec in raw["fields"]]
         self.by_id: dict[str, Field] = {f.id: f for f in self.fields}
         self.checks: list[dict[str, str]] = list(raw.get("checks", []))
         self.flags: list[dict[str, str]] = list(raw.get("flags", []))
@@ -406,6 +412,21 @@ class FormDefinition:
         return data
 
 
+def _money_bounds(spec: Mapping[str, Any], limit: int | float | None) -> Mapping[str, Any]:
+    """A money field's spec with the form's ``money_max`` as its bounds where it
+    names none (``-money_max`` below); a bound beyond ``money_max`` is an error
+    in the definition. Every money answer is then checked against finite bounds
+    before any arithmetic on it."""
+    if spec.get("type") != "money" or limit is None:
+        return spec
+    bounded = {"min": -limit, "max": limit, **spec}
+    for key in ("min", "max"):
+        bound = bounded[key]
+        if not isinstance(bound, int | float) or isinstance(bound, bool) or abs(bound) > limit:
+            raise ValueError(f"field {spec['id']!r}: {key} must be a number within money_max ({limit:g})")
+    return bounded
+
+
 def _parse_number(text: str) -> Any:
     text = text.strip().replace(",", "").replace("，", "")
     try:
@@ -472,8 +493,11 @@ def _text(form: FormDefinition, f: Field) -> TypeCheck:
             text = normalize_name(text)
             if not (2 <= len(text) <= 20 and _NAME.match(text)):
                 raise _Rejected(text, form.message("name", f))
-        if not text.isprintable() and _has_control(text, multiline):
-            raise _Rejected(text, f"{f.label}含有不可见的控制字符或换行")
+        if not text.isprintable():
+            if _INVISIBLE.search(text) or (not multiline and _JOINERS.search(text)):
+                raise _Rejected(text, form.message("invisible", f))
+            if _has_control(text, multiline):
+                raise _Rejected(text, f"{f.label}含有不可见的控制字符或换行")
         if len(text) > max_len:
             raise _Rejected(text, form.message("max_len", f, max=max_len))
         if len(text) < shortest:
@@ -529,6 +553,8 @@ def _group(form: FormDefinition, f: Field) -> TypeCheck:
             label = normalize_group(f"{raw}组" if isinstance(raw, int) else raw)
         if not label:
             raise _Rejected(None, form.message("required", f))
+        if not label.isprintable() and (_INVISIBLE.search(label) or _JOINERS.search(label)):
+            raise _Rejected(label, form.message("invisible", f))
         if len(label) > max_len or _CONTROL.search(label):
             raise _Rejected(label, form.message("max_len", f, max=max_len))
         return label
@@ -587,6 +613,15 @@ def _money(form: FormDefinition, f: Field) -> TypeCheck:
                 raw in _INFINITIES
             ):
                 raise _Rejected(None, form.message("number", f))
+        if not -_EXACT_FLOAT_INT <= raw <= _EXACT_FLOAT_INT:
+            # Bounds first: past 2**53 no float has cents, and past ~1.8e306
+            # ``raw * 100`` is infinite (whose ``round`` raises). The value is
+            # not kept, so that no computed field adds such numbers up either.
+            try:
+                check_range(raw)
+            except _Rejected as beyond:
+                raise _Rejected(None, beyond.message) from None
+            raise _Rejected(None, form.message("number", f))
         cents = raw * 100
         if abs(cents - round(cents)) > 1e-6:
             raise _Rejected(None, form.message("number", f))

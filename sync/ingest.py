@@ -31,6 +31,7 @@ Two phases keep the write lock short:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid as uuidlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -59,7 +60,10 @@ from sync.store import (
     VillageRef,
     VisitRow,
     household_record,
+    records_digest,
 )
+
+log = logging.getLogger(__name__)
 
 COMPUTED_COLUMNS = ("net_income", "per_capita_income", "monitoring_income", "conclusion", "visit_method")
 MAX_MERGE_CHAIN = 20
@@ -71,8 +75,10 @@ CAMPAIGN_CLOSED = "campaign_closed"
 UNKNOWN_FORM_VERSION = "unknown_form_version"
 SUPERSEDES_NOT_FOUND = "not_found"
 SUPERSEDES_OTHER_HOUSEHOLD = "other_household"
+SUPERSEDES_NOT_RETURNED = "not_returned"
 VILLAGE_REQUIRED = "required"
 NUMBER_OUT_OF_RANGE = "数值超出范围"
+UNCHECKABLE = "该记录无法校验，请联系管理员"
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
@@ -119,7 +125,11 @@ def check_record(record: PushRecord, campaigns: dict[str, CampaignInfo],
         return Checked(errors={key: [NUMBER_OUT_OF_RANGE] for key in unsafe})
     context = FormContext(monitoring_line=campaign.monitoring_line, start=campaign.start,
                           end=campaign.end, today=today)
-    validation = form.validate(record.data, context)
+    try:
+        validation = form.validate(record.data, context)
+    except Exception:  # noqa: BLE001 - one record that breaks the validator must not fail its batch
+        log.exception("push record %s (form %s): validation failed", record.uuid, record.form_version)
+        return Checked(errors={"data": [UNCHECKABLE]})
     if validation.errors:
         return Checked(errors=validation.errors)
     return Checked(values=validation.values, flags=validation.flags, form=form)
@@ -190,10 +200,17 @@ class BatchIngest:
                    for index, record in enumerate(self.request.records))
 
     def _replay(self, stored: StoredBatch) -> dict[str, Any]:
+        """The stored answer to a batch sent again; a 409 if the id came with other records
+        (answering those from the stored results would tell the phone they are stored)."""
         if stored.user_id != self.actor.user_id:
             raise SyncError("batch_id_conflict", "该批次编号已被其他用户使用", 409,
                             {"batch_id": stored.id},
                             message_en="This batch_id was already used by another user")
+        if stored.records_digest != records_digest(r.uuid for r in self.request.records):
+            raise SyncError("batch_conflict", "该批次编号已用于另一组记录，请用新的批次编号重新上传", 409,
+                            {"batch_id": stored.id},
+                            message_en="This batch_id was already used for other records; "
+                                       "send them again under a new batch_id")
         return batch_response(stored)
 
     # -- phase 2 -------------------------------------------------------------
@@ -331,8 +348,7 @@ class _BatchState:
     def apply(self, record: PushRecord, checked: Checked | None) -> dict[str, Any]:
         earlier = self.stored.get(record.uuid) or self.known.get(record.uuid)
         if earlier is not None:
-            return {"uuid": record.uuid, "status": "already_received",
-                    "original_status": earlier.sync_status, "household_id": earlier.household_id}
+            return self._already_received(record, earlier)
         assert checked is not None
         if checked.errors:
             return _rejected(record, checked.errors)
@@ -351,6 +367,8 @@ class _BatchState:
                 household_id = old_target
             elif old_target != resolve(household_id, self.households):
                 return _rejected(record, {"supersedes": [SUPERSEDES_OTHER_HOUSEHOLD]})
+            if old.review_status != "returned":  # a pending or approved visit is not replaced silently
+                return _rejected(record, {"supersedes": [SUPERSEDES_NOT_RETURNED]})
 
         if household_id is None:
             return self._new_household(record, checked, incoming)
@@ -360,6 +378,16 @@ class _BatchState:
         if target is None or not self.actor.may_access(self.households[target].village_id):
             return _rejected(record, {"household_id": [OUT_OF_SCOPE]})
         return self._existing(record, checked, self.households[target], incoming, fields)
+
+    def _already_received(self, record: PushRecord, earlier: StoredVisit) -> dict[str, Any]:
+        """A uuid stored before. Its household and status only for whoever may see the
+        visit: its worker, or a reviewer of its village (another worker sending the
+        uuid learns nothing about it)."""
+        result: dict[str, Any] = {"uuid": record.uuid, "status": "already_received"}
+        if earlier.worker_id == self.actor.user_id or (
+                self.actor.role != "worker" and self.actor.may_access(earlier.village_id)):
+            result.update(original_status=earlier.sync_status, household_id=earlier.household_id)
+        return result
 
     def _base(self, state: HouseholdState, base_rev: int | None) -> dict[str, Any] | None:
         if base_rev is None or base_rev > state.rev:
@@ -415,7 +443,11 @@ class _BatchState:
         result: dict[str, Any] = {"uuid": record.uuid, "status": status, "household_id": created.id,
                                   "household_rev": 1}
         if found:
-            result["duplicate_of"] = [c.other_id for c in found]
+            # Only households the sender may see: naming one of another village would
+            # tell the worker that the person lives there (the candidate is kept all the same).
+            villages = {other.id: other.village_id for other in pool}
+            result["duplicate_of"] = [c.other_id for c in found
+                                      if self.actor.may_access(villages.get(c.other_id) or 0)]
         return result
 
     def _village_for(self, record: PushRecord) -> VillageRef | dict[str, list[str]]:
@@ -485,7 +517,8 @@ def ingest(store: Store, actor: Actor, request: PushRequest, *, today: dt.date |
     :param request: the checked envelope (:func:`sync.protocol.parse_push`)
     :param today: the date in China for validation (tests pin it)
     :param received_at: the server time of receipt (default: now, UTC, whole seconds)
-    :raises SyncError: ``409 batch_id_conflict`` when another user owns the ``batch_id``
+    :raises SyncError: ``409 batch_id_conflict`` when another user owns the ``batch_id``,
+        ``409 batch_conflict`` when it was used for other records
     """
     job = BatchIngest(store, actor, request, today=today)
     moment = received_at or dt.datetime.now(dt.UTC).replace(microsecond=0)

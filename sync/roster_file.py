@@ -23,6 +23,12 @@ them (text from CSV; numbers, dates, text from XLSX): each use decides.
 Errors are :class:`RosterFileError` with a Chinese message; the web layer shows
 it in the user's language with :meth:`RosterFileError.translate` (the
 templates are listed in ``fieldapp/translations/runtime_labels.py``).
+
+Limits (:class:`ReadLimits`): an upload is hostile until read. An XLSX file's
+parts are checked before any is opened (their uncompressed sizes together, and
+the compression ratio of each: a "zip bomb" that expands one cell to 100 MB is
+refused at 100 KB); rows are counted as they stream (read-only openpyxl, never
+the whole workbook in memory); a CSV field over 128 KiB is refused.
 """
 
 from __future__ import annotations
@@ -32,10 +38,12 @@ import csv
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 HEADER_SEARCH_ROWS = 10
 
@@ -179,6 +187,26 @@ class RosterTable:
     header_row: int = 1
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one file may expand to (an upload is hostile until read).
+
+    :param max_rows: data rows; more refuse the file (counted as it is read)
+    :param max_unpacked_bytes: an XLSX file's parts together, uncompressed (their sizes
+        are declared in the zip, and the zip reader never yields more than declared)
+    :param max_ratio: uncompressed / compressed size of one XLSX part over 1 MiB: real
+        sheets stay under about 20, a "zip bomb" reaches 1,000
+    """
+
+    max_rows: int | None = None
+    max_unpacked_bytes: int | None = None
+    max_ratio: float = 100.0
+
+
+NO_LIMITS = ReadLimits()
+_RATIO_FROM_BYTES = 1024 * 1024
+
+
 @dataclass
 class RosterSource:
     """An open roster file past its header row; ``lines`` reads the non-blank data lines,
@@ -191,14 +219,16 @@ class RosterSource:
     lines: Iterator[tuple[int, Sequence[object]]]
 
 
-def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = None) -> RosterTable:
+def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = None,
+               limits: ReadLimits = NO_LIMITS) -> RosterTable:
     """Read ``path`` into raw rows keyed by column.
 
     :param needs: the columns the caller cannot do without
     :param progress: ``progress(rows_read, rows_in_sheet)`` while an XLSX file is read
+    :param limits: what the file may expand to (:class:`ReadLimits`)
     :raises RosterFileError: the file as a whole cannot be read (Chinese message)
     """
-    with open_roster(path, needs, progress) as source:
+    with open_roster(path, needs, progress, limits) as source:
         positions = source.header.positions.items()
         rows = [RawRow(number, {key: (cells[index] if index < len(cells) else None) for key, index in positions})
                 for number, cells in source.lines]
@@ -207,7 +237,8 @@ def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = N
 
 
 @contextmanager
-def open_roster(path: str | Path, needs: Needs, progress: ReadProgress | None = None) -> Iterator[RosterSource]:
+def open_roster(path: str | Path, needs: Needs, progress: ReadProgress | None = None,
+                limits: ReadLimits = NO_LIMITS) -> Iterator[RosterSource]:
     """Open ``path``, find its header and hand out its data lines (see :func:`read_table`).
 
     :raises RosterFileError: the file as a whole cannot be read (also while the lines are read)
@@ -220,15 +251,33 @@ def open_roster(path: str | Path, needs: Needs, progress: ReadProgress | None = 
         raise RosterFileError("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）后再导入")
     rows: Generator[Sequence[object], None, None]
     if suffix in {".xlsx", ".xlsm"} or zipfile.is_zipfile(path):
+        _check_unpacked(path, limits)
         rows, encoding = _xlsx_rows(path, progress), "xlsx"
     else:
         encoding = csv_encoding(path)
         rows = _csv_rows(path, encoding)
     try:
         header, header_row = _find_header(rows, needs)
-        yield RosterSource(header, header_row, encoding, _data_lines(rows, header_row))
+        yield RosterSource(header, header_row, encoding, _data_lines(rows, header_row, limits.max_rows))
     finally:
         rows.close()  # closes the file or the workbook, also when the header is not found
+
+
+def _check_unpacked(path: Path, limits: ReadLimits) -> None:
+    """Refuse an XLSX file whose parts would expand beyond ``limits``, before any is read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise RosterFileError("无法读取 Excel 文件：%(error)s", error=exc) from exc
+    total = sum(part.file_size for part in parts)
+    if limits.max_unpacked_bytes is not None and total > limits.max_unpacked_bytes:
+        raise RosterFileError("Excel 文件解压后有 %(mb)s MB，超过上限 %(max)s MB：请分批导入",
+                              mb=total // 2**20, max=limits.max_unpacked_bytes // 2**20)
+    for part in parts:
+        if part.file_size > _RATIO_FROM_BYTES and part.file_size > limits.max_ratio * max(part.compress_size, 1):
+            raise RosterFileError("Excel 文件的 %(part)s 压缩比异常（%(ratio)s 倍），不像正常的表格，未导入",
+                                  part=part.filename, ratio=part.file_size // max(part.compress_size, 1))
 
 
 _UNKNOWN_ENCODING = "无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）"
@@ -263,8 +312,15 @@ def _csv_rows(path: Path, encoding: str) -> Generator[Sequence[object], None, No
             handle.seek(0)
             delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
             yield from csv.reader(handle, delimiter=delimiter)
-        except UnicodeDecodeError as exc:  # a UTF-16 file broken after its BOM
+        except UnicodeDecodeError as exc:  # a UTF-16 file broken after its BOM, a UTF-8 mark on GB18030
             raise RosterFileError(_UNKNOWN_ENCODING) from exc
+        except csv.Error as exc:  # a field over csv's limit (128 KiB), a NUL byte
+            raise RosterFileError("无法读取 CSV 文件：%(error)s", error=exc) from exc
+
+
+# What a damaged workbook raises, opening it or as its sheet streams: malformed XML, an
+# entity (the parser refuses external ones and caps expansion), a damaged zip member.
+_BROKEN_XLSX = (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, TypeError, ValueError)
 
 
 def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Sequence[object], None, None]:
@@ -273,7 +329,7 @@ def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Se
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+    except (InvalidFileException, OSError, *_BROKEN_XLSX) as exc:
         raise RosterFileError("无法读取 Excel 文件：%(error)s", error=exc) from exc
     try:
         sheet = workbook.worksheets[0]
@@ -284,6 +340,10 @@ def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Se
             yield row
         if progress and total:
             progress(total, total)
+    except _BROKEN_XLSX as exc:
+        if isinstance(exc, RosterFileError):  # a ValueError too
+            raise
+        raise RosterFileError("无法读取 Excel 文件：%(error)s", error=exc) from exc
     finally:
         workbook.close()
 
@@ -313,9 +373,15 @@ def _find_header(rows: Iterator[Sequence[object]], needs: Needs) -> tuple[Header
     raise RosterFileError(needs.missing_message, columns="、".join(c.display for c in best.missing(needs)))
 
 
-def _data_lines(rows: Iterator[Sequence[object]], header_row: int) -> Iterator[tuple[int, Sequence[object]]]:
+def _data_lines(rows: Iterator[Sequence[object]], header_row: int,
+                max_rows: int | None = None) -> Iterator[tuple[int, Sequence[object]]]:
+    count = 0
     for number, cells in enumerate(rows, start=header_row + 1):
         if not _is_blank(cells):
+            if max_rows is not None and count >= max_rows:
+                raise RosterFileError("花名册超过 %(max)s 行：请分批导入（上限见 FIELDAPP_ROSTER_MAX_ROWS）",
+                                      max=max_rows)
+            count += 1
             yield number, cells
 
 

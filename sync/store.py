@@ -14,6 +14,7 @@ the transaction opened by :meth:`Store.begin_write` and made durable by
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -93,12 +94,26 @@ class StoredVisit:
     review_status: str
 
 
+def records_digest(uuids: Iterable[str]) -> str:
+    """What tells a replay of a batch from other records sent under its id: a
+    SHA-256 of the records' uuids in request order (a batch's results name them
+    in the same order)."""
+    return hashlib.sha256("\n".join(uuids).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class StoredBatch:
+    """A stored batch; ``digest`` is ``None`` for one stored before digests were kept."""
+
     id: str
     user_id: int
     received_at: dt.datetime
     results: list[dict[str, Any]]
+    digest: str | None = None
+
+    @property
+    def records_digest(self) -> str:
+        return self.digest or records_digest(r["uuid"] for r in self.results)
 
 
 # -- what one batch writes ----------------------------------------------------
@@ -227,6 +242,10 @@ class BatchRow:
     record_count: int
     counts: dict[str, int]
     results: list[dict[str, Any]]
+
+    @property
+    def records_digest(self) -> str:
+        return records_digest(r["uuid"] for r in self.results)
 
 
 @dataclass

@@ -73,7 +73,8 @@ def create_user(actor: User, username: str, display_name: str, role: str,
 
 
 def update_user(actor: User, user_id: int, display_name: str, role: str, active: bool) -> User:
-    """Change name, role or active flag; deactivating also revokes the user's device tokens."""
+    """Change name, role or active flag; a role change or deactivation ends the user's web
+    sessions, and deactivating also revokes the user's device tokens."""
     with write_transaction(db.session):
         user = _user_or_error(user_id)
         before = user_snapshot(user)
@@ -84,10 +85,13 @@ def update_user(actor: User, user_id: int, display_name: str, role: str, active:
         if role == "worker" and not user.villages:
             raise AdminError("网格员至少要分配一个村，请先分配村")
         scope_before = access.village_scope(user)
+        reshaped = access.resend_on_role_change(user.role, role)
+        if role != user.role or not active:
+            user.end_sessions()
         user.display_name = display_name
         user.role = role
         user.active = active
-        scope_changes.record(db.session, user.id, scope_before, access.village_scope(user))
+        scope_changes.record(db.session, user.id, scope_before, access.village_scope(user), reshaped=reshaped)
         details: dict[str, Any] = {}
         if before["active"] and not active:
             details["revoked_tokens"] = _revoke_all_tokens(user, utcnow())
@@ -97,7 +101,7 @@ def update_user(actor: User, user_id: int, display_name: str, role: str, active:
 
 
 def assign_villages(actor: User, user_id: int, village_ids: list[int]) -> User:
-    """Replace the villages a user is responsible for."""
+    """Replace the villages a user is responsible for (a change ends their web sessions)."""
     with write_transaction(db.session):
         user = _user_or_error(user_id)
         before = user_snapshot(user)
@@ -105,6 +109,8 @@ def assign_villages(actor: User, user_id: int, village_ids: list[int]) -> User:
         if user.role == "worker" and not villages:
             raise AdminError("网格员至少要分配一个村")
         scope_before = access.village_scope(user)
+        if {v.id for v in villages} != set(user.village_ids):
+            user.end_sessions()
         user.villages = villages
         scope_changes.record(db.session, user.id, scope_before, access.village_scope(user))
         audit.record(db.session, actor, "user_villages", "user", user.id,
@@ -114,7 +120,8 @@ def assign_villages(actor: User, user_id: int, village_ids: list[int]) -> User:
 
 
 def reset_password(actor: User, user_id: int, password: str) -> User:
-    """Set a new password and lift the login throttle on that user name.
+    """Set a new password, end the user's web sessions and lift the login throttle
+    on that user name.
 
     Device tokens stay valid: a forgotten password is not a lost phone.
     """
@@ -125,6 +132,7 @@ def reset_password(actor: User, user_id: int, password: str) -> User:
     with write_transaction(db.session):
         user = _user_or_error(user_id)
         user.set_password(password)
+        user.end_sessions()
         db.session.execute(sa.delete(LoginAttempt).where(
             LoginAttempt.username == user.username, LoginAttempt.success.is_(False)))
         audit.record(db.session, actor, "password_reset", "user", user.id,

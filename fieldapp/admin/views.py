@@ -220,3 +220,4 @@ def _campaign_action(campaign_id: str, action: object, done: str) -> Response:
 
 
 bp.add_url_rule("/roster", view_func=roster_upload.roster, methods=["GET", "POST"])
+bp.add_url_rule("/roster/jobs/<job_id>", view_func=roster_upload.roster_job)

@@ -7,18 +7,18 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from flask import current_app, g, jsonify, request
 from werkzeug.wrappers import Response
 
 from fieldapp import audit, tokens
 from fieldapp.api import bp
 from fieldapp.api.body import read_json
+from fieldapp.auth.credentials import authenticate
 from fieldapp.auth.throttle import is_throttled, note_attempt
 from fieldapp.db import begin_write, write_transaction
 from fieldapp.errors import json_error, wants_english
 from fieldapp.extensions import db
-from fieldapp.models import DeviceToken, User
+from fieldapp.models import DeviceToken
 from sync.errors import SyncError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,8 +40,8 @@ def _bearer() -> str | None:
 
 
 def token_required(view: F) -> F:
-    """Require ``Authorization: Bearer <token>``; sets ``g.api_user`` (a :class:`tokens.TokenUser`)
-    and ``g.api_token_id``."""
+    """Require ``Authorization: Bearer <token>``; sets ``g.api_user`` (a :class:`tokens.TokenUser`),
+    ``g.api_token_id`` and ``g.api_device_id``."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -52,6 +52,7 @@ def token_required(view: F) -> F:
             return json_error(401, problem, en if wants_english() else zh,
                               headers={"WWW-Authenticate": 'Bearer realm="fieldapp"'})
         g.api_token_id = checked.token_id
+        g.api_device_id = checked.device_id
         g.api_user = checked.user
         return view(*args, **kwargs)
 
@@ -98,16 +99,16 @@ def issue_token() -> Response | tuple[Response, int]:
     address = request.remote_addr or "?"
     # Every login writes (an attempt, a token): take the write lock first.
     begin_write(db.session)
-    if is_throttled(db.session, username, address):
+    if is_throttled(db.session, username, address, device_id):
         raise SyncError("too_many_attempts", "登录失败次数过多，请5分钟后再试", 429,
                         message_en="Too many failed logins; try again in 5 minutes")
-    user = db.session.scalar(sa.select(User).where(User.username == username))
-    if user is None or not user.active or not user.check_password(password):
-        note_attempt(db.session, username, address, success=False)
+    user = authenticate(db.session(), username, password)
+    if user is None:
+        note_attempt(db.session, username, address, success=False, device=device_id)
         db.session.commit()
         raise SyncError("invalid_credentials", "用户名或密码错误", 401,
                         message_en="Wrong user name or password")
-    note_attempt(db.session, username, address, success=True)
+    note_attempt(db.session, username, address, success=True, device=device_id)
     issued = tokens.issue(db.session, user, device_id, device_name,
                           int(current_app.config["TOKEN_TTL_DAYS"]))
     audit.record(db.session, user, "token_issue", "device_token", issued.row.id,

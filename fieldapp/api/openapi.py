@@ -106,6 +106,8 @@ def _schemas() -> dict[str, Any]:
                 "attributes": {"type": "object", "description": "every household field of the form"},
                 "visited": {"type": "boolean", "description":
                             "has a visit in the active campaign that is not returned or superseded"},
+                "masked": {"type": "boolean", "description":
+                           "ID numbers and phones are masked (a supervisor's pull)"},
             },
         },
         "PullResponse": {
@@ -275,7 +277,8 @@ def openapi_document() -> dict[str, Any]:
                                  "Every non-rejected record is durable; one result per record, in order"),
                     "400": malformed,
                     "401": UNAUTHENTICATED,
-                    "409": _error("batch_id used by another user", ["batch_id_conflict"]),
+                    "409": _error("batch_id used by another user, or for other records (send them under a "
+                                  "new batch_id)", ["batch_id_conflict", "batch_conflict"]),
                     "413": _error(f"More than {MAX_RECORDS} records or 5 MiB", ["too_large"]),
                     "415": not_json,
                     "422": _error("The envelope breaks the schema (wrong type, unknown key)",

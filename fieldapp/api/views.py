@@ -23,7 +23,8 @@ def form() -> Response:
 @token_required
 def pull() -> Response:
     """Households, removals and visit statuses changed after ``since``."""
-    return jsonify(sync_service.pull(g.api_user, request.args.get("since"), request.args.get("limit")))
+    return jsonify(sync_service.pull(g.api_user, request.args.get("since"), request.args.get("limit"),
+                                     token_id=g.api_token_id, device_id=g.api_device_id))
 
 
 @bp.post("/sync/push")
@@ -32,7 +33,7 @@ def push() -> Response:
     """One batch of visits, applied in one transaction."""
     config = current_app.config
     payload = read_json(int(config["PUSH_MAX_BYTES"]), int(config["PUSH_MAX_RECORDS"]))
-    return jsonify(sync_service.push_batch(g.api_user, payload))
+    return jsonify(sync_service.push_batch(g.api_user, payload, device_id=g.api_device_id))
 
 
 @bp.get("/openapi.json")

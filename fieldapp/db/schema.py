@@ -9,4 +9,7 @@ def upgrade_schema() -> None:
     """Create or upgrade the schema to the newest migration (needs an app context)."""
     from flask_migrate import upgrade
 
+    from fieldapp import logs
+
     upgrade(directory=current_app.extensions["migrate"].directory)
+    logs.configure(current_app)  # whatever the migration environment did to logging

@@ -36,12 +36,22 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(sa.String(12))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # Part of every web session's id (get_id): raising it ends the user's sessions on
+    # every browser, copies of the cookie included (logout, password reset, role change…).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     villages: Mapped[list[Village]] = relationship(secondary=user_villages, order_by=Village.id)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie holds
+        return f"{self.id}.{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Make every web session of this user invalid (the caller commits)."""
+        self.session_version = (self.session_version or 0) + 1
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
@@ -83,6 +93,7 @@ class LoginAttempt(Base):
     __table_args__ = (
         sa.Index("ix_login_attempts_username_at", "username", "at"),
         sa.Index("ix_login_attempts_address_at", "address", "at"),
+        sa.Index("ix_login_attempts_username_device", "username", "device"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +101,8 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(sa.String(64))
     at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     success: Mapped[bool] = mapped_column(default=False)
+    # the web's device cookie ("web:…") or the phone's device_id (fieldapp/auth/throttle.py)
+    device: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class ScopeRemoval(Base):

@@ -79,5 +79,8 @@ class SyncBatch(Base):
     record_count: Mapped[int] = mapped_column(default=0)
     counts: Mapped[dict] = mapped_column(JSONType, default=dict)
     results: Mapped[list] = mapped_column(JSONType, default=list)
+    # SHA-256 of the records' uuids in order (sync.store.records_digest): a batch id sent
+    # again with other records is refused; NULL for batches stored before it was kept.
+    records_digest: Mapped[str | None] = mapped_column(sa.String(64))
 
     user: Mapped[User] = relationship()

@@ -70,14 +70,18 @@ def day_range(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _batch_scope(user: User) -> sa.ColumnElement[bool]:
+    """Batches holding a visit in the user's villages; a batch that stored no visit at all
+    (every record rejected or received before) belongs to the supervisors of its worker's
+    villages. A batch of another village's visits only is not theirs, whoever pushed it."""
     scope = village_scope(user)
     if scope is None:
         return sa.true()
     visits_here = sa.select(Visit.uuid).where(Visit.batch_id == SyncBatch.id,
                                               Visit.village_id.in_(scope or [-1])).exists()
+    no_visits = ~sa.select(Visit.uuid).where(Visit.batch_id == SyncBatch.id).exists()
     worker_here = SyncBatch.user_id.in_(
         sa.select(user_villages.c.user_id).where(user_villages.c.village_id.in_(scope or [-1])))
-    return sa.or_(visits_here, worker_here)
+    return sa.or_(visits_here, sa.and_(no_visits, worker_here))
 
 
 def batch_query(user: User, village_id: int | None, worker_id: int | None, day: dt.date | None,
@@ -220,6 +224,43 @@ def candidate_query(user: User, village_id: int | None, status: str) -> sa.Selec
     if village_id is not None:
         stmt = stmt.where(DuplicateCandidate.village_id == village_id)
     return stmt.order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id)
+
+
+@dataclass(frozen=True)
+class DuplicateRouting:
+    """A visit's open duplicate candidates: those the user may decide, how many they may
+    not (a household of a village outside their scope), and who may decide those."""
+
+    mine: list[DuplicateCandidate]
+    elsewhere: int
+    deciders: list[str]
+
+
+def duplicate_routing(user: User, visit_uuid: str) -> DuplicateRouting:
+    """Who decides a visit's duplicate candidates: someone who sees both households, that is
+    an active supervisor whose villages hold them both, or else an admin."""
+    a, b = aliased(Household), aliased(Household)
+    rows = db.session.execute(
+        sa.select(DuplicateCandidate, a.village_id, b.village_id)
+        .join(a, a.id == DuplicateCandidate.household_a_id)
+        .join(b, b.id == DuplicateCandidate.household_b_id)
+        .where(DuplicateCandidate.visit_uuid == visit_uuid, DuplicateCandidate.status == "open")
+        .order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id)).all()
+    mine: list[DuplicateCandidate] = []
+    elsewhere: list[set[int]] = []
+    for candidate, village_a, village_b in rows:
+        villages = {candidate.village_id, village_a, village_b}
+        if all(in_scope(user, v) for v in villages):
+            mine.append(candidate)
+        else:
+            elsewhere.append(villages)
+    deciders: list[str] = []
+    if elsewhere:
+        supervisors = db.session.scalars(sa.select(User).where(User.role == "supervisor",
+                                                               User.active.is_(True)).order_by(User.id))
+        needed = set().union(*elsewhere)
+        deciders = [u.display_name or u.username for u in supervisors if needed <= set(u.village_ids)]
+    return DuplicateRouting(mine, len(elsewhere), deciders)
 
 
 def candidate_or_404(user: User, candidate_id: int) -> tuple[DuplicateCandidate, Household, Household]:

@@ -157,7 +157,8 @@ def visit(uuid: str) -> View:
     waiting = remote.waiting(db.session, "visit_review", uuid)
     waiting_town = remote.owner(db.session, item.village_id).town.name if waiting else None  # type: ignore[union-attr]
     return render_template("review/visit.html", visit=item, form=form, display=display,
-                           conflicts=conflicts, waiting=waiting, waiting_town=waiting_town), status
+                           conflicts=conflicts, waiting=waiting, waiting_town=waiting_town,
+                           duplicates=queries.duplicate_routing(current_user, uuid)), status
 
 
 # -- conflicts -----------------------------------------------------------------

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import gettext
 
 from sync.roster_file import (
     IMPORT_NEEDS,
+    NO_LIMITS,
     RawRow,
+    ReadLimits,
     ReadProgress,
     RosterFileError,
     RosterTable,
@@ -20,13 +23,22 @@ from sync.roster_file import (
 __all__ = ["RawRow", "RosterFileError", "RosterTable", "read_roster"]
 
 
-def read_roster(path: str | Path, progress: ReadProgress | None = None) -> RosterTable:
+def read_roster(path: str | Path, progress: ReadProgress | None = None,
+                limits: ReadLimits = NO_LIMITS) -> RosterTable:
     """Read ``path``; raises :class:`RosterFileError` with a message in the user's language.
 
     :param progress: ``progress(rows_read, rows_in_sheet)`` while an XLSX file is read
         (the slow case; a CSV file is parsed in a moment)
+    :param limits: what the file may expand to (:func:`configured_limits` for an import)
     """
     try:
-        return read_table(path, IMPORT_NEEDS, progress)
+        return read_table(path, IMPORT_NEEDS, progress, limits)
     except RosterFileError as exc:
         raise exc.translate(gettext) from exc
+
+
+def configured_limits() -> ReadLimits:
+    """The limits of ``FIELDAPP_ROSTER_MAX_ROWS`` and ``FIELDAPP_ROSTER_MAX_UNPACKED_MB``."""
+    config = current_app.config
+    return ReadLimits(max_rows=int(config["ROSTER_MAX_ROWS"]),
+                      max_unpacked_bytes=int(config["ROSTER_MAX_UNPACKED_MB"]) * 2**20)

@@ -46,7 +46,7 @@ from fieldapp.models import (
     new_uuid,
     utcnow,
 )
-from fieldapp.roster.reader import RawRow, read_roster
+from fieldapp.roster.reader import RawRow, configured_limits, read_roster
 from fieldapp.roster.validate import Problem, RosterRecord, RowError, check_rows
 from sync.households import HouseholdWriter
 from sync.normalize import group_number
@@ -72,10 +72,29 @@ class ImportResult:
     towns_created: list[str] = field(default_factory=list)
     villages_created: list[str] = field(default_factory=list)
     groups_created: int = 0
+    error_count: int = 0  # set by keep_errors: every bad row, when ``errors`` lists only the first
+
+    @property
+    def bad_rows(self) -> int:
+        return max(self.error_count, len(self.errors))
 
     @property
     def good_rows(self) -> int:
-        return self.total_rows - len(self.errors)
+        return self.total_rows - self.bad_rows
+
+    def view(self) -> dict[str, Any]:
+        """The outcome as plain data, as the upload page shows it (kept by a background job)."""
+        return {"summary": self.summary(), "imported": self.imported, "total_rows": self.total_rows,
+                "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "villages_created": self.villages_created, "bad_rows": self.bad_rows,
+                "errors": [{"message": e.message} for e in self.errors]}
+
+    def keep_errors(self, limit: int | None) -> None:
+        """Keep the first ``limit`` bad rows (in file order) and count them all."""
+        self.errors.sort(key=lambda e: e.number)
+        self.error_count = len(self.errors)
+        if limit is not None:
+            del self.errors[limit:]
 
     def summary(self) -> str:
         """One Chinese line for the CLI and the admin page."""
@@ -83,43 +102,57 @@ class ImportResult:
             return _("文件中没有数据行，未导入")
         if not self.imported:
             return _("未导入：%(bad)s 行有错误（共 %(rows)s 行），没有写入任何数据",
-                     bad=len(self.errors), rows=self.total_rows)
+                     bad=self.bad_rows, rows=self.total_rows)
         text = _("已导入 %(rows)s 行：新增 %(created)s 户，更新 %(updated)s 户，未变化 %(unchanged)s 户",
-                 rows=self.total_rows - len(self.errors), created=self.created, updated=self.updated,
+                 rows=self.good_rows, created=self.created, updated=self.updated,
                  unchanged=self.unchanged)
         if self.merged_skipped:
             text += _("，已合并户 %(n)s 户未更新", n=self.merged_skipped)
         if self.errors:
-            text += _("；跳过有错误的 %(n)s 行", n=len(self.errors))
+            text += _("；跳过有错误的 %(n)s 行", n=self.bad_rows)
         return text
 
 
 def import_roster(path: str | Path, skip_bad_rows: bool = False, progress: ProgressFn | None = None,
                   *, user: User | None = None, session: Session | None = None,
-                  today: dt.date | None = None) -> ImportResult:
-    """Import the roster file at ``path`` (CSV or XLSX).
+                  today: dt.date | None = None, max_errors: int | None = None) -> ImportResult:
+    """Import the roster file at ``path`` (CSV or XLSX), within ``FIELDAPP_ROSTER_MAX_ROWS``
+    rows and ``FIELDAPP_ROSTER_MAX_UNPACKED_MB`` unpacked.
 
     :param skip_bad_rows: import the good rows even when some are bad (the bad ones are listed)
     :param progress: ``progress(stage, done, total)`` for a progress bar
     :param user: who imports (for the audit log); None from the command line
-    :raises RosterFileError: the file as a whole cannot be read
+    :param max_errors: list at most this many bad rows (all are counted); None for all
+    :raises RosterFileError: the file as a whole cannot be read, or is beyond the limits
     """
     path = Path(path)
-    table = read_roster(path, (lambda done, total: progress("read", done, total)) if progress else None)
+    table = read_roster(path, (lambda done, total: progress("read", done, total)) if progress else None,
+                        configured_limits())
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return import_rows(table.rows, skip_bad_rows, progress, user=user, session=session, today=today,
-                       source=path.name, details={"sha256": digest, "encoding": table.encoding})
+                       source=path.name, details={"sha256": digest, "encoding": table.encoding},
+                       max_errors=max_errors)
 
 
 def import_rows(rows: Sequence[RawRow], skip_bad_rows: bool = False, progress: ProgressFn | None = None,
                 *, user: User | None = None, session: Session | None = None, today: dt.date | None = None,
                 source: str = "rows", details: dict[str, Any] | None = None,
-                transaction: bool = True) -> ImportResult:
+                transaction: bool = True, max_errors: int | None = None) -> ImportResult:
     """Import already-read rows (the demo calls this directly).
 
     :param transaction: False when the caller has begun the write transaction
         (``begin_write``) and will commit or roll back itself
+    :param max_errors: list at most this many bad rows (all are counted); None for all
     """
+    result = _import_rows(rows, skip_bad_rows, progress, user=user, session=session, today=today,
+                          source=source, details=details, transaction=transaction, max_errors=max_errors)
+    result.keep_errors(max_errors)
+    return result
+
+
+def _import_rows(rows: Sequence[RawRow], skip_bad_rows: bool, progress: ProgressFn | None, *,
+                 user: User | None, session: Session | None, today: dt.date | None, source: str,
+                 details: dict[str, Any] | None, transaction: bool, max_errors: int | None) -> ImportResult:
     if session is None:
         from fieldapp.extensions import db
 
@@ -145,7 +178,8 @@ def import_rows(rows: Sequence[RawRow], skip_bad_rows: bool = False, progress: P
             **(details or {}), "rows": result.total_rows, "created": result.created,
             "updated": result.updated, "unchanged": result.unchanged,
             "merged_skipped": result.merged_skipped,
-            "bad_rows": [e.number for e in result.errors],
+            "bad_rows": [e.number for e in result.errors][:max_errors],
+            "bad_row_count": len(result.errors),
             "villages_created": result.villages_created,
         })
         if transaction:

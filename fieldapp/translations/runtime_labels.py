@@ -28,7 +28,7 @@ ACTION_LABELS = (
     _l("登录"), _l("导出"), _l("导出报表"), _l("新建用户"), _l("修改用户"), _l("分配村"),
     _l("重置密码"), _l("设备登录"), _l("设备退出"), _l("新建排查活动"), _l("启用排查活动"),
     _l("停用排查活动"), _l("关闭排查活动"), _l("导入花名册"), _l("批量查重"), _l("清除数据"),
-    _l("上传"),
+    _l("上传"), _l("下载农户"),
 )
 
 # fieldapp.review.merges.STATUS_LABELS and the status filter of review/duplicates.html
@@ -52,4 +52,8 @@ ROSTER_FILE_ERRORS = (
     _l("找不到表头：前10行中没有包含“户编号、乡镇、村、村民小组、户主姓名、户主身份证号、家庭人口数、户类型”等列名的行"),
     _l("缺少必填列：%(columns)s"),
     _l("列重复：%(columns)s"),
+    _l("无法读取 CSV 文件：%(error)s"),
+    _l("Excel 文件解压后有 %(mb)s MB，超过上限 %(max)s MB：请分批导入"),
+    _l("Excel 文件的 %(part)s 压缩比异常（%(ratio)s 倍），不像正常的表格，未导入"),
+    _l("花名册超过 %(max)s 行：请分批导入（上限见 FIELDAPP_ROSTER_MAX_ROWS）"),
 )

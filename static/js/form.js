@@ -10,6 +10,10 @@ import {normalizeGroup, normalizeName, normalizePhone, phoneError} from './norma
 const DEFAULT_TEXT_MAX = 200;
 const NAME = /^[\u3400-\u9fffA-Za-z·]+$/;
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+// Bidi controls and zero-width characters, refused as the server does (sync/form.py);
+// the joiners only in one-line answers (they build emoji in free text).
+const INVISIBLE = /[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069]/;
+const JOINERS = /[\u200c\u200d]/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const PNG_PREFIX = 'data:image/png;base64,';
 
@@ -180,6 +184,7 @@ const TYPES = {
       const n = codePoints(text);
       if (!(n >= 2 && n <= 20 && NAME.test(text))) return [text, this.message('name', f)];
     }
+    if (INVISIBLE.test(text) || (!f.multiline && JOINERS.test(text))) return [text, this.message('invisible', f)];
     const control = CONTROL.test(text.replace(/[\n\t\r]/g, ''));
     if (control || (!f.multiline && (text.includes('\n') || text.includes('\r')))) {
       return [text, `${f.label}含有不可见的控制字符或换行`];
@@ -205,6 +210,7 @@ const TYPES = {
     }
     const label = normalizeGroup(typeof raw === 'number' ? `${raw}组` : raw);
     if (!label) return [null, this.message('required', f)];
+    if (INVISIBLE.test(label) || JOINERS.test(label)) return [label, this.message('invisible', f)];
     const max = f.max_len ?? DEFAULT_TEXT_MAX;
     if (codePoints(label) > max || CONTROL.test(label)) return [label, this.message('max_len', f, {max})];
     return [label, null];
@@ -215,6 +221,11 @@ const TYPES = {
   },
   money(f, raw) {
     if (typeof raw !== 'number' || !Number.isFinite(raw)) return [null, this.message('number', f)];
+    if (Math.abs(raw) > 2 ** 53) {
+      // as the server: bounds first, and the value is not kept for the computed fields
+      const [, error] = range.call(this, f, raw);
+      return [null, error || this.message('number', f)];
+    }
     const cents = raw * 100;
     if (Math.abs(cents - Math.round(cents)) > 1e-6) return [null, this.message('number', f)];
     const value = Number.isInteger(raw) ? raw : Math.round(raw * 100) / 100;

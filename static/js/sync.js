@@ -13,6 +13,10 @@ import {searchKeys} from './search.js';
 export const BATCH_SIZE = 50;
 export const PULL_LIMIT = 500;
 const STORED = new Set(['accepted', 'conflict', 'duplicate_suspected', 'already_received']);
+// 409s for a batch id the server holds with other records (or another user's):
+// the records go again under a new one, which their uuids keep idempotent.
+const BATCH_ID_TAKEN = new Set(['batch_conflict', 'batch_id_conflict']);
+const BATCH_ID_TRIES = 3;
 
 const listeners = new Set();
 let running = null;
@@ -98,9 +102,7 @@ async function pushOutbox(auth) {
   const device = await deviceId();
   for (let i = 0; i < queued.length; i += BATCH_SIZE) {
     const batch = queued.slice(i, i + BATCH_SIZE);
-    const body = {batch_id: crypto.randomUUID(), device_id: device, app_version: appVersion(),
-      records: batch.map(toPush)};
-    const response = await request('POST', '/sync/push', {body, token: auth.token});
+    const response = await pushBatch(batch, device, auth.token);
     await applyResults(batch, response, owner);
     summary.sent += batch.length;
     for (const r of response.results || []) {
@@ -113,6 +115,20 @@ async function pushOutbox(auth) {
     emit({type: 'progress', ...summary, total: queued.length});
   }
   return summary;
+}
+
+/** One push of ``batch``, under a new batch id for as long as the server says the id is taken. */
+async function pushBatch(batch, device, token) {
+  const records = batch.map(toPush);
+  for (let attempt = 1; ; attempt += 1) {
+    const body = {batch_id: newUuid(), device_id: device, app_version: appVersion(), records};
+    try {
+      return await request('POST', '/sync/push', {body, token});
+    } catch (error) {
+      const taken = error instanceof ApiError && error.status === 409 && BATCH_ID_TAKEN.has(error.code);
+      if (!taken || attempt >= BATCH_ID_TRIES) throw error;
+    }
+  }
 }
 
 export async function applyResults(batch, response, owner) {

@@ -90,3 +90,47 @@ def test_unreadable_file_is_reported(admin_client, town, tmp_path) -> None:
     response = admin_client.post("/admin/roster", data, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "花名册未导入" in response.get_data(as_text=True)
+
+
+def _xlsx_with_sheet(tmp_path: Path, sheet_xml: bytes, part: str = "xl/worksheets/sheet1.xml") -> bytes:
+    """A real roster workbook with one part replaced."""
+    import zipfile
+
+    good = write_roster(tmp_path / "good.xlsx", [_row(1)]).read_bytes()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, sheet_xml if item.filename == part else source.read(item.filename))
+    return out.getvalue()
+
+
+_SHEET = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+BAD_FILES = {
+    "malformed sheet XML": ("roster.xlsx", lambda p: _xlsx_with_sheet(
+        p, _SHEET + b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>code</t></is></c></row><row')),
+    "XXE": ("roster.xlsx", lambda p: _xlsx_with_sheet(
+        p, b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' + _SHEET
+        + b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&xxe;</t></is></c></row></sheetData></worksheet>')),
+    "billion laughs": ("roster.xlsx", lambda p: _xlsx_with_sheet(
+        p, b'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
+        b'<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">'
+        b'<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">]>' + _SHEET
+        + b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&h;</t></is></c></row></sheetData></worksheet>')),
+    "UTF-8 BOM then GB18030": ("roster.csv", lambda p: b"\xef\xbb\xbf" + "户编号,乡镇,村\n1,保安镇,沼山村\n".encode("gb18030")),
+    "UTF-16 BOM then invalid data": ("roster.csv", lambda p: b"\xff\xfe" + "户编号".encode("utf-16-le") + b"\x00\xd8\x41"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_bad_roster_files_are_422_and_write_nothing(admin_client, town, tmp_path, kind) -> None:
+    """Each answered 500 (a ParseError or UnicodeDecodeError escaped the reader)."""
+    name, make = BAD_FILES[kind]
+    before = _households()
+    data = {"file": (io.BytesIO(make(tmp_path)), name)}
+    response = admin_client.post("/admin/roster", data, content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422, html[:500]
+    assert "花名册未导入" in html
+    assert "passwd" not in html and "root:" not in html
+    assert _households() == before

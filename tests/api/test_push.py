@@ -174,6 +174,67 @@ def test_a_batch_id_of_another_user_is_refused(api, town) -> None:
     assert response.get_json()["error"]["code"] == "batch_id_conflict"
 
 
+def test_a_batch_id_reused_for_other_records_is_refused_and_stores_nothing(api, town) -> None:
+    """Batch X with A, then X with B, C, D: was a 200 with A's stored result, and B, C, D
+    were never stored while the phone believed they were."""
+    token = api.login("worker_a")
+    first = record(town.households_a[0])
+    [stored] = api.push_ok(token, [first], batch_id="batch-x")
+    others = [record(town.households_a[1]), record(town.households_a[2]), record(None)]
+    before = count(Visit)
+    for records in (others, [first, *others], others[:1] + [first], []):
+        response = api.push(token, records, batch_id="batch-x")
+        assert response.status_code == 409, response.get_json()
+        error = response.get_json()["error"]
+        assert error["code"] == "batch_conflict" and error["details"] == {"batch_id": "batch-x"}
+        assert "批次" in error["message"]
+    assert count(Visit) == before
+    assert api.push_ok(token, [first], batch_id="batch-x") == [stored], "a true replay is still answered"
+    results = api.push_ok(token, others, batch_id="batch-y")
+    assert [r["status"] for r in results] == ["accepted", "accepted", "accepted"]
+    assert count(Visit) == before + 3
+
+
+def test_a_batch_stored_without_its_digest_is_compared_by_its_results(api, town) -> None:
+    """Batches stored before the digest column compare the uuids their results name."""
+    token = api.login("worker_a")
+    first = record(town.households_a[0])
+    [result] = api.push_ok(token, [first], batch_id="old-batch")
+    db.session.execute(sa.update(SyncBatch).where(SyncBatch.id == "old-batch").values(records_digest=None))
+    db.session.commit()
+    assert api.push_ok(token, [first], batch_id="old-batch") == [result]
+    response = api.push(token, [record(town.households_a[1])], batch_id="old-batch")
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "batch_conflict"
+
+
+def test_another_workers_visit_uuid_tells_the_sender_nothing_about_it(api, town) -> None:
+    """already_received gave another worker that visit's household id and original status."""
+    rec = record(town.households_a[0])
+    [first] = api.push_ok(api.login("worker_a"), [rec])
+    probe = record(town.households_b[0])
+    probe["uuid"] = rec["uuid"]
+    [answer] = api.push_ok(api.login("worker_b"), [probe])
+    assert answer == {"uuid": rec["uuid"], "status": "already_received"}
+    [own] = api.push_ok(api.tokens["worker_a"], [rec])
+    assert own == {"uuid": rec["uuid"], "status": "already_received", "original_status": "accepted",
+                   "household_id": first["household_id"]}
+    [reviewer] = api.push_ok(api.login("supervisor_a"), [rec])
+    assert reviewer["household_id"] == first["household_id"], "a supervisor of the village sees the visit"
+    [outsider] = api.push_ok(api.login("supervisor_b"), [rec])
+    assert outsider == {"uuid": rec["uuid"], "status": "already_received"}
+
+
+def test_the_pushed_device_is_the_tokens_not_the_one_the_body_names(api, town) -> None:
+    """The body's device_id was stored as sent, even when the token was issued to another device."""
+    token = api.login("worker_a", "phone-1")
+    rec = record(town.households_a[0])
+    api.push_ok(token, [rec], batch_id="claims-another-device", device_id="phone-9")
+    assert reload(Visit, rec["uuid"]).device_id == "phone-1"
+    assert reload(SyncBatch, "claims-another-device").device_id == "phone-1"
+    [entry] = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "sync_push")).all()
+    assert entry.details["device_id"] == "phone-1"
+
+
 def test_the_same_uuid_in_another_batch_is_already_received(api, town) -> None:
     token = api.login("worker_a")
     household = town.households_a[0]
@@ -286,6 +347,24 @@ def test_new_household_matching_an_id_number_is_a_suspected_duplicate(api, town)
     assert reload(Visit, rec["uuid"]).sync_status == "duplicate_suspected"
 
 
+def test_a_duplicate_in_another_village_names_no_household_the_worker_may_not_see(api, town, client) -> None:
+    """duplicate_of told a worker that the person lives in another village (that household's id)."""
+    elsewhere, here = town.households_b[0], town.households_a[1]
+    token = api.login("worker_a")
+    rec = record(None, head_name=elsewhere.head_name, head_id=elsewhere.head_id, phone="13700002222")
+    response = api.push(token, [rec])
+    assert response.status_code == 200
+    [result] = response.get_json()["results"]
+    assert result["status"] == "duplicate_suspected" and result["duplicate_of"] == []
+    assert elsewhere.id not in response.get_data(as_text=True)
+    candidate = db.session.scalar(sa.select(DuplicateCandidate).where(DuplicateCandidate.visit_uuid == rec["uuid"]))
+    assert elsewhere.id in (candidate.household_a_id, candidate.household_b_id), "the candidate is kept"
+    replayed = api.push(token, [rec]).get_json()["results"][0]
+    assert replayed["status"] == "already_received" and "duplicate_of" not in replayed
+    [mine] = api.push_ok(token, [record(None, head_name=here.head_name, head_id=here.head_id)])
+    assert mine["duplicate_of"] == [here.id], "a household the worker may see is still named"
+
+
 def test_two_new_households_in_one_batch_are_matched_to_each_other(api, town) -> None:
     token = api.login("worker_a")
     person = factories.make_id_number(777)
@@ -326,8 +405,31 @@ def test_supersedes_checks_the_visit(api, town) -> None:
     [other] = api.push_ok(token, [dict(record(town.households_a[1]), supersedes=old["uuid"])])
     assert other["errors"] == {"supersedes": ["other_household"]}
     # without household_id the corrected visit goes to the old visit's household
+    # (only a returned visit can be superseded: issue 18, item 13)
+    reload(Visit, old["uuid"]).review_status = "returned"
+    db.session.commit()
     [same] = api.push_ok(token, [dict(record(household), household_id=None, supersedes=old["uuid"])])
     assert same["status"] == "accepted" and same["household_id"] == household.id
+
+
+@pytest.mark.parametrize("review_status", ["pending", "approved", "superseded"])
+def test_only_a_returned_visit_can_be_superseded(api, town, review_status) -> None:
+    """supersedes of the worker's own pending or approved visit made it superseded silently."""
+    token = api.login("worker_a")
+    household = town.households_a[0]
+    old = record(household)
+    api.push_ok(token, [old])
+    reload(Visit, old["uuid"]).review_status = review_status
+    db.session.commit()
+    fixed = dict(record(household, income_wage=30000), supersedes=old["uuid"])
+    same_batch = record(household)
+    results = api.push_ok(token, [fixed, same_batch, dict(record(household), supersedes=same_batch["uuid"])])
+    assert results[0] == {"uuid": fixed["uuid"], "status": "rejected", "errors": {"supersedes": ["not_returned"]}}
+    assert results[1]["status"] == "accepted"
+    assert results[2]["errors"] == {"supersedes": ["not_returned"]}, "a visit of the same batch is pending"
+    assert reload(Visit, old["uuid"]).review_status == review_status
+    assert reload(Visit, same_batch["uuid"]).review_status == "pending"
+    assert reload(Visit, fixed["uuid"]) is None
 
 
 def test_a_visit_to_a_merged_household_applies_to_the_survivor(api, town) -> None:

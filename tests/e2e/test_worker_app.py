@@ -8,6 +8,7 @@ set_offline alone does not stop the service worker's fetches.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -432,3 +433,57 @@ def test_a_village_taken_away_leaves_the_phone_and_one_given_arrives(
     page.wait_for_selector("#hh-counts:has-text('已排查 0 / 2')")
     listed = page.inner_text("#hh-list")
     assert "柯友明" in listed and "王建国" not in listed
+
+
+def test_a_batch_id_the_server_knows_with_other_records_is_replaced_and_the_visits_stored(
+    client: Any, town: SmallTown, phones: Any, live_server: Any,
+) -> None:
+    """The server answers 409 batch_conflict for a batch id it stored with other records;
+    the phone sends the same records again under a new batch id."""
+    from tests.api.conftest import Api, record
+
+    taken = "batch-used-before"
+    api = Api(client)
+    [earlier] = api.push_ok(api.login("worker_a", "another-phone"), [record(town.households_a[2])],
+                            batch_id=taken)
+    answers: list[tuple[int, str | None]] = []
+
+    def reuse_the_first_batch_id(route: Any) -> None:
+        body = json.loads(route.request.post_data)
+        if not answers:
+            body["batch_id"] = taken
+        response = route.fetch(post_data=json.dumps(body))
+        payload = response.json()
+        answers.append((response.status, payload.get("error", {}).get("code")))
+        route.fulfill(response=response)
+
+    phone = phones()
+    phone.login()
+    phone.context.route("**/api/v1/sync/push", reuse_the_first_batch_id)
+    phone.page.evaluate("async () => { window.syncEvents = [];"
+                        " (await import('/static/js/sync.js')).onSync((e) => window.syncEvents.push(e.type)); }")
+    phone.open_household("王建国")
+    phone.fill_visit()
+    phone.save_visit()
+    phone.wait_outbox_empty(timeout=15)
+    phone.wait_until("window.syncEvents.includes('done') || window.syncEvents.includes('error')")
+    assert answers[0] == (409, "batch_conflict") and answers[1] == (200, None), answers
+    events = phone.page.evaluate("window.syncEvents")
+    assert "error" not in events, f"the sync that met the 409 failed: {events}"
+    [visit] = [v for v in _server_visits() if v.uuid != earlier["uuid"]]
+    assert visit.household_id == town.households_a[0].id and visit.batch_id != taken
+
+
+def test_a_supervisor_phone_holds_masked_numbers_and_cannot_fill_a_visit(
+    town: SmallTown, phones: Any, live_server: Any,
+) -> None:
+    phone = phones()
+    phone.login("supervisor_a")
+    household = town.households_a[0]
+    stored = phone.idb(f"await db.get('households', '{household.id}')")
+    assert stored["masked"] is True and stored["head_id"] != household.head_id
+    assert stored["head_id"].endswith(household.head_id[-4:]) and "*" in stored["attributes"]["phone"]
+    phone.page.fill("#hh-search", household.head_id[-4:])
+    phone.page.click(f".vlist-row:has-text('{household.head_name}')")
+    phone.page.wait_for_selector(".notice.bad:has-text('已脱敏')")
+    assert phone.page.locator("#visit-form").count() == 0

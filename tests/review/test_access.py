@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from fieldapp.extensions import db
 from fieldapp.models import AuditLog, Conflict, DuplicateCandidate, Household, HouseholdMerge, Visit
+from tests import factories
 from tests.review.conftest import Scene, post_form, reload, token_of
 
 pytestmark = pytest.mark.both_backends
@@ -152,3 +153,24 @@ def test_audit_log_filters(client, auth, scene) -> None:
     assert 'class="action-visit_return"' not in html
     html = client.get("/review/audit?from=2000-01-01&to=2000-01-02").get_data(as_text=True)
     assert "没有记录" in html
+
+
+def test_a_batch_with_only_another_villages_visits_is_not_found(client, auth, scene) -> None:
+    """A worker of both villages pushes village A's visits: supervisor B got 200 with the worker,
+    device and counts. A batch without any stored visit (all rejected) stays with the
+    supervisors of its worker's villages."""
+    t = scene.town
+    both = factories.make_user("worker_ab", "worker", [t.village_a, t.village_b])
+    factories.make_batch(both, "batch-ab-a", [{"uuid": "ab-1", "status": "accepted"}])
+    factories.make_visit(t.households_a[0], both, t.campaign, batch_id="batch-ab-a")
+    factories.make_batch(both, "batch-ab-rejected", [{"uuid": "ab-2", "status": "rejected",
+                                                      "errors": {"size": ["家庭人口数不能大于20"]}}])
+    db.session.commit()
+    auth.login("supervisor_b")
+    assert client.get("/review/batches/batch-ab-a").status_code == 404
+    listing = client.get("/review/batches").get_data(as_text=True)
+    assert "batch-ab-a" not in listing and "batch-ab-rejected" in listing
+    assert client.get("/review/batches/batch-ab-rejected").status_code == 200
+    auth.logout()
+    auth.login("supervisor_a")
+    assert client.get("/review/batches/batch-ab-a").status_code == 200

@@ -221,3 +221,34 @@ def test_second_merge_of_the_same_pair_is_told_it_was_merged(app, client, auth, 
     assert db.session.scalar(sa.select(sa.func.count()).select_from(HouseholdMerge)) == 1
     assert reload(Household, scene.new_household.id).merged_into_id == survivor.id
     assert reload(Household, survivor.id).merged_into_id is None
+
+
+def test_a_duplicate_in_another_village_is_routed_to_someone_who_sees_both(app, client, auth, town) -> None:
+    """The worker's supervisor cannot see a candidate in another village: the visit page says
+    who decides it (a supervisor of both villages, else an admin), and they see it."""
+    from tests.api.conftest import Api, record
+
+    elsewhere = town.households_b[0]
+    api = Api(app.test_client())
+    rec = record(None, head_name=elsewhere.head_name, head_id=elsewhere.head_id, phone="13700002222")
+    [result] = api.push_ok(api.login("worker_a"), [rec])
+    assert result["status"] == "duplicate_suspected"
+    url = f"/review/visits/{rec['uuid']}"
+
+    auth.login("supervisor_a")
+    html = client.get(url).get_data(as_text=True)
+    assert 'id="duplicate-elsewhere"' in html and "管理员" in html
+    assert "/review/duplicates/" not in html
+    both = factories.make_user("supervisor_ab", "supervisor", [town.village_a, town.village_b],
+                               display_name="两村审核员")
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "两村审核员" in html
+
+    other = login_elsewhere(app, both.username)
+    page = in_own_context(app, lambda: other.get(url).get_data(as_text=True))
+    assert 'id="duplicate-elsewhere"' not in page
+    candidate = db.session.scalar(sa.select(DuplicateCandidate).where(DuplicateCandidate.visit_uuid == rec["uuid"]))
+    assert f"/review/duplicates/{candidate.id}" in page
+    listing = in_own_context(app, lambda: other.get("/review/duplicates").get_data(as_text=True))
+    assert f"/review/duplicates/{candidate.id}" in listing

@@ -13,6 +13,8 @@ adds a route must say who may use it and whether its object is scoped.
 - ``unmasked``: the page may show full ID numbers and phones (every other
   web page and default export must mask them; the API gives a worker the
   full values of their own scope, which the phone needs).
+- ``outside_db``: the object is a file of the instance folder (a background roster
+  import's progress), absent from the copied world: an allowed role may get 404.
 - ``node``: a replication endpoint for town servers: a node token opens it, a
   user's token never does (401 for every role).
 """
@@ -47,6 +49,8 @@ class Rule:
     # a detail page that deliberately shows an in-scope household's full ID number and phone
     unmasked: bool = False
     node: bool = False
+    # the object is a file outside the database (not in the copied world): an allowed role may get 404
+    outside_db: bool = False
 
 
 def _a(name: str, attr: str) -> Args:
@@ -106,6 +110,7 @@ RULES: dict[str, Rule] = {
     "admin.campaign_activate": Rule(ADMINS, args=lambda w, s: {"campaign_id": w.campaign}),
     "admin.campaign_close": Rule(ADMINS, args=lambda w, s: {"campaign_id": w.campaign}),
     "admin.roster": Rule(ADMINS),
+    "admin.roster_job": Rule(ADMINS, args=lambda w, s: {"job_id": "0" * 32}, outside_db=True),
     # API (bearer tokens; scope is applied to the records, see tests/api)
     "api.openapi": Rule(EVERYONE, api=True),
     "api.issue_token": Rule(EVERYONE, api=True, body=lambda w, s: {

@@ -119,3 +119,27 @@ def test_web_and_api_share_one_throttle(client, town) -> None:
         _api_login(client, "worker_a", "wrong-password", f"10.0.4.{n}")
     assert _api_login(client, "worker_a", PASSWORD, "10.0.5.1") == 429
     assert _web_login(client, "worker_a", PASSWORD, "10.0.5.1") == 429
+
+
+@pytest.mark.parametrize("path", ["web", "api"])
+def test_login_timing_does_not_tell_which_user_names_exist(app, client, town, path) -> None:
+    """A wrong password for a real user took ~100 ms (the scrypt check), an unknown user ~6 ms."""
+    import statistics
+    import time
+
+    app.config["LOGIN_MAX_FAILURES"] = 1000
+    login = _web_login if path == "web" else _api_login
+    town.worker_b.active = False
+    db.session.commit()
+
+    def median_ms(username: str) -> float:
+        times = []
+        for n in range(7):
+            started = time.perf_counter()
+            assert login(client, username, f"wrong-password-{n}", f"10.7.{len(username)}.{n}") == 401
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+
+    real, unknown, inactive = median_ms("worker_a"), median_ms("no-such-user"), median_ms("worker_b")
+    assert unknown > real * 0.5, f"unknown user {unknown:.1f} ms vs real user {real:.1f} ms"
+    assert inactive > real * 0.5, f"inactive user {inactive:.1f} ms vs real user {real:.1f} ms"

@@ -212,3 +212,39 @@ def test_html_strings_are_coerced_then_validated() -> None:
     assert result.errors == {}
     form["size"] = "四"
     assert FORM.validate(FORM.coerce_strings(form), CTX).errors["size"] == ["家庭人口数应为整数"]
+
+
+def _money_form(money_max: int | None, **bounds: Any) -> Any:
+    from sync.form import FormDefinition
+
+    raw = {"version": "t", "title": "t", "messages": FORM.messages, "sections": [{"id": "s", "label": "s"}],
+           "fields": [{"id": "amount", "section": "s", "label": "金额", "type": "money", **bounds},
+                      {"id": "twice", "section": "s", "label": "两倍", "type": "computed",
+                       "formula": "round2(amount * 2)"}]}
+    if money_max is not None:
+        raw["money_max"] = money_max
+    return FormDefinition(raw)
+
+
+@pytest.mark.parametrize("value", [1e308, -1e308, 1.7976931348623157e308, 2e306, 2.0**60])
+def test_money_far_out_of_range_is_an_error_not_an_overflow(value: float) -> None:
+    """``1e308`` made ``round(inf)`` raise in the cents check (a 500 for the whole batch)."""
+    result = FORM.validate(valid(income_wage=value), CTX)
+    expected = "工资性收入不能小于0" if value < 0 else "工资性收入不能大于10000000"
+    assert result.errors == {"income_wage": [expected]}
+    unbounded = _money_form(None)
+    assert unbounded.validate({"amount": value}).errors == {"amount": ["金额应为数字，最多两位小数"]}
+
+
+def test_the_forms_money_max_bounds_every_money_field() -> None:
+    assert FORM.money_max == 100_000_000
+    assert all(f.get("max") <= FORM.money_max for f in FORM.fields if f.type == "money")
+    form = _money_form(100_000_000)
+    assert (form.by_id["amount"].get("min"), form.by_id["amount"].get("max")) == (-100_000_000, 100_000_000)
+    assert form.to_json()["fields"][0]["max"] == 100_000_000, "the phone checks the same bound"
+    assert form.validate({"amount": 1e308}).errors == {"amount": ["金额不能大于100000000"]}
+    assert form.validate({"amount": 99_999_999.99}).values["twice"] == 199_999_999.98
+    with pytest.raises(ValueError, match="money_max"):
+        _money_form(100_000_000, max=1e9)
+    with pytest.raises(ValueError, match="money_max"):
+        _money_form(100_000_000, min="0")

@@ -78,6 +78,9 @@ MUTATIONS: list[dict[str, Any]] = [
     {"visited_on": "2023-09-29"}, {"visited_on": "2023-09-30"}, {"visited_on": "2023-02-30"},
     {"visited_on": "2023-11-03"}, {"visited_on": "12/10/2023"}, {"respondent": ""},
     {"respondent": "a" * 21}, {"remarks": "备注\t\x01"}, {"unknown_key": 1},
+    {"remarks": "已核实\u202e不属实"}, {"hamlet": "王\u200b祖湾"}, {"group": "3\u2066组"},
+    {"respondent": "王\u200d建国"}, {"remarks": "全家福👨\u200d👩\u200d👧"}, {"income_wage": 1e308},
+    {"income_wage": -2e306},
     {"respondent_relation": None, "conclusion": None, "visit_method": None},
 ]
 

@@ -62,6 +62,9 @@ async function openDraft(params, owner, user) {
   const id = params.get('h');
   const household = id ? await store.get('households', id) : null;
   if (!household) throw new Error('找不到这户：请返回列表重新选择');
+  // A supervisor's phone holds masked ID numbers and phones (the server's pull):
+  // a visit prefilled with them could not be saved, or would erase the real ones.
+  if (household.masked) throw new Error('本账号下载的身份证号和电话已脱敏，不能在手机上填写这户的排查表，请由本村网格员入户排查');
   const draft = await findDraft(owner, id);
   if (draft) return {draft, household};
   const pending = (await store.getAllByIndex('outbox', 'owner', owner)).find((r) => r.household_id === id);
