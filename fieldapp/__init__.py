@@ -22,6 +22,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from fieldapp import config as config_module
 
     config_module.load_config(app, config)
+    from fieldapp import clock
+
+    clock.init_app(app)
     _init_logging(app)
     _init_extensions(app)
     _register_blueprints(app)

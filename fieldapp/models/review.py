@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldapp.models.base import Base, JSONType, utcnow
+from fieldapp.models.base import Base, JSONType, UtcDateTime, utcnow
 
 
 class Conflict(Base):
@@ -26,8 +26,8 @@ class Conflict(Base):
     status: Mapped[str] = mapped_column(sa.String(10), default="open")  # open | resolved
     resolved_value: Mapped[object | None] = mapped_column(JSONType)
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class DuplicateCandidate(Base):
@@ -50,8 +50,8 @@ class DuplicateCandidate(Base):
     source: Mapped[str] = mapped_column(sa.String(10), default="ingest")  # ingest | bulk
     status: Mapped[str] = mapped_column(sa.String(10), default="open")  # open | merged | dismissed
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    decided_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class HouseholdMerge(Base):
@@ -66,6 +66,6 @@ class HouseholdMerge(Base):
     before: Mapped[dict] = mapped_column(JSONType)
     after: Mapped[dict] = mapped_column(JSONType)
     merged_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    merged_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    merged_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    undone_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from fieldapp import clock
 from fieldapp.access import household_or_404, roles_required
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
@@ -55,19 +56,11 @@ def _refused(error: ReviewError, attached: Collection[str] = ()) -> None:
                 flash(message, "error")
 
 
-def _local_time(value: dt.datetime | None) -> str:
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(queries.CHINA).strftime("%Y-%m-%d %H:%M")
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     """Template helpers for the review pages only."""
     return {
-        "value_of": display.field_value, "label_of": display.field_label, "local_time": _local_time,
+        "value_of": display.field_value, "label_of": display.field_label,
         "mask_id": mask_id, "mask_phone": mask_phone,
         "sync_labels": display.SYNC_LABELS, "review_labels": display.REVIEW_LABELS,
         "action_labels": display.ACTION_LABELS,
@@ -151,7 +144,8 @@ def visit(uuid: str) -> View:
     conflicts = list(db.session.scalars(sa.select(Conflict).where(Conflict.visit_uuid == uuid)
                                         .order_by(Conflict.id)))
     return render_template("review/visit.html", visit=item, form=form, display=display,
-                           conflicts=conflicts), status
+                           conflicts=conflicts,
+                           phone_zone=clock.phone_zone_note(item.visited_at, item.utc_offset_minutes)), status
 
 
 # -- conflicts -----------------------------------------------------------------
