@@ -8,6 +8,7 @@ from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
 from fieldapp.access import Scoped
+from fieldapp.db import write_transaction
 from fieldapp.models import AuditLog
 
 
@@ -60,3 +61,12 @@ def insert(
                      village_id=village_id)
     del values["before"], values["after"]  # left out, as the ORM leaves out unset columns: SQL NULL
     session.execute(AuditLog.__table__.insert(), [values])
+
+
+def record_read(session: Session, user: Scoped | None, action: str, object_type: str,
+                object_id: object, *, details: dict[str, Any] | None = None,
+                village_id: int | None = None) -> None:
+    """Audit a read of personal data (a signature, full ID numbers) in its own write
+    transaction, committed before the data is handed out: what cannot be audited is not shown."""
+    with write_transaction(session):
+        record(session, user, action, object_type, object_id, details=details, village_id=village_id)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from fieldapp import clock
+from fieldapp import audit, clock
 from fieldapp.access import household_or_404, roles_required
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
@@ -146,6 +146,22 @@ def visit(uuid: str) -> View:
     return render_template("review/visit.html", visit=item, form=form, display=display,
                            conflicts=conflicts,
                            phone_zone=clock.phone_zone_note(item.visited_at, item.utc_offset_minutes)), status
+
+
+@bp.route("/visits/<uuid>/images/<field_id>.png")
+@roles_required(*REVIEWERS)
+def visit_image(uuid: str, field_id: str) -> Response:
+    """An image answer (the household's drawn signature) as a PNG: in scope only, audited,
+    never cached. A route, not inline data, so the page's CSP needs no ``data:`` for it."""
+    item = queries.visit_or_404(current_user, uuid)
+    png = display.image_answer(item.form_version, item.data, field_id)
+    if png is None:
+        abort(404)
+    audit.record_read(db.session, current_user, "image_view", "visit", uuid, details={"field": field_id},
+                      village_id=item.village_id)
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- conflicts -----------------------------------------------------------------
