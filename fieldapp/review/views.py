@@ -25,6 +25,7 @@ from fieldapp.review.forms import ConfirmForm, ReviewForm, make_merge_form, make
 from sync.idnumber import mask_id, mask_phone
 
 REVIEWERS = ("supervisor", "admin")
+FULL_VALUES = ("admin",)  # who may see full ID numbers and phones (docs/domain.md, "Personal data")
 View = str | Response | tuple[str, int]
 
 
@@ -275,16 +276,33 @@ def dismiss(candidate_id: int) -> View:
 # -- households and merges -------------------------------------------------------
 
 
+def _household_page(item: Household, *, full: bool) -> str:
+    """The household, its history, visits and merges; ID number and phone masked unless ``full``."""
+    return render_template(
+        "review/household.html", household=item, history=queries.revision_history(item),
+        visits=queries.household_visits(item), merges=queries.household_merges(item), undo=ConfirmForm(),
+        version="2023.1", full=full, reveal=ConfirmForm(),
+        survivor=db.session.get(Household, item.merged_into_id) if item.merged_into_id else None,
+    )
+
+
 @bp.route("/households/<household_id>")
 @roles_required(*REVIEWERS)
 def household(household_id: str) -> View:
+    return _household_page(household_or_404(db.session, current_user, household_id), full=False)
+
+
+@bp.route("/households/<household_id>/full", methods=["POST"])
+@roles_required(*FULL_VALUES)
+def household_full(household_id: str) -> View:
+    """显示完整: the same page with full ID numbers and phones, for the roles that may see them
+    (a POST with the page's CSRF token, audited before the values are shown)."""
     item = household_or_404(db.session, current_user, household_id)
-    merges = queries.household_merges(item)
-    return render_template(
-        "review/household.html", household=item, history=queries.revision_history(item),
-        visits=queries.household_visits(item), merges=merges, undo=ConfirmForm(), version="2023.1",
-        survivor=db.session.get(Household, item.merged_into_id) if item.merged_into_id else None,
-    )
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    audit.record_read(db.session, current_user, "household_reveal", "household", item.id,
+                      village_id=item.village_id)
+    return _household_page(item, full=True)
 
 
 @bp.route("/merges/<int:merge_id>/undo", methods=["POST"])
