@@ -25,6 +25,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from fieldapp import clock
 
     clock.init_app(app)
+    from fieldapp import compression
+
+    compression.init_app(app)  # first of the after_request functions: it runs last
     _init_logging(app)
     _init_extensions(app)
     _register_blueprints(app)
