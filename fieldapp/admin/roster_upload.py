@@ -8,18 +8,31 @@ only hands it the file and shows the outcome, one line per bad row.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 
-from flask import current_app, flash, render_template, request
+from flask import Response, abort, current_app, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
-from werkzeug.utils import secure_filename
 
 from fieldapp.admin.forms import RosterUploadForm
+from fieldapp.downloads import attachment
 from fieldapp.roster import ImportResult, RosterFileError, import_roster
+from fieldapp.roster import template as roster_template
+from fieldapp.roster.columns import COLUMNS
 
 Page = str | tuple[str, int]
+_UNSAFE = re.compile(r"[^\w.\-（）()]")
+
+
+def upload_name(filename: str | None) -> str:
+    """The upload's own name made safe to save: its folder dropped, anything but letters (Chinese
+    included), digits and ``._-()`` replaced. ``secure_filename`` would turn 花名册.xlsx into
+    ``xlsx``, losing the suffix the reader goes by."""
+    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("_", base).lstrip(".")[-100:]
+    return name if os.path.splitext(name)[0] and os.path.splitext(name)[1] else "roster.csv"
 
 
 def run_import(upload: FileStorage, skip_bad_rows: bool) -> ImportResult:
@@ -27,7 +40,7 @@ def run_import(upload: FileStorage, skip_bad_rows: bool) -> ImportResult:
 
     The copy keeps the upload's name (the audit log records it as the source).
     """
-    name = secure_filename(upload.filename or "") or "roster.csv"
+    name = upload_name(upload.filename)
     folder = os.path.join(current_app.instance_path, "uploads")
     os.makedirs(folder, mode=0o700, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as private:
@@ -51,4 +64,15 @@ def roster() -> Page:
             status = 200 if result.imported else 422
     elif request.method == "POST":
         status = 422
-    return render_template("admin/roster.html", form=form, result=result), status
+    return render_template("admin/roster.html", form=form, result=result, columns=COLUMNS), status
+
+
+def template(file_format: str) -> Response:
+    """The roster template (headers, one example row; the XLSX also has the rules)."""
+    if file_format == "xlsx":
+        content, mimetype = roster_template.template_xlsx(), roster_template.XLSX_MIMETYPE
+    elif file_format == "csv":
+        content, mimetype = roster_template.template_csv(), roster_template.CSV_MIMETYPE
+    else:
+        abort(404)
+    return attachment(content, mimetype, f"{roster_template.FILENAME}.{file_format}")

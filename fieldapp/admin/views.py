@@ -219,3 +219,4 @@ def _campaign_action(campaign_id: str, action: object, done: str) -> Response:
 
 
 bp.add_url_rule("/roster", view_func=roster_upload.roster, methods=["GET", "POST"])
+bp.add_url_rule("/roster/template.<file_format>", view_func=roster_upload.template)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from fieldapp.access import roles_required, village_scope
+from fieldapp.downloads import attachment
 from fieldapp.extensions import db
 from fieldapp.models import Campaign
 from fieldapp.reports import bp, exports, queries, services
@@ -27,10 +27,7 @@ def _campaign() -> Campaign:
 
 
 def _download(file: services.ExportFile) -> Response:
-    response = Response(file.content, mimetype=file.mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file.filename)}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(file.content, file.mimetype, file.filename)
 
 
 def _sorted(rows: list[queries.ProgressRow], key: str, descending: bool) -> list[queries.ProgressRow]:

@@ -14,12 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
+def _l(text: str) -> str:
+    """Marks a rule for translation extraction (the upload page shows it translated; the
+    template file stays in Chinese)."""
+    return text
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str
     required: bool
     synonyms: tuple[str, ...] = ()
+    rule: str = ""  # what a cell must hold, in Chinese (the upload page, the template's 填写说明)
+    example: str | int = ""  # the template's example row (it imports as it is)
 
     @property
     def display(self) -> str:
@@ -28,19 +36,29 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("code", "户编号", True, ("户码", "户编码")),
-    Column("town", "乡镇", True, ("镇", "乡", "乡镇（街道）", "乡（镇）")),
-    Column("village", "村", True, ("行政村", "村（社区）", "村社区", "村名")),
-    Column("group", "村民小组", True, ("组", "小组", "村民组")),
-    Column("hamlet", "湾", False, ("湾/自然村", "自然村", "自然村/湾")),
-    Column("head_name", "户主姓名", True, ("户主",)),
-    Column("head_id", "户主身份证号", True, ("户主身份证号码", "户主公民身份号码", "户主证件号码")),
-    Column("phone", "联系电话", False, ("户联系电话", "电话", "手机号")),
-    Column("size", "家庭人口数", True, ("人口数", "家庭人口")),
-    Column("labor_count", "劳动力人数", False, ("劳动力",)),
-    Column("category", "户类型", True, ()),
-    Column("monitor_type", "监测对象类别", False, ("监测类型", "监测对象类型")),
-    Column("risk_eliminated", "风险是否已消除", False, ("是否风险消除", "风险已消除")),
+    Column("code", "户编号", True, ("户码", "户编码"),
+           _l("最多40个字符，同一乡镇内不能重复；纯数字的编号请把该列设为文本"), "示例-0001"),
+    Column("town", "乡镇", True, ("镇", "乡", "乡镇（街道）", "乡（镇）"), _l("最多50个字符"), "保安镇"),
+    Column("village", "村", True, ("行政村", "村（社区）", "村社区", "村名"),
+           _l("最多50个字符；系统中还没有的村会自动新建"), "沼山村"),
+    Column("group", "村民小组", True, ("组", "小组", "村民组"),
+           _l("如“3组”，只写数字“3”也可以；最多20个字符"), "3组"),
+    Column("hamlet", "湾", False, ("湾/自然村", "自然村", "自然村/湾"), _l("最多30个字符"), "王祖湾"),
+    Column("head_name", "户主姓名", True, ("户主",),
+           _l("2到20个字，只能是汉字、英文字母和“·”"), "王建国"),
+    Column("head_id", "户主身份证号", True, ("户主身份证号码", "户主公民身份号码", "户主证件号码"),
+           _l("18位，校验位正确，文件内不能重复；请把该列设为文本，否则 Excel 会改成科学计数法或把末位变成0"),
+           "420281196803150219"),
+    Column("phone", "联系电话", False, ("户联系电话", "电话", "手机号"),
+           _l("11位手机号，或带区号的固定电话（如 0714-1234567）"), "13907140001"),
+    Column("size", "家庭人口数", True, ("人口数", "家庭人口"), _l("1到20的整数"), 4),
+    Column("labor_count", "劳动力人数", False, ("劳动力",), _l("0到20的整数，不超过家庭人口数"), 2),
+    Column("category", "户类型", True, (), _l("一般农户 或 脱贫户"), "一般农户"),
+    Column("monitor_type", "监测对象类别", False, ("监测类型", "监测对象类型"),
+           _l("不是监测对象的留空或填“非监测对象”；否则填 脱贫不稳定户（仅脱贫户）、边缘易致贫户（仅一般农户）"
+              "或 突发严重困难户"), "非监测对象"),
+    Column("risk_eliminated", "风险是否已消除", False, ("是否风险消除", "风险已消除"),
+           _l("监测对象必填“是”或“否”；其他户留空"), ""),
 )
 BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
 
