@@ -37,8 +37,12 @@ def campaigns(session: Session) -> list[Campaign]:
 
 
 def village_names(session: Session, village_ids: Sequence[int] | None) -> list[str] | None:
-    """Names for the summary: None for every village (the whole town)."""
+    """Names for the summary: None for the whole town (every village: an admin, or a scope
+    that covers them all, such as a town supervisor's), else the names in the scope."""
     if village_ids is None:
+        return None
+    every = set(session.scalars(sa.select(Village.id)))
+    if every and every <= set(village_ids):
         return None
     return list(session.scalars(sa.select(Village.name).where(queries.in_villages(Village.id, village_ids))
                                 .order_by(Village.code, Village.id)))

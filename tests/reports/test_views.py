@@ -154,3 +154,19 @@ def test_progress_json_matches_the_counts(backend: str, scenario: Scenario, auth
     document = client.get("/reports/progress.json").get_json()
     assert subset(document["totals"], EXPECTED_TOTALS) == EXPECTED_TOTALS
     assert document["summary"].startswith("截至目前，全镇共完成排查5户")
+
+
+def test_a_supervisor_of_every_village_reads_the_whole_town_form(backend: str, scenario: Scenario,
+                                                                  client: FlaskClient) -> None:
+    """The demo's supervisor has all 30 villages: "全镇", not the 30 names (issue 17, item 14)."""
+    from tests import factories
+
+    t = scenario.town
+    factories.make_user("supervisor_all", "supervisor", [t.village_a, t.village_b])
+    db.session.commit()
+    AuthActions(client).login("supervisor_all")
+    html = client.get("/reports/").get_data(as_text=True)
+    assert "截至目前，全镇共完成排查5户" in html
+    assert "沼山村、磨山村" not in html
+    summary = client.get("/reports/progress.json").get_json()["summary"]
+    assert summary.startswith("截至目前，全镇共完成排查5户")
