@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from fieldapp import devices
 from fieldapp.access import roles_required
 from fieldapp.admin import bp, roster_upload, services
 from fieldapp.admin.forms import (
@@ -96,7 +97,8 @@ def _user_page(user: User, status: int = 200, *, edit: UserEditForm | None = Non
         .order_by(DeviceToken.revoked_at.is_not(None), DeviceToken.created_at.desc())))
     return render_template(
         "admin/user_edit.html", user=user, edit=edit, villages_form=villages,
-        password=password or PasswordResetForm(formdata=None), tokens=tokens,
+        password=password or PasswordResetForm(formdata=None), tokens=tokens, describe=devices.describe,
+        first_seen=devices.device_labels(db.session(), [(user.id, t.device_id) for t in tokens]),
         action=ActionForm(), now=utcnow(),
     ), status
 

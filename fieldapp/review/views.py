@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from fieldapp import audit, clock
+from fieldapp import audit, clock, devices
 from fieldapp.access import household_or_404, roles_required
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
@@ -126,7 +126,8 @@ def batch(batch_id: str) -> View:
             return redirect(url_for("review.batch", batch_id=batch_id))
         status = 422
     visits = queries.batch_visits(current_user, batch_id)
-    return render_template("review/batch.html", batch=item, visits=visits, form=form,
+    device = devices.device_labels(db.session(), [(item.user_id, item.device_id)])[(item.user_id, item.device_id)]
+    return render_template("review/batch.html", batch=item, visits=visits, form=form, device=device,
                            counts=queries.batch_counts(item), count_keys=queries.BATCH_COUNT_KEYS,
                            display=display), status
 
