@@ -13,12 +13,18 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from fieldapp.models import DeviceToken
+
+
+def _(text: str, **variables: Any) -> str:
+    """gettext, typed."""
+    return str(gettext(text, **variables))
 
 
 def _l(text: str) -> str:

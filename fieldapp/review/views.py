@@ -16,7 +16,7 @@ from fieldapp import audit, clock, devices
 from fieldapp.access import household_or_404, roles_required
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
-from fieldapp.review import bp, display, queries
+from fieldapp.review import audit_text, bp, display, queries
 from fieldapp.review import conflicts as conflict_decisions
 from fieldapp.review import merges as merge_decisions
 from fieldapp.review import visits as visit_decisions
@@ -343,6 +343,9 @@ def audit_log() -> View:
     merges = {str(m.id): m for m in db.session.scalars(
         sa.select(HouseholdMerge).where(HouseholdMerge.id.in_(merge_ids or [-1])))}
     users = list(db.session.scalars(sa.select(User.username).order_by(User.username)))
-    return render_template("review/audit.html", page=page, filters=filters, merges=merges,
+    names = audit_text.load_names(db.session(), [entry for entry, _user in page.items])
+    lines = {entry.id: audit_text.describe(entry, (user.display_name or user.username) if user else _("系统"), names)
+             for entry, user in page.items}
+    return render_template("review/audit.html", page=page, filters=filters, merges=merges, lines=lines,
                            actions=queries.audit_actions(), users=users, undo=ConfirmForm(),
                            pretty=display.pretty)

@@ -50,7 +50,7 @@ def _shift_sqlite_times(to_utc: bool) -> None:
         "WHERE started_at IS NOT NULL OR visited_at IS NOT NULL")).all()
     updates = []
     for uuid, *values in rows:
-        shifted = {}
+        shifted: dict[str, str | None] = {}
         for column, value in zip(COLUMNS, values, strict=True):
             if value is None:
                 shifted[column] = None
@@ -67,13 +67,13 @@ def _shift_sqlite_times(to_utc: bool) -> None:
                              "WHERE uuid = :uuid"), updates)
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.add_column(sa.Column('utc_offset_minutes', sa.SmallInteger(), nullable=True))
     _shift_sqlite_times(to_utc=True)
 
 
-def downgrade():
+def downgrade() -> None:
     _shift_sqlite_times(to_utc=False)
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_column('utc_offset_minutes')
