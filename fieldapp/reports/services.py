@@ -68,7 +68,7 @@ def progress_file(session: Session, campaign: Campaign, village_ids: Sequence[in
     if file_format == "csv":
         return ExportFile(exports.to_csv(headers, rows), exports.CSV_MIMETYPE, name, len(progress.rows))
     if file_format == "xlsx":
-        content = exports.to_xlsx("排查进度", headers, rows, totals_last=True)
+        content = exports.to_xlsx("排查进度", headers, rows, totals_last=True, heading=f"{campaign.name} · 排查进度")
         return ExportFile(content, exports.XLSX_MIMETYPE, name, len(progress.rows))
     raise ValueError(f"不支持的格式：{file_format}")
 
@@ -82,5 +82,6 @@ def follow_up_file(session: Session, campaign: Campaign, village_ids: Sequence[i
     if file_format == "csv":
         return ExportFile(exports.to_csv(headers, rows), exports.CSV_MIMETYPE, name, len(rows))
     if file_format == "xlsx":
-        return ExportFile(exports.to_xlsx(title, headers, rows), exports.XLSX_MIMETYPE, name, len(rows))
+        content = exports.to_xlsx(title, headers, rows, heading=f"{campaign.name} · 跟进名单：{title}")
+        return ExportFile(content, exports.XLSX_MIMETYPE, name, len(rows))
     raise ValueError(f"不支持的格式：{file_format}")

@@ -84,7 +84,7 @@ def follow_up(flag: str) -> str:
     items = queries.follow_up(db.session(), campaign.id, flag, village_scope(current_user))
     headers, rows = exports.follow_up_table(items, campaign.form_version, full=False)
     return render_template("reports/follow_up.html", campaign=campaign, flag=flag,
-                           title=exports.FLAG_TITLES[flag], headers=headers, rows=rows)
+                           title=exports.FLAG_TITLES[flag], headers=headers, rows=rows, cell_text=exports.cell_text)
 
 
 @bp.route("/export/followup/<flag>.<file_format>", methods=["GET", "POST"])
