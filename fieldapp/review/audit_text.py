@@ -33,19 +33,19 @@ def _l(text: str) -> str:
 
 
 FORM_VERSION = "2023.1"  # household field labels: the same in every form version so far
-ROLE_LABELS = {"worker": "网格员", "supervisor": "审核员", "admin": "管理员"}
+ROLE_LABELS = {"worker": _l("网格员"), "supervisor": _l("审核员"), "admin": _l("管理员")}
 FORMAT_LABELS = {"xlsx": "Excel", "csv": "CSV", "json": "JSON", "sqlite": "SQLite"}
 # Keys of before/after images that are not form fields, by label.
 KEY_LABELS = {
-    "review_status": "审核状态", "review_comment": "审核意见", "display_name": "姓名", "role": "角色",
-    "active": "启用", "villages": "负责的村", "status": "状态",
-    "name": "名称", "start": "开始日期", "end": "结束日期", "monitoring_line": "监测范围（元）",
-    "form_version": "表单版本", "closed": "已结束", "username": "用户名",
+    "review_status": _l("审核状态"), "review_comment": _l("审核意见"), "display_name": _l("姓名"), "role": _l("角色"),
+    "active": _l("启用"), "villages": _l("负责的村"), "status": _l("状态"),
+    "name": _l("名称"), "start": _l("开始日期"), "end": _l("结束日期"), "monitoring_line": _l("监测范围（元）"),
+    "form_version": _l("表单版本"), "closed": _l("已结束"), "username": _l("用户名"),
 }
 # Bookkeeping, and what the sentence already says (a reset password, a revoked token).
 HIDDEN_KEYS = frozenset({"household_rev", "change_seq", "rev", "merged_into_id", "village_id", "password",
                          "revoked"})
-CANDIDATE_STATUS = {"open": "待处理", "dismissed": "已排除", "merged": "已合并", "superseded": "已失效"}
+CANDIDATE_STATUS = {"open": _l("待处理"), "dismissed": _l("已排除"), "merged": _l("已合并"), "superseded": _l("已失效")}
 
 
 @dataclass(frozen=True)

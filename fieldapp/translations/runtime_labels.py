@@ -27,7 +27,7 @@ ACTION_LABELS = (
     _l("登录"), _l("导出"), _l("导出报表"), _l("新建用户"), _l("修改用户"), _l("分配村"),
     _l("重置密码"), _l("设备登录"), _l("设备退出"), _l("新建排查活动"), _l("启用排查活动"),
     _l("停用排查活动"), _l("关闭排查活动"), _l("导入花名册"), _l("批量查重"), _l("清除数据"),
-    _l("上传"),
+    _l("上传"), _l("查看签字图片"), _l("查看完整身份证号和电话"),
 )
 
 # fieldapp.review.merges.STATUS_LABELS and the status filter of review/duplicates.html
