@@ -26,9 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sync.dedup_bulk import BulkStats, find_duplicates  # noqa: E402
-from sync.dedup_eval import evaluate  # noqa: E402
-from sync.dedup_synth import generate  # noqa: E402
+from sync.dedup import BulkStats, find_duplicates  # noqa: E402
+from tests.dedup.quality import evaluate  # noqa: E402
+from tests.dedup.synth import generate  # noqa: E402
 
 REPORT_SEED = 2
 TUNING_SEED = 1

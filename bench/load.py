@@ -43,7 +43,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fieldapp.commands.serve import default_workers  # noqa: E402
+from fieldapp.server import default_workers  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.live import LiveServer  # noqa: E402
 

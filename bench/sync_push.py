@@ -286,7 +286,7 @@ def serve_insert_only(database_url: str, port: int, workers: int, threads: int) 
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            # the same settings as fieldapp/commands/serve.py
+            # the same settings as fieldapp/server.py
             for key, value in {"bind": f"127.0.0.1:{port}", "workers": workers, "threads": threads,
                                "worker_class": "gthread", "timeout": 120, "accesslog": None,
                                "errorlog": "-", "loglevel": "warning"}.items():

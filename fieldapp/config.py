@@ -42,6 +42,13 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 300
     JSON_AS_ASCII = False
+    # The central tier (docs/replication.md): set both on a town to replicate to central.
+    UPSTREAM_URL = ""
+    UPSTREAM_TOKEN = ""
+    UPSTREAM_INTERVAL = 60  # seconds between rounds (and soon after phones push)
+    UPSTREAM_TIMEOUT = 60  # seconds for one call to central
+    REPLICATION_MAX_BYTES = 32 * 1024 * 1024  # a page from a town, after inflating
+    REPLICATION_PAGE_RECORDS = 500  # rows per page a town sends (about 2 MB of JSON at most)
 
 
 def _secret_key(instance_path: Path) -> str:

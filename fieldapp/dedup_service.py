@@ -1,7 +1,8 @@
-"""The bulk duplicate search over the database (``fieldapp dedup run``).
+"""The duplicate searches: over the database (``fieldapp dedup run``) and among
+a roster file's rows (``fieldapp dedup check``, :func:`check_rows`).
 
 Reads every live household (not merged into another), finds candidate pairs
-with :func:`sync.dedup_bulk.find_duplicates` and stores them as
+with :func:`sync.dedup.find_duplicates` and stores them as
 :class:`~fieldapp.models.DuplicateCandidate` rows (``source="bulk"``) for a
 supervisor to merge or dismiss. Nothing is merged here.
 
@@ -15,18 +16,22 @@ run was matching is still never proposed again.
 
 from __future__ import annotations
 
+import csv
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fieldapp import audit
+from fieldapp.campaigns import active_select
 from fieldapp.db import write_transaction
-from fieldapp.models import Campaign, DuplicateCandidate, Household, User
-from sync.dedup import HouseholdRecord
-from sync.dedup_bulk import BulkStats, PairMatch, Progress, find_duplicates
-from sync.dedup_score import DEFAULT_WEIGHTS, Weights
+from fieldapp.db.changes import next_change
+from fieldapp.models import Campaign, DuplicateCandidate, Household, User, new_uuid
+from sync.dedup import BulkStats, HouseholdRecord, PairMatch, Progress, find_duplicates
+from sync.dedup.roster import RosterRows
+from sync.dedup.score import DEFAULT_WEIGHTS, Weights
 
 
 class DedupError(ValueError):
@@ -52,7 +57,8 @@ def resolve_campaign(session: Session, campaign_id: str | None) -> str | None:
         if session.get(Campaign, campaign_id) is None:
             raise DedupError(f"排查活动不存在：{campaign_id}")
         return campaign_id
-    return session.scalar(sa.select(Campaign.id).where(Campaign.active.is_(True)).order_by(Campaign.id))
+    active: str | None = session.scalar(active_select(Campaign.id))
+    return active
 
 
 def load_records(session: Session) -> list[HouseholdRecord]:
@@ -125,13 +131,36 @@ def _store(session: Session, records: list[HouseholdRecord], pairs: list[PairMat
             continue
         existing[(a.id, b.id)] = (0, "open")
         inserts.append({
-            "household_a_id": a.id, "household_b_id": b.id, "village_id": a.village_id,
+            "uid": new_uuid(), "household_a_id": a.id, "household_b_id": b.id, "village_id": a.village_id,
             "campaign_id": campaign, "score": pair.score, "evidence": list(pair.evidence),
             "source": "bulk", "status": "open",
         })
+    # Every candidate written takes a change number (a town's replication feed).
+    seq = next_change(session, len(inserts) + len(updates)) if inserts or updates else 0
+    for offset, row in enumerate(inserts + updates):
+        row["change_seq"] = seq + offset
     if inserts:
         session.execute(sa.insert(DuplicateCandidate), inserts)
     if updates:
         session.execute(sa.update(DuplicateCandidate), updates)
     result.created = len(inserts)
     result.updated = len(updates)
+
+
+def check_rows(rows: RosterRows, out: Path, *, bom: bool = True, progress: Progress | None = None) -> int:
+    """Find duplicates among a roster file's rows and write the pairs to ``out`` (nothing is
+    stored); returns how many pairs."""
+    found = find_duplicates(rows.records, progress=progress or _quiet)
+    write_pairs(out, rows.labels, [(p.a, p.b, p.score, p.evidence) for p in found], bom=bom)
+    return len(found)
+
+
+def write_pairs(path: Path, labels: list[str], pairs: list[tuple[int, int, float, list[str]]],
+                bom: bool = True) -> None:
+    """The pairs CSV, header row_a,row_b,score,evidence; UTF-8 with a BOM by default so
+    that Excel shows the Chinese evidence (``bom=False`` for other tools)."""
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["row_a", "row_b", "score", "evidence"])
+        for a, b, score, evidence in pairs:
+            writer.writerow([labels[a], labels[b], f"{score:.3f}", "；".join(evidence)])

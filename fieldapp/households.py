@@ -51,7 +51,8 @@ def load_states(session: Session, ids: Iterable[str], *, lock: bool = False) -> 
 def write_households(session: Session, changes: HouseholdChanges, now: dt.datetime) -> None:
     """Apply ``changes`` (numbered): updates first, so that a household that moved on since
     the plan was worked out (:class:`StaleHousehold`) stops the transaction before anything
-    else is written; then the new households and the revision rows."""
+    else is written; then the new households and the revision rows (each with its
+    household's change number, for a town's replication feed)."""
     _update(session, changes.updates, now)
     created = [
         {"id": h.id, "code": h.code, "town_id": h.town_id, "village_id": h.village_id,
@@ -62,9 +63,12 @@ def write_households(session: Session, changes: HouseholdChanges, now: dt.dateti
     ]
     for start in range(0, len(created), CHUNK):
         session.execute(_HOUSEHOLDS.insert(), created[start:start + CHUNK])
+    numbers = {h.id: h.change_seq for h in changes.created}
+    numbers.update((u.id, u.change_seq) for u in changes.updates)
     revisions = [
         {"household_id": r.household_id, "rev": r.rev, "values": r.values, "changed": r.changed,
-         "reason": r.reason, "visit_uuid": r.visit_uuid, "user_id": r.user_id, "created_at": now}
+         "reason": r.reason, "visit_uuid": r.visit_uuid, "user_id": r.user_id, "created_at": now,
+         "change_seq": numbers.get(r.household_id, 0)}
         for r in changes.revisions
     ]
     for start in range(0, len(revisions), CHUNK):

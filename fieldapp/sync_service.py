@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from fieldapp import access
+from fieldapp.campaigns import active_campaign, active_select
 from fieldapp.db import changes
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, Household, ScopeRemoval, User, Village, Visit
@@ -180,19 +181,17 @@ def _after(cursor: Cursor, stream: int, seq: Any, key: Any) -> sa.ColumnElement[
     return sa.or_(seq > cursor.seq, sa.and_(seq == cursor.seq, key > cursor.key))
 
 
-_ACTIVE_CAMPAIGNS = sa.select(Campaign.id).where(Campaign.active.is_(True))
-# Whether a household counts as visited: a visit in an active campaign that is not
+# Whether a household counts as visited: a visit in the active campaign that is not
 # returned or superseded. A column of the page's query, not a query of its own.
 _VISITED = sa.exists().where(
-    Visit.household_id == Household.id, Visit.campaign_id.in_(_ACTIVE_CAMPAIGNS),
+    Visit.household_id == Household.id, Visit.campaign_id == active_select(Campaign.id).scalar_subquery(),
     Visit.review_status.not_in(("returned", "superseded")),
 )
 # The pull sequence's value, the active form and the user's latest scope removal,
 # in one round trip.
 _COUNTER_AND_FORM = sa.select(
     changes.CURRENT.scalar_subquery().label("value"),
-    sa.select(Campaign.form_version).where(Campaign.active.is_(True)).order_by(Campaign.id).limit(1)
-    .scalar_subquery().label("form_version"),
+    active_select(Campaign.form_version).scalar_subquery().label("form_version"),
     sa.select(sa.func.max(ScopeRemoval.change_seq)).where(ScopeRemoval.user_id == sa.bindparam("user_id"))
     .scalar_subquery().label("scope_removed"),
 )
@@ -235,14 +234,9 @@ def _household_json(h: sa.Row[Any], fields: list[str], visited: bool) -> dict[st
     }
 
 
-def active_campaign() -> Campaign | None:
-    """The active campaign (the first by id if several are marked active)."""
-    return db.session.scalar(sa.select(Campaign).where(Campaign.active.is_(True)).order_by(Campaign.id))
-
-
 def form_document() -> dict[str, Any]:
     """``GET /api/v1/form``: the active campaign and its form definition."""
-    campaign = active_campaign()
+    campaign = active_campaign(db.session)
     if campaign is None:
         raise SyncError("no_active_campaign", "当前没有进行中的排查活动", 404,
                         message_en="There is no active campaign")

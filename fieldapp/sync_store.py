@@ -27,6 +27,7 @@ from fieldapp.models import (
     SyncBatch,
     Village,
     Visit,
+    new_uuid,
 )
 from sync.dedup import BlockingKeys, HouseholdRecord
 from sync.store import (
@@ -206,20 +207,23 @@ class SqlStore:
                 .values(review_status="superseded", change_seq=sa.bindparam("b_seq")),
                 [{"b_uuid": uuid, "b_seq": seq} for uuid, seq in batch.superseded.items()],
             )
+        # Conflicts and candidates take their visit's change number (a town's replication feed).
+        seqs = {v.uuid: v.server_seq for v in batch.visits}
         if batch.conflicts:
             session.execute(Conflict.__table__.insert(), [
-                {"household_id": c.household_id, "visit_uuid": c.visit_uuid, "village_id": c.village_id,
-                 "field": c.field, "base_value": c.base_value, "current_value": c.current_value,
-                 "incoming_value": c.incoming_value, "current_rev": c.current_rev, "status": "open",
-                 "created_at": now}
+                {"uid": new_uuid(), "household_id": c.household_id, "visit_uuid": c.visit_uuid,
+                 "village_id": c.village_id, "field": c.field, "base_value": c.base_value,
+                 "current_value": c.current_value, "incoming_value": c.incoming_value,
+                 "current_rev": c.current_rev, "status": "open", "created_at": now,
+                 "change_seq": seqs[c.visit_uuid]}
                 for c in batch.conflicts
             ])
         if batch.candidates:
             session.execute(DuplicateCandidate.__table__.insert(), [
-                {"household_a_id": c.household_a_id, "household_b_id": c.household_b_id,
+                {"uid": new_uuid(), "household_a_id": c.household_a_id, "household_b_id": c.household_b_id,
                  "village_id": c.village_id, "campaign_id": c.campaign_id, "visit_uuid": c.visit_uuid,
                  "score": c.score, "evidence": c.evidence, "source": "ingest", "status": "open",
-                 "created_at": now}
+                 "created_at": now, "change_seq": seqs[c.visit_uuid]}
                 for c in batch.candidates
             ])
 

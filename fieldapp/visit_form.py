@@ -17,7 +17,7 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, T
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, NumberInput, TelInput
 
-from sync.form import Field, FormContext, FormDefinition, Validation, load_form
+from sync.form import DEFAULT_VERSION, Field, FormContext, FormDefinition, Validation, load_form
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -84,7 +84,7 @@ def _wtfield(f: Field) -> WTField | None:
 
 
 @cache
-def visit_form_class(version: str = "2023.1") -> type[VisitFormBase]:
+def visit_form_class(version: str = DEFAULT_VERSION) -> type[VisitFormBase]:
     """The WTForms class for ``version`` (cached: one class per version)."""
     definition = load_form(version)
     attributes: dict[str, Any] = {"definition": definition}

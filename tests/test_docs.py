@@ -137,9 +137,10 @@ def error_codes_in_code() -> set[str]:
     ``SyncError(...)`` and ``json_error(...)`` calls in fieldapp/ and sync/, the codes of
     HTTP errors without a domain code, and the token problems."""
     from fieldapp.api.auth import _TOKEN_PROBLEMS
+    from fieldapp.api.replication import _PROBLEMS as _NODE_PROBLEMS
     from fieldapp.errors import HTTP_ERRORS
 
-    codes = {code for code, _zh, _en in HTTP_ERRORS.values()} | set(_TOKEN_PROBLEMS)
+    codes = {code for code, _zh, _en in HTTP_ERRORS.values()} | set(_TOKEN_PROBLEMS) | set(_NODE_PROBLEMS)
     for folder in ("fieldapp", "sync"):
         for path in (ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -27,10 +27,12 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from fieldapp.users import MIN_PASSWORD_LENGTH
+
 ROLE_CHOICES = [SelectChoice("worker", _l("网格员")), SelectChoice("supervisor", _l("审核员")),
                 SelectChoice("admin", _l("管理员"))]
 USERNAME_RULE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{1,49}$"
-PASSWORD_MIN = 8
+PASSWORD_MIN = MIN_PASSWORD_LENGTH
 PASSWORD_MAX = 200
 
 

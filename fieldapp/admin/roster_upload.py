@@ -20,7 +20,6 @@ from fieldapp.admin.forms import RosterUploadForm
 from fieldapp.downloads import attachment
 from fieldapp.roster import ImportResult, RosterFileError, import_roster
 from fieldapp.roster import template as roster_template
-from fieldapp.roster.columns import COLUMNS
 
 Page = str | tuple[str, int]
 _UNSAFE = re.compile(r"[^\w.\-（）()]")
@@ -64,7 +63,7 @@ def roster() -> Page:
             status = 200 if result.imported else 422
     elif request.method == "POST":
         status = 422
-    return render_template("admin/roster.html", form=form, result=result, columns=COLUMNS), status
+    return render_template("admin/roster.html", form=form, result=result, columns=roster_template.column_rules()), status
 
 
 def template(file_format: str) -> Response:

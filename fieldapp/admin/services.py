@@ -13,10 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from fieldapp import access, audit, scope_changes
-from fieldapp.commands.campaigns import activate_campaign as _activate
-from fieldapp.commands.campaigns import create_campaign as _create_campaign
-from fieldapp.commands.users import create_user as _create_user
+from fieldapp import access, audit, campaigns, scope_changes, users
 from fieldapp.db import write_transaction
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, DeviceToken, LoginAttempt, User, Village, utcnow
@@ -66,10 +63,10 @@ def _revoke_all_tokens(user: User, now: dt.datetime) -> list[int]:
 def create_user(actor: User, username: str, display_name: str, role: str,
                 village_ids: list[int], password: str) -> User:
     """Create an account with its village scope (a worker needs at least one village)."""
-    with write_transaction(db.session):
+    with write_transaction(db.session) as session:
         names = [v.name for v in _villages_by_id(village_ids)]
         try:
-            user = _create_user(username, role, password, names, display_name, actor=actor)
+            user = users.add_user(session, username, role, password, names, display_name, actor=actor)
         except ValueError as exc:
             raise AdminError(str(exc)) from exc
     return user
@@ -121,8 +118,10 @@ def reset_password(actor: User, user_id: int, password: str) -> User:
 
     Device tokens stay valid: a forgotten password is not a lost phone.
     """
-    if len(password) < 8:
-        raise AdminError("密码至少8位")
+    try:
+        users.check_password(password)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from exc
     with write_transaction(db.session):
         user = _user_or_error(user_id)
         user.set_password(password)
@@ -158,22 +157,11 @@ def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
 def create_campaign(actor: User, campaign_id: str, name: str, start: dt.date, end: dt.date,
                     monitoring_line: float, form_version: str, activate: bool) -> Campaign:
     """Open a new campaign; with ``activate`` it becomes the only active one."""
-    with write_transaction(db.session):
-        previous = _active_ids()
-        try:
-            campaign = _create_campaign(campaign_id, name, start, end, monitoring_line, form_version,
-                                        activate, actor=actor)
-        except ValueError as exc:
-            raise AdminError(str(exc)) from exc
-        if activate and previous:
-            audit.record(db.session, actor, "campaign_deactivate", "campaign", ",".join(previous),
-                         before={"active": True}, after={"active": False},
-                         details={"because": campaign_id})
-    return campaign
-
-
-def _active_ids() -> list[str]:
-    return list(db.session.scalars(sa.select(Campaign.id).where(Campaign.active.is_(True))))
+    try:
+        return campaigns.create_campaign(campaign_id, name, start, end, monitoring_line, form_version,
+                                         activate, actor=actor)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from exc
 
 
 def activate_campaign(actor: User, campaign_id: str) -> Campaign:
@@ -185,8 +173,7 @@ def activate_campaign(actor: User, campaign_id: str) -> Campaign:
         if campaign.active:
             raise AdminError("该排查活动已是启用状态")
         before = campaign_snapshot(campaign)
-        previous = _active_ids()
-        _activate(campaign)
+        previous = campaigns.make_active(db.session(), campaign)
         audit.record(db.session, actor, "campaign_activate", "campaign", campaign.id,
                      before=before, after=campaign_snapshot(campaign),
                      details={"deactivated": previous} if previous else None)

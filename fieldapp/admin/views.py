@@ -24,6 +24,7 @@ from fieldapp.admin.forms import (
     UserEditForm,
     VillagesForm,
 )
+from fieldapp.campaigns import active_campaign, newest_first
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, DeviceToken, User, Village, utcnow
 from sync.form import available_versions
@@ -46,7 +47,7 @@ def _village_choices() -> list[SelectChoice]:
 def index() -> str:
     counts = dict(db.session.execute(
         sa.select(User.role, sa.func.count()).where(User.active.is_(True)).group_by(User.role)).all())
-    active = db.session.scalar(sa.select(Campaign).where(Campaign.active.is_(True)))
+    active = active_campaign(db.session)
     tokens = db.session.scalar(sa.select(sa.func.count()).select_from(DeviceToken).where(
         DeviceToken.revoked_at.is_(None), DeviceToken.expires_at > utcnow())) or 0
     return render_template("admin/index.html", counts=counts, active=active, tokens=tokens)
@@ -173,7 +174,7 @@ def token_revoke(user_id: int, token_id: int) -> Page:
 
 @bp.route("/campaigns/")
 def campaigns() -> str:
-    rows = list(db.session.scalars(sa.select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id)))
+    rows = newest_first(db.session)
     return render_template("admin/campaigns.html", campaigns=rows, action=ActionForm())
 
 

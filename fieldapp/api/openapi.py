@@ -29,6 +29,7 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
 
 UNAUTHENTICATED = _error("Missing, unknown, expired or revoked bearer token",
                          ["unauthenticated", "token_expired", "token_revoked"])
+NODE_UNAUTHENTICATED = _error("Missing, unknown or revoked node token", ["unauthenticated", "node_revoked"])
 NULLABLE_STRING = {"type": ["string", "null"]}
 NO_CONTROL = "^[^\\u0000-\\u001f\\u007f]*$"
 
@@ -197,6 +198,7 @@ def _schemas() -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """The whole document (a fresh dict each call)."""
     bearer = [{"bearer": []}]
+    node = [{"node": []}]
     not_json = _error("The body is not JSON", ["unsupported_media_type"])
     malformed = _error("The body is not valid JSON", ["malformed_json"])
     return {
@@ -209,7 +211,9 @@ def openapi_document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "node": {"type": "http", "scheme": "bearer",
+                                         "description": "a town server's node token (fieldapp node create)"}},
             "schemas": _schemas(),
         },
         "paths": {
@@ -277,6 +281,47 @@ def openapi_document() -> dict[str, Any]:
                     "422": _error("The envelope breaks the schema (wrong type, unknown key)",
                                   ["invalid_request"]),
                     "503": _error("The database stayed busy; retry later", ["busy"]),
+                },
+            }},
+            "/replication/up": {
+                "get": {
+                    "operationId": "replicationCursor", "summary": "Where central stands in this town's feed",
+                    "security": node,
+                    "responses": {"200": _json({"type": "object", "required": ["cursor"],
+                                                "properties": {"cursor": {"type": "string"}}}),
+                                  "401": NODE_UNAUTHENTICATED},
+                },
+                "post": {
+                    "operationId": "replicationUp", "summary": "One page of a town's feed (docs/replication.md)",
+                    "security": node,
+                    "requestBody": {"required": True,
+                                    "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["cursor", "duplicate"],
+                                      "properties": {"cursor": {"type": "string"},
+                                                     "duplicate": {"type": "boolean"}}}),
+                        "400": _error("Malformed body or cursor", ["malformed_json", "bad_cursor"]),
+                        "401": NODE_UNAUTHENTICATED,
+                        "409": _error("The page does not start at central's cursor", ["cursor_mismatch"]),
+                        "413": _error("Body too large", ["too_large"]),
+                        "415": not_json,
+                        "422": _error("The page breaks the protocol", ["invalid_request"]),
+                    },
+                },
+            },
+            "/replication/down": {"get": {
+                "operationId": "replicationDown", "summary": "Campaigns and central's decisions for the town",
+                "security": node,
+                "parameters": [
+                    {"name": "since", "in": "query", "required": False,
+                     "schema": {"type": "string", "pattern": "^[0-9]{0,18}$"}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "string", "pattern": "^[0-9]{0,4}$"}},
+                ],
+                "responses": {
+                    "200": _json({"type": "object", "required": ["cursor", "more", "campaigns", "commands"]}),
+                    "400": _error("Malformed cursor", ["bad_cursor"]),
+                    "401": NODE_UNAUTHENTICATED,
                 },
             }},
             "/openapi.json": {"get": {

@@ -6,12 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-
-def upgrade_schema() -> None:
-    """Create or upgrade the schema to the newest migration."""
-    from flask_migrate import upgrade
-
-    upgrade(directory=current_app.extensions["migrate"].directory)
+from fieldapp.db.schema import upgrade_schema
 
 
 def register(app: Flask) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,10 +11,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from fieldapp.dedup_service import DedupError, run_bulk
+from fieldapp.dedup_service import DedupError, check_rows, run_bulk
 from fieldapp.extensions import db
-from sync.dedup_bulk import Progress, find_duplicates
-from sync.dedup_file import RosterFileError, read_roster
+from sync.dedup import Progress
+from sync.dedup.roster import RosterFileError, read_roster
 
 # Share of the progress bar per stage of a run (matching is mostly prepare + score).
 _STAGES = {"prepare": (0, 55), "block": (55, 75), "score": (75, 100)}
@@ -38,17 +37,6 @@ def progress_bar(label: str) -> Iterator[Progress]:
         yield report
         if shown < 100:
             bar.update(100 - shown)
-
-
-def write_pairs(path: Path, labels: list[str], pairs: list[tuple[int, int, float, list[str]]],
-                bom: bool = True) -> None:
-    """The pairs CSV, header row_a,row_b,score,evidence; UTF-8 with a BOM by default so
-    that Excel shows the Chinese evidence (``bom=False`` for other tools)."""
-    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["row_a", "row_b", "score", "evidence"])
-        for a, b, score, evidence in pairs:
-            writer.writerow([labels[a], labels[b], f"{score:.3f}", "；".join(evidence)])
 
 
 def register(app: Flask) -> None:
@@ -85,8 +73,7 @@ def register(app: Flask) -> None:
         except RosterFileError as exc:
             raise click.ClickException(str(exc)) from exc
         with progress_bar("查重中") as report:
-            found = find_duplicates(rows.records, progress=report)
-        write_pairs(out, rows.labels, [(p.a, p.b, p.score, p.evidence) for p in found], bom=bom)
-        click.echo(f"已检查 {len(rows.records)} 行，发现疑似重复 {len(found)} 对，已写入 {out}")
+            pairs = check_rows(rows, out, bom=bom, progress=report)
+        click.echo(f"已检查 {len(rows.records)} 行，发现疑似重复 {pairs} 对，已写入 {out}")
 
     app.cli.add_command(group)

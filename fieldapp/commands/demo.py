@@ -9,13 +9,13 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 
-from fieldapp.commands.db import upgrade_schema
 from fieldapp.commands.roster import ProgressBars
-from fieldapp.commands.serve import default_workers, run_gunicorn
+from fieldapp.db.schema import upgrade_schema
 from fieldapp.demo.build import build_demo, demo_logins, demo_state
 from fieldapp.demo.places import TOWN_NAME
 from fieldapp.demo.summary import figures, town_counts
 from fieldapp.extensions import db
+from fieldapp.server import default_workers, run_gunicorn
 
 
 def register(app: Flask) -> None:

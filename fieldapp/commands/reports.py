@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from fieldapp import campaigns
 from fieldapp.extensions import db
-from fieldapp.models import Campaign, Village
+from fieldapp.models import Campaign
 from fieldapp.reports import exports, queries, rollup, services
 from fieldapp.reports.sqlite_export import export_campaign
 
@@ -27,21 +28,13 @@ out_option = click.option("--out", "out", required=True, type=click.Path(dir_oka
                           help="File to write.")
 
 
-def _campaign(campaign_id: str) -> Campaign:
-    campaign = db.session().get(Campaign, campaign_id)
-    if campaign is None:
-        raise click.ClickException(f"排查活动不存在：{campaign_id}")
-    return campaign
-
-
-def _village_ids(names: tuple[str, ...]) -> list[int] | None:
-    if not names:
-        return None
-    found = dict(db.session().execute(sa.select(Village.name, Village.id).where(Village.name.in_(names))).all())
-    missing = sorted(set(names) - set(found))
-    if missing:
-        raise click.ClickException(f"村不存在：{'、'.join(missing)}")
-    return sorted(found.values())
+def _scope(campaign_id: str, villages: tuple[str, ...]) -> tuple[Campaign, list[int] | None]:
+    """The campaign and the village ids the options name (ClickException when one does not exist)."""
+    session = db.session()
+    try:
+        return campaigns.get_campaign(session, campaign_id), services.villages_named(session, villages)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def register(app: Flask) -> None:
@@ -56,7 +49,7 @@ def register(app: Flask) -> None:
     @village_option
     def progress(campaign_id: str, file_format: str, out: Path, villages: tuple[str, ...]) -> None:
         """Write the progress table by village with its totals row (排查进度表)."""
-        campaign, scope = _campaign(campaign_id), _village_ids(villages)
+        campaign, scope = _scope(campaign_id, villages)
         if file_format == "json":
             document = services.progress_document(db.session(), campaign, scope)
             content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
@@ -80,7 +73,7 @@ def register(app: Flask) -> None:
     def followup(campaign_id: str, flag: str, file_format: str, out: Path, villages: tuple[str, ...],
                  full_ids: bool) -> None:
         """Write the households to revisit for one flag (跟进名单)."""
-        campaign, scope = _campaign(campaign_id), _village_ids(villages)
+        campaign, scope = _scope(campaign_id, villages)
         file = services.follow_up_file(db.session(), campaign, scope, flag, file_format, full=full_ids)
         out.write_bytes(file.content)
         exports.record_export(db.session(), None, f"follow_up:{flag}", campaign_id=campaign.id,
@@ -94,7 +87,7 @@ def register(app: Flask) -> None:
         """Recompute the report rollups from scratch (after fieldapp purge, or to check them)."""
         session = db.session()
         if campaign_id:
-            ids = [_campaign(campaign_id).id]
+            ids = [_scope(campaign_id, ())[0].id]
         else:
             ids = list(session.scalars(sa.select(Campaign.id).order_by(Campaign.id)))
         session.rollback()
@@ -109,7 +102,7 @@ def register(app: Flask) -> None:
     @click.option("--full-ids", is_flag=True, help="Full ID numbers and phones (audited). Default: masked.")
     def sqlite(campaign_id: str, out: Path, villages: tuple[str, ...], full_ids: bool) -> None:
         """Write households, visits, flags and progress as a standalone SQLite file (for analysts)."""
-        campaign, scope = _campaign(campaign_id), _village_ids(villages)
+        campaign, scope = _scope(campaign_id, villages)
         try:
             counts = export_campaign(db.session(), campaign.id, out, full_ids=full_ids, village_ids=scope)
         except FileExistsError as exc:

@@ -1,50 +1,12 @@
-"""``fieldapp serve``: the production WSGI server (gunicorn)."""
+"""``fieldapp serve``: the production WSGI server (gunicorn, see :mod:`fieldapp.server`)."""
 
 from __future__ import annotations
-
-import multiprocessing
-import os
-from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-
-def default_workers() -> int:
-    """One process per core: a push is CPU work, and more processes than cores
-    only make the one holding the database's write lock wait for a core. Each
-    process also has threads for slow uploads and pulls (``--threads``)."""
-    return max(2, multiprocessing.cpu_count())
-
-
-def run_gunicorn(host: str, port: int, workers: int, threads: int = 4, quiet: bool = False) -> None:
-    """Serve ``create_app()`` under gunicorn; each worker builds its own app.
-
-    The workers checkpoint SQLite's log in a background thread (unless
-    ``FIELDAPP_SQLITE_CHECKPOINT`` says otherwise): a server takes a steady
-    stream of writes, and a checkpoint inside a commit holds up every writer.
-    """
-    from gunicorn.app.base import BaseApplication
-
-    from fieldapp import create_app
-
-    os.environ.setdefault("FIELDAPP_SQLITE_CHECKPOINT", "background")
-
-    class _Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            options: dict[str, Any] = {
-                "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                "worker_class": "gthread", "timeout": 120, "graceful_timeout": 10,
-                "accesslog": None if quiet else "-", "errorlog": "-", "loglevel": "warning",
-            }
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Flask:
-            return create_app()
-
-    _Server().run()
+from fieldapp.server import default_workers, run_gunicorn
 
 
 def register(app: Flask) -> None:
@@ -59,4 +21,8 @@ def register(app: Flask) -> None:
         """Serve the app with gunicorn (生产环境服务)."""
         click.echo(f"排查通 serving on http://{host}:{port}/ (database: "
                    f"{current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]})")
-        run_gunicorn(host, port, workers or default_workers(), threads=threads, quiet=quiet)
+        if current_app.config.get("UPSTREAM_URL"):
+            click.echo(f"与县级中心同步：{current_app.config['UPSTREAM_URL']}"
+                       f"（每 {current_app.config['UPSTREAM_INTERVAL']} 秒，手机上传后数秒内）")
+        run_gunicorn(host, port, workers or default_workers(), threads=threads, quiet=quiet,
+                     app=current_app._get_current_object())  # type: ignore[attr-defined]

@@ -82,6 +82,11 @@ def _isolated(session: Session) -> bool:
     return "isolation_level" in session.connection().get_execution_options()
 
 
+def _resolved(session: Session | scoped_session[Any]) -> Session:
+    """The session itself, or the current session of a scoped one (``db.session``)."""
+    return session() if isinstance(session, scoped_session) else session
+
+
 def begin_write(session: Session | scoped_session[Any]) -> None:
     """Start the session's transaction as a writer.
 
@@ -96,8 +101,7 @@ def begin_write(session: Session | scoped_session[Any]) -> None:
     no pending changes. Takes a session or Flask-SQLAlchemy's ``db.session``
     (a scoped session).
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = _resolved(session)
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write called inside a transaction with pending changes")
@@ -115,8 +119,7 @@ def write_transaction(session: Session | scoped_session[Any]) -> Iterator[Sessio
 
     Yields the plain session (a scoped session is resolved).
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = _resolved(session)
     begin_write(session)
     try:
         yield session

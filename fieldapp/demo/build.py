@@ -3,7 +3,8 @@
 The households go in through the real roster import (``import_rows``), so
 the demo exercises the same checks and the same bulk writes as a real
 roster file. Users and the campaign are made with the same functions as the
-``fieldapp user create`` and ``fieldapp campaign create`` commands.
+``fieldapp user create`` and ``fieldapp campaign create`` commands
+(:mod:`fieldapp.users`, :mod:`fieldapp.campaigns`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from fieldapp.commands.campaigns import create_campaign
-from fieldapp.commands.users import create_user
-from fieldapp.db.engine import begin_write
+from fieldapp.campaigns import add_campaign
+from fieldapp.db import write_transaction
 from fieldapp.demo import names
 from fieldapp.demo.generator import generate_town
 from fieldapp.demo.places import COUNTY, PLACES, TOWN_CODE, TOWN_NAME
@@ -26,6 +26,7 @@ from fieldapp.extensions import db
 from fieldapp.models import Campaign, Household, Town, User, Village
 from fieldapp.roster.reader import RawRow
 from fieldapp.roster.service import ImportResult, ProgressFn, import_rows
+from fieldapp.users import add_user
 
 CAMPAIGN_ID = "2023-jzpc"
 CAMPAIGN_NAME = "2023年防止返贫监测帮扶集中排查"
@@ -81,9 +82,7 @@ def demo_state(session: Session) -> str:
 
 def build_demo(seed: int = 2023, progress: ProgressFn | None = None) -> ImportResult:
     """Create the demo town in an empty database (one transaction; nothing is left half-built)."""
-    session = db.session()
-    begin_write(session)
-    try:
+    with write_transaction(db.session) as session:
         town = Town(name=TOWN_NAME, code=TOWN_CODE, county=COUNTY)
         session.add(town)
         session.flush()
@@ -97,13 +96,10 @@ def build_demo(seed: int = 2023, progress: ProgressFn | None = None) -> ImportRe
             raise RuntimeError("demo roster has bad rows: " + "; ".join(e.message for e in result.errors[:5]))
         logins = demo_logins(seed)
         for done, login in enumerate(logins, start=1):
-            create_user(login.username, login.role, login.password, list(login.villages), login.display_name)
+            add_user(session, login.username, login.role, login.password, list(login.villages),
+                     login.display_name)
             if progress:
                 progress("users", done, len(logins))
-        create_campaign(CAMPAIGN_ID, CAMPAIGN_NAME, CAMPAIGN_START, CAMPAIGN_END,
-                        monitoring_line=MONITORING_LINE, activate=True)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        add_campaign(session, CAMPAIGN_ID, CAMPAIGN_NAME, CAMPAIGN_START, CAMPAIGN_END,
+                     monitoring_line=MONITORING_LINE, activate=True)
     return result

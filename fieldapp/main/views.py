@@ -6,7 +6,11 @@ from flask import current_app, redirect, render_template, request, send_from_dir
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from fieldapp.campaigns import active_campaign
+from fieldapp.extensions import db
 from fieldapp.main import bp
+from fieldapp.visit_form import visit_form_class
+from sync.form import DEFAULT_VERSION, FormContext
 
 HOME_BY_ROLE = {"worker": "worker.index", "supervisor": "review.index", "admin": "admin.index"}
 
@@ -33,12 +37,8 @@ def healthz() -> dict[str, str]:
 @login_required
 def form_preview() -> str:
     """The active form rendered from its definition; POST checks it with the server's rules."""
-    from fieldapp.commands.campaigns import active_campaign
-    from fieldapp.visit_form import visit_form_class
-    from sync.form import FormContext
-
-    campaign = active_campaign()
-    version = campaign.form_version if campaign else "2023.1"
+    campaign = active_campaign(db.session)
+    version = campaign.form_version if campaign else DEFAULT_VERSION
     form = visit_form_class(version)()
     if campaign:
         form.form_context = FormContext(monitoring_line=campaign.monitoring_line,

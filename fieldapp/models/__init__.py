@@ -5,6 +5,14 @@ from fieldapp.models.base import Base, new_uuid, utcnow
 from fieldapp.models.campaign import Campaign
 from fieldapp.models.geo import Town, Village, VillageGroup
 from fieldapp.models.household import HOUSEHOLD_FIELDS, Household, HouseholdRevision
+from fieldapp.models.replication import (
+    AppliedCommand,
+    DecisionConflict,
+    Node,
+    ReplicationCommand,
+    ReplicationReject,
+    UpstreamState,
+)
 from fieldapp.models.report import (
     DayProgress,
     HouseholdDayProgress,
@@ -19,6 +27,7 @@ from fieldapp.models.user import ROLES, DeviceToken, LoginAttempt, ScopeRemoval,
 from fieldapp.models.visit import REVIEW_STATUSES, SYNC_STATUSES, SyncBatch, Visit
 
 __all__ = [
+    "AppliedCommand", "DecisionConflict", "Node", "ReplicationCommand", "ReplicationReject", "UpstreamState",
     "AuditLog", "Base", "Campaign", "ChangeCounter", "Conflict", "DayProgress", "DeviceToken",
     "DuplicateCandidate", "HOUSEHOLD_FIELDS", "Household", "HouseholdMerge",
     "HouseholdDayProgress", "HouseholdProgress", "HouseholdRevision", "LoginAttempt", "REVIEW_STATUSES",

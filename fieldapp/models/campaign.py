@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldapp.models.base import Base, UtcDateTime, utcnow
+from sync.form import DEFAULT_VERSION
 
 
 class Campaign(Base):
@@ -17,7 +18,7 @@ class Campaign(Base):
     name: Mapped[str] = mapped_column(sa.String(100))
     start_date: Mapped[dt.date] = mapped_column(sa.Date)
     end_date: Mapped[dt.date] = mapped_column(sa.Date)
-    form_version: Mapped[str] = mapped_column(sa.String(20), default="2023.1")
+    form_version: Mapped[str] = mapped_column(sa.String(20), default=DEFAULT_VERSION)
     monitoring_line: Mapped[float] = mapped_column(sa.Float, default=7600.0)
     active: Mapped[bool] = mapped_column(default=False)
     closed: Mapped[bool] = mapped_column(default=False)

@@ -53,7 +53,9 @@ class Household(Base):
     head_initials: Mapped[str] = mapped_column(sa.String(20), default="")
     source: Mapped[str] = mapped_column(sa.String(10), default="roster")  # roster | field
     rev: Mapped[int] = mapped_column(default=1)
-    merged_into_id: Mapped[str | None] = mapped_column(sa.ForeignKey("households.id"), index=True)
+    # The surviving household of a merge. No foreign key: after a merge across towns
+    # (decided at central) a town keeps the id of a household it does not hold.
+    merged_into_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -77,3 +79,5 @@ class HouseholdRevision(Base):
     visit_uuid: Mapped[str | None] = mapped_column(sa.String(36))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The household's change number when this revision was written (a town's replication feed).
+    change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)

@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldapp.models.base import Base, JSONType, UtcDateTime, utcnow
+from fieldapp.models.base import Base, JSONType, UtcDateTime, new_uuid, utcnow
 
 
 class Conflict(Base):
@@ -15,6 +15,8 @@ class Conflict(Base):
     __table_args__ = (sa.Index("ix_conflicts_village_status", "village_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The conflict's id in every tier (a town's conflict keeps it at central).
+    uid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=new_uuid)
     household_id: Mapped[str] = mapped_column(sa.ForeignKey("households.id"), index=True)
     visit_uuid: Mapped[str] = mapped_column(sa.ForeignKey("visits.uuid"), index=True)
     village_id: Mapped[int] = mapped_column(sa.ForeignKey("villages.id"))
@@ -28,6 +30,7 @@ class Conflict(Base):
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)
 
 
 class DuplicateCandidate(Base):
@@ -40,6 +43,7 @@ class DuplicateCandidate(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=new_uuid)
     household_a_id: Mapped[str] = mapped_column(sa.ForeignKey("households.id"))
     household_b_id: Mapped[str] = mapped_column(sa.ForeignKey("households.id"))
     village_id: Mapped[int] = mapped_column(sa.ForeignKey("villages.id"))
@@ -47,11 +51,13 @@ class DuplicateCandidate(Base):
     visit_uuid: Mapped[str | None] = mapped_column(sa.String(36))
     score: Mapped[float] = mapped_column(sa.Float)
     evidence: Mapped[list] = mapped_column(JSONType, default=list)
-    source: Mapped[str] = mapped_column(sa.String(10), default="ingest")  # ingest | bulk
-    status: Mapped[str] = mapped_column(sa.String(10), default="open")  # open | merged | dismissed
+    # ingest | bulk | county (across towns, found at central)
+    source: Mapped[str] = mapped_column(sa.String(10), default="ingest")
+    status: Mapped[str] = mapped_column(sa.String(10), default="open")  # open | merged | dismissed | superseded
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)
 
 
 class HouseholdMerge(Base):
@@ -60,6 +66,7 @@ class HouseholdMerge(Base):
     __tablename__ = "household_merges"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=new_uuid)
     survivor_id: Mapped[str] = mapped_column(sa.ForeignKey("households.id"), index=True)
     merged_id: Mapped[str] = mapped_column(sa.ForeignKey("households.id"), index=True)
     candidate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("duplicate_candidates.id"))
@@ -69,3 +76,4 @@ class HouseholdMerge(Base):
     merged_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     undone_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)

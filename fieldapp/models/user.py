@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from fieldapp.models.base import Base, UtcDateTime, utcnow
+from fieldapp.models.base import Base, UtcDateTime, new_uuid, utcnow
 from fieldapp.models.geo import Village
 
 ROLES = ("worker", "supervisor", "admin")
@@ -26,6 +26,10 @@ class User(UserMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The user's id in every tier: a town's workers appear at central (and central's
+    # reviewers at a town) as inactive copies carrying this id and ``origin``.
+    uid: Mapped[str] = mapped_column(sa.String(36), unique=True, default=new_uuid)
+    origin: Mapped[str | None] = mapped_column(sa.String(50))  # None: a user of this server
     username: Mapped[str] = mapped_column(sa.String(50), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(50), default="")
     password_hash: Mapped[str] = mapped_column(sa.String(255))

@@ -20,6 +20,7 @@ class Visit(Base):
     __table_args__ = (
         sa.Index("ix_visits_campaign_village_status", "campaign_id", "village_id", "review_status"),
         sa.Index("ix_visits_worker_seq", "worker_id", "change_seq"),
+        sa.Index("ix_visits_change_seq", "change_seq"),
         # Report rollups (fieldapp/reports/rollup.py): the households whose visits changed.
         sa.Index("ix_visits_campaign_seq", "campaign_id", "change_seq", "household_id"),
         # Reports (fieldapp/reports/queries.py): the latest counting visit per household

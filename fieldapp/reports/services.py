@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from fieldapp.campaigns import default_campaign
 from fieldapp.models import Campaign, Village
 from fieldapp.reports import exports, queries
 from fieldapp.reports.summary import town_summary
@@ -25,15 +26,22 @@ class ExportFile:
 
 
 def find_campaign(session: Session, campaign_id: str | None) -> Campaign | None:
-    """The named campaign; without a name the active one, else the most recent."""
+    """The named campaign; without a name :func:`fieldapp.campaigns.default_campaign`."""
     if campaign_id:
         return session.get(Campaign, campaign_id)
-    return session.scalar(
-        sa.select(Campaign).order_by(Campaign.active.desc(), Campaign.start_date.desc(), Campaign.id).limit(1))
+    return default_campaign(session)
 
 
-def campaigns(session: Session) -> list[Campaign]:
-    return list(session.scalars(sa.select(Campaign).order_by(Campaign.start_date.desc(), Campaign.id)))
+def villages_named(session: Session, names: Sequence[str]) -> list[int] | None:
+    """The ids of the villages named, in id order (None for none named: every village);
+    raises ValueError (Chinese) naming the ones that do not exist."""
+    if not names:
+        return None
+    found = dict(session.execute(sa.select(Village.name, Village.id).where(Village.name.in_(names))).all())
+    missing = sorted(set(names) - set(found))
+    if missing:
+        raise ValueError(f"村不存在：{'、'.join(missing)}")
+    return sorted(found.values())
 
 
 def village_names(session: Session, village_ids: Sequence[int] | None) -> list[str] | None:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from fieldapp.access import roles_required, village_scope
+from fieldapp.campaigns import newest_first
 from fieldapp.downloads import attachment
 from fieldapp.extensions import db
 from fieldapp.models import Campaign
@@ -40,7 +41,7 @@ def _sorted(rows: list[queries.ProgressRow], key: str, descending: bool) -> list
 @bp.route("/")
 @roles_required("supervisor", "admin")
 def index() -> str:
-    all_campaigns = services.campaigns(db.session())
+    all_campaigns = newest_first(db.session())
     if not all_campaigns:
         return render_template("reports/index.html", campaign=None, campaigns=[])
     campaign = _campaign()

@@ -20,6 +20,7 @@ from fieldapp import devices
 from fieldapp.models import AuditLog, Campaign, Conflict, DeviceToken, Household, User, Visit
 from fieldapp.reports.exports import FLAG_TITLES
 from fieldapp.review import display
+from sync.form import DEFAULT_VERSION
 
 
 def _(text: str, **variables: Any) -> str:
@@ -32,7 +33,7 @@ def _l(text: str) -> str:
     return text
 
 
-FORM_VERSION = "2023.1"  # household field labels: the same in every form version so far
+FORM_VERSION = DEFAULT_VERSION  # household field labels: the same in every form version so far
 ROLE_LABELS = {"worker": _l("网格员"), "supervisor": _l("审核员"), "admin": _l("管理员")}
 FORMAT_LABELS = {"xlsx": "Excel", "csv": "CSV", "json": "JSON", "sqlite": "SQLite"}
 # Keys of before/after images that are not form fields, by label.

@@ -30,3 +30,10 @@ class AlreadyDecided(ReviewError):
 
 class Invalid(ReviewError):
     status = 422
+
+
+class SentToTown(ReviewError):
+    """Not a refusal: the decision is on a town's data, so central sent it to the town; it
+    takes effect there and comes back with the town's next replication."""
+
+    status = 202

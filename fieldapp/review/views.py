@@ -16,12 +16,13 @@ from fieldapp import audit, clock, devices
 from fieldapp.access import household_or_404, roles_required
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
-from fieldapp.review import audit_text, bp, display, queries
+from fieldapp.review import audit_text, bp, display, queries, remote
 from fieldapp.review import conflicts as conflict_decisions
 from fieldapp.review import merges as merge_decisions
 from fieldapp.review import visits as visit_decisions
-from fieldapp.review.errors import NotFound, ReviewError
+from fieldapp.review.errors import NotFound, ReviewError, SentToTown
 from fieldapp.review.forms import ConfirmForm, ReviewForm, make_merge_form, make_resolve_form
+from sync.form import DEFAULT_VERSION
 from sync.idnumber import mask_id, mask_phone
 
 REVIEWERS = ("supervisor", "admin")
@@ -50,7 +51,7 @@ def _refused(error: ReviewError, attached: Collection[str] = ()) -> None:
     with each field's errors unless the form shows them beside the field (``attached``)."""
     if isinstance(error, NotFound):
         abort(404)
-    flash(error.message, "error")
+    flash(error.message, "success" if isinstance(error, SentToTown) else "error")
     for field_id, messages in error.errors.items():
         if field_id not in attached:
             for message in messages:
@@ -107,6 +108,9 @@ def _act(form: ReviewForm) -> visit_decisions.ReviewOutcome | None:
         _refused(error)
         return None
     verb = _("通过") if form.action.data == "approve" else _("退回")
+    for town in sorted(set(outcome.sent.values())):
+        n = sum(1 for t in outcome.sent.values() if t == town)
+        flash(_("%(n)d 条走访记录的决定已发送至%(town)s，该镇下次同步后生效", n=n, town=town), "success")
     if outcome.done:
         flash(_("已%(verb)s %(n)d 条走访记录", verb=verb, n=len(outcome.done)), "success")
     for reason in sorted(set(outcome.skipped.values())):
@@ -145,8 +149,10 @@ def visit(uuid: str) -> View:
         status = 422
     conflicts = list(db.session.scalars(sa.select(Conflict).where(Conflict.visit_uuid == uuid)
                                         .order_by(Conflict.id)))
+    waiting = remote.waiting(db.session, "visit_review", uuid)
+    waiting_town = remote.owner(db.session, item.village_id).town.name if waiting else None  # type: ignore[union-attr]
     return render_template("review/visit.html", visit=item, form=form, display=display,
-                           conflicts=conflicts,
+                           conflicts=conflicts, waiting=waiting, waiting_town=waiting_town,
                            phone_zone=clock.phone_zone_note(item.visited_at, item.utc_offset_minutes)), status
 
 
@@ -236,7 +242,7 @@ def duplicates() -> View:
 def duplicate(candidate_id: int) -> View:
     candidate, a, b = queries.candidate_or_404(current_user, candidate_id)
     campaign = db.session.get(Campaign, candidate.campaign_id) if candidate.campaign_id else None
-    version = campaign.form_version if campaign else "2023.1"
+    version = campaign.form_version if campaign else DEFAULT_VERSION
     differing = [f for f in HOUSEHOLD_FIELDS if getattr(a, f) != getattr(b, f)]
     form = make_merge_form(display.form_for(version), a, b, differing)
     status = 200
@@ -282,7 +288,7 @@ def _household_page(item: Household, *, full: bool) -> str:
     return render_template(
         "review/household.html", household=item, history=queries.revision_history(item),
         visits=queries.household_visits(item), merges=queries.household_merges(item), undo=ConfirmForm(),
-        version="2023.1", full=full, reveal=ConfirmForm(),
+        version=DEFAULT_VERSION, full=full, reveal=ConfirmForm(),
         survivor=db.session.get(Household, item.merged_into_id) if item.merged_into_id else None,
     )
 

@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from fieldapp import audit
 from fieldapp.access import in_scope
-from fieldapp.db import write_transaction
 from fieldapp.db.changes import next_change
-from fieldapp.extensions import db
 from fieldapp.households import load_states, write_households
 from fieldapp.models import User, Visit, utcnow
+from fieldapp.review import remote
+from fieldapp.review.decisions import decision_transaction
 from fieldapp.review.errors import Invalid, NotFound
 from sync.households import HouseholdWriter
 
@@ -29,26 +30,34 @@ class ReviewOutcome:
 
     done: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    sent: dict[str, str] = field(default_factory=dict)  # uuid -> the town it was sent to (at central)
 
 
-def approve_visits(user: User, uuids: Sequence[str], comment: str | None = None) -> ReviewOutcome:
-    """Approve pending, accepted visits (one or many); the worker pulls the new status."""
-    return _review(user, uuids, comment, "approved")
+def approve_visits(user: User, uuids: Sequence[str], comment: str | None = None, *,
+                   session: Session | None = None, overrule: bool = False) -> ReviewOutcome:
+    """Approve pending, accepted visits (one or many); the worker pulls the new status.
+
+    :param session: the caller's open write transaction to run in (default: its own)
+    :param overrule: approve a returned visit too (a person settling a decision conflict
+        chose central's approval over the town's return)
+    """
+    return _review(user, uuids, comment, "approved", session, overrule)
 
 
-def return_visits(user: User, uuids: Sequence[str], comment: str) -> ReviewOutcome:
+def return_visits(user: User, uuids: Sequence[str], comment: str, *,
+                  session: Session | None = None) -> ReviewOutcome:
     """Return visits to their worker with a comment (required), to be corrected and resent."""
     if not (comment or "").strip():
         raise Invalid(_("退回时请填写退回意见"), {"comment": [_("退回时请填写退回意见")]})
-    return _review(user, uuids, comment, "returned")
+    return _review(user, uuids, comment, "returned", session)
 
 
-def _why_not(visit: Visit, target: str) -> str | None:
+def _why_not(visit: Visit, target: str, overrule: bool = False) -> str | None:
     if visit.review_status == "superseded":
         return _("已被更正后的记录取代")
     if visit.review_status == target:
         return _("已通过") if target == "approved" else _("已退回")
-    if target == "approved":
+    if target == "approved" and not overrule:
         if visit.review_status == "returned":
             return _("已退回，等待网格员更正")
         if visit.sync_status == "conflict":
@@ -58,13 +67,30 @@ def _why_not(visit: Visit, target: str) -> str | None:
     return None
 
 
-def _review(user: User, uuids: Sequence[str], comment: str | None, target: str) -> ReviewOutcome:
+def _send_to_towns(session: Session, user: User, todo: list[Visit], target: str, comment: str | None,
+                   outcome: ReviewOutcome) -> list[Visit]:
+    """At central, the visits of a town go to the town as commands; the others are left."""
+    local = []
+    for visit in todo:
+        node = remote.owner(session, visit.village_id)
+        if node is None:
+            local.append(visit)
+            continue
+        remote.send(session, node, user, "visit_review", visit.uuid,
+                    {"visit_uuid": visit.uuid, "target": target, "comment": comment,
+                     "expected": visit.review_status}, visit.village_id)
+        outcome.sent[visit.uuid] = node.town.name
+    return local
+
+
+def _review(user: User, uuids: Sequence[str], comment: str | None, target: str,
+            joined: Session | None, overrule: bool = False) -> ReviewOutcome:
     wanted = list(dict.fromkeys(u for u in uuids if u))
     if not wanted:
         raise Invalid(_("请至少选择一条走访记录"))
     comment = (comment or "").strip() or None
     outcome = ReviewOutcome()
-    with write_transaction(db.session) as session:
+    with decision_transaction(joined) as session:
         visits = session.scalars(
             sa.select(Visit).where(Visit.uuid.in_(wanted)).with_for_update()
             .execution_options(populate_existing=True)
@@ -74,11 +100,12 @@ def _review(user: User, uuids: Sequence[str], comment: str | None, target: str) 
             raise NotFound(_("未找到走访记录"))
         todo: list[Visit] = []
         for uuid in wanted:
-            reason = _why_not(found[uuid], target)
+            reason = _why_not(found[uuid], target, overrule)
             if reason:
                 outcome.skipped[uuid] = reason
             else:
                 todo.append(found[uuid])
+        todo = _send_to_towns(session, user, todo, target, comment, outcome)
         if not todo:
             return outcome
         # A returned visit no longer counts as "visited": phones re-pull the household.

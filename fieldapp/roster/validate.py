@@ -18,7 +18,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from fieldapp.roster.columns import BY_KEY
 from fieldapp.roster.reader import RawRow
 from sync.idnumber import validate_id
 from sync.normalize import (
@@ -28,6 +27,7 @@ from sync.normalize import (
     normalize_text,
     phone_error,
 )
+from sync.roster_file import BY_KEY
 
 _group = lru_cache(maxsize=4096)(normalize_group)
 

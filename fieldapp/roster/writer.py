@@ -12,7 +12,7 @@ import csv
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from fieldapp.roster.columns import COLUMNS
+from sync.roster_file import COLUMNS
 
 NUMERIC = {"size", "labor_count"}
 

@@ -24,7 +24,7 @@ function screenFromPath(pathname) {
   return SCREENS[name] ? name : 'households';
 }
 
-export function go(url, {replace = false} = {}) {
+function go(url, {replace = false} = {}) {
   const target = new URL(url, location.href);
   if (replace) history.replaceState({}, '', target);
   else history.pushState({}, '', target);
@@ -43,7 +43,7 @@ async function render() {
   current = {name, module: SCREENS[name]};
   const params = new URLSearchParams(location.search);
   try {
-    await current.module.show(container, {params, auth, go, scope: SCOPE});
+    await current.module.show(container, {params, auth, go, scope: SCOPE, updatePendingBadge, requestBackgroundSync});
   } catch (error) {
     console.error(error);
     container.append(h('p', {class: 'notice bad'}, `出错了：${error.message}`));
@@ -51,7 +51,7 @@ async function render() {
   updatePendingBadge();
 }
 
-export async function updatePendingBadge() {
+async function updatePendingBadge() {
   const badge = document.getElementById('pending-badge');
   if (!badge) return;
   const pending = (await allPending()).length;
@@ -111,7 +111,7 @@ async function registerServiceWorker() {
 }
 
 /** Background Sync where the browser has it (Chrome); the other triggers cover the rest. */
-export async function requestBackgroundSync() {
+async function requestBackgroundSync() {
   try {
     const registration = await navigator.serviceWorker?.ready;
     if (registration?.sync) await registration.sync.register('fieldapp-outbox');

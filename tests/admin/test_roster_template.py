@@ -11,12 +11,17 @@ import sqlalchemy as sa
 
 from fieldapp.extensions import db
 from fieldapp.models import Household
-from fieldapp.roster.columns import COLUMNS
+from fieldapp.roster.template import EXAMPLES, RULES
+from sync.roster_file import COLUMNS
 from tests.conftest import AuthActions
 
 pytestmark = pytest.mark.both_backends
 
 HEADERS = [c.label + ("*" if c.required else "") for c in COLUMNS]
+
+
+def test_every_column_has_a_rule_and_an_example() -> None:
+    assert set(RULES) == set(EXAMPLES) == {c.key for c in COLUMNS}
 
 
 def test_the_upload_page_links_the_templates_and_lists_the_rules(admin_client) -> None:

@@ -125,3 +125,24 @@ def test_output_starts_with_a_bom_for_excel_unless_told_not_to(runner: FlaskCliR
     assert result.exit_code == 0, result.output
     first = (tmp_path / "plain.csv").read_text(encoding="utf-8").splitlines()[0]
     assert first == "row_a,row_b,score,evidence"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "gb18030"])
+def test_tab_separated_unicode_text_with_the_imports_spellings_and_a_title_row(
+        runner: FlaskCliRunner, tmp_path: Path, encoding: str) -> None:
+    """Excel's "Unicode text" (UTF-16 with BOM, tab-separated) below a title row, with the
+    header spellings the roster import reads (户主, 户主身份证号码, 行政村, 组): one reader."""
+    header = ["户编号", "乡镇", "行政村", "组", "自然村", "户主", "户主身份证号码", "电话", "人口数", "户类型"]
+    lines = ["保安镇农户花名册", "\t".join(header), *("\t".join(row) for row in ROWS)]
+    source = tmp_path / "roster.txt"
+    source.write_bytes("\r\n".join(lines).encode(encoding))
+    pairs = run_check(runner, source, tmp_path / "pairs.csv")
+    assert [(p["row_a"], p["row_b"]) for p in pairs] == [("1", "3"), ("2", "5")]
+    assert "同村同组" in pairs[0]["evidence"] and "电话相同" in pairs[1]["evidence"]
+
+
+def test_a_column_named_twice_is_refused_as_by_the_import(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "roster.csv", [*CN_HEADER, "身份证号"], [[*row, ""] for row in ROWS], "utf-8")
+    result = runner.invoke(args=["dedup", "check", str(source), "--out", str(tmp_path / "p.csv")])
+    assert result.exit_code != 0
+    assert "列重复：户主身份证号（head_id）" in result.output

@@ -104,6 +104,21 @@ def test_an_unknown_zone_refuses_to_start(database_url, tmp_path) -> None:
         make_test_app(database_url, tmp_path / "instance", TIMEZONE="Mars/Olympus")
 
 
+def _revision_before(name: str) -> str:
+    """The revision the migration named ``*_<name>.py`` follows (the chain may be renumbered)."""
+    import importlib.util
+    from pathlib import Path
+
+    import fieldapp
+
+    [path] = (Path(fieldapp.__file__).parent / "migrations" / "versions").glob(f"*_{name}.py")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.down_revision)
+
+
 def test_the_migration_converts_visit_times_stored_by_the_old_code(app, backend) -> None:
     """SQLite held the phone's wall-clock digits (19:55 for 19:55+08:00); after the upgrade they
     are UTC. PostgreSQL held the right instant and keeps it."""
@@ -112,9 +127,10 @@ def test_the_migration_converts_visit_times_stored_by_the_old_code(app, backend)
     from tests import factories
 
     directory = app.extensions["migrate"].directory
+    before = _revision_before("utc_times")
     with app.app_context():
         db.drop_all()
-        upgrade(directory=directory, revision="0002")
+        upgrade(directory=directory, revision=before)
         town = factories.SmallTown()
         household = town.households_a[0]
         old_text = "2023-10-12 19:55:00.000000" if backend == "sqlite" else "2023-10-12 19:55:00+08:00"
@@ -134,7 +150,7 @@ def test_the_migration_converts_visit_times_stored_by_the_old_code(app, backend)
         assert visit.started_at is None and visit.utc_offset_minutes is None
         assert visit.received_at == dt.datetime(2023, 10, 12, 11, 57, tzinfo=dt.UTC)  # untouched
         db.session.commit()
-        downgrade(directory=directory, revision="0002")
+        downgrade(directory=directory, revision=before)
         back = db.session.execute(sa.text("SELECT visited_at FROM visits")).scalar()
         db.session.commit()
         if backend == "sqlite":

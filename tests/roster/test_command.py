@@ -89,3 +89,21 @@ def test_large_file_shows_progress(app: Flask, runner: FlaskCliRunner, write: Wr
     assert result.exit_code == 0, result.output
     assert "校验" in result.stderr and "写入" in result.stderr
     assert household_count(app) == 3000
+
+
+def test_utf16_tab_separated_file_with_other_spellings_is_imported(app: Flask, runner: FlaskCliRunner,
+                                                                    tmp_path: Path) -> None:
+    """Excel's "Unicode text" export, with the headers ``dedup check`` reads (身份证号, a 编号
+    column of row labels): the import reads a file the way dedup check does."""
+    keys = ("code", "town", "village", "group", "hamlet", "head_name", "head_id", "size", "category")
+    header = ["编号", "户编号", "乡镇", "行政村", "组", "湾/自然村", "户主", "身份证号", "家庭人口数", "户类型"]
+    lines = ["\t".join(header)] + ["\t".join([f"r{n}", *(str(row[key]) for key in keys)])
+                                   for n, row in enumerate(sample_rows(), 1)]
+    path = tmp_path / "roster.txt"
+    path.write_bytes("\r\n".join(lines).encode("utf-16"))
+    result = runner.invoke(args=["roster", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "已导入 8 行：新增 8 户" in result.stdout
+    with app.app_context():
+        ids = set(db.session.scalars(sa.select(Household.head_id)))
+    assert ids == {row["head_id"] for row in sample_rows()}

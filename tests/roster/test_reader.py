@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from fieldapp.roster import RosterFileError, read_roster
 from tests.roster.conftest import WriteRoster, sample_rows
 
 HEADER = "户编号,乡镇,村,村民小组,湾,户主姓名,户主身份证号,联系电话,家庭人口数,劳动力人数,户类型,监测对象类别,风险是否已消除"
+HEADER_KEYS = ("code", "town", "village", "group", "hamlet", "head_name", "head_id", "phone", "size", "labor_count",
+               "category", "monitor_type", "risk_eliminated")
 
 
 @pytest.mark.parametrize(("encoding", "detected"), [
@@ -105,3 +108,32 @@ def test_xlsx_reading_reports_progress(tmp_path: Path) -> None:
     table = read_roster(tmp_path / "big.xlsx", lambda done, total: calls.append((done, total)))
     assert len(table.rows) == 4100
     assert calls == [(2000, 4101), (4000, 4101), (4101, 4101)]
+
+
+def test_utf16_tab_separated_text_with_dedup_aliases_is_read(tmp_path: Path) -> None:
+    """Excel's "Unicode text" (UTF-16 with BOM, tab-separated); 身份证号 and an 编号 column,
+    the spellings ``dedup check`` always read, are read by the import too (one reader)."""
+    rows = sample_rows()
+    keys = ["id", *(key for key in HEADER_KEYS)]
+    header = ["编号", *HEADER.replace("户主身份证号", "身份证号").split(",")]
+    lines = ["\t".join(header)] + [
+        "\t".join([f"r{n}", *("" if row.get(key) is None else str(row[key]) for key in keys[1:])])
+        for n, row in enumerate(rows, 1)]
+    path = tmp_path / "roster.txt"
+    path.write_bytes("\r\n".join(lines).encode("utf-16"))
+    assert path.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    table = read_roster(path)
+    assert table.encoding == "utf-16"
+    assert [r.values["head_id"] for r in table.rows] == [r["head_id"] for r in rows]
+    assert table.rows[0].values["id"] == "r1" and table.rows[0].number == 2
+    assert table.ignored_headers == []
+
+
+def test_file_errors_are_shown_in_the_users_language(app: Flask, tmp_path: Path) -> None:
+    path = tmp_path / "roster.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
+    with app.test_request_context("/?lang=en"), pytest.raises(RosterFileError) as caught:
+        read_roster(path)
+    assert str(caught.value).startswith("Old Excel (.xls) files are not supported")
+    with app.test_request_context("/"), pytest.raises(RosterFileError, match=r"不支持旧版 Excel"):
+        read_roster(path)

@@ -13,6 +13,8 @@ adds a route must say who may use it and whether its object is scoped.
 - ``unmasked``: the page may show full ID numbers and phones (every other
   web page and default export must mask them; the API gives a worker the
   full values of their own scope, which the phone needs).
+- ``node``: a replication endpoint for town servers: a node token opens it, a
+  user's token never does (401 for every role).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Rule:
     query: dict[str, str] = field(default_factory=dict)
     # a detail page that deliberately shows an in-scope household's full ID number and phone
     unmasked: bool = False
+    node: bool = False
 
 
 def _a(name: str, attr: str) -> Args:
@@ -118,4 +121,8 @@ RULES: dict[str, Rule] = {
     "api.form": Rule(SIGNED_IN, api=True),
     "api.pull": Rule(SIGNED_IN, api=True),
     "api.push": Rule(SIGNED_IN, api=True, body=_push_body),
+    # replication: town servers' node tokens only (tests/replication)
+    "api.up_cursor": Rule(frozenset(), api=True, node=True),
+    "api.up": Rule(frozenset(), api=True, node=True, body=lambda w, s: {"from": "", "to": ""}),
+    "api.down": Rule(frozenset(), api=True, node=True),
 }

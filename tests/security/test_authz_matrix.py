@@ -106,6 +106,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 def _expect(rule: Rule, role: str, side: str, response: Any, where: str) -> None:
     status = response.status_code
     assert status < 500, f"{where}: {status}"
+    if rule.node:
+        assert status == 401, f"{where}: a user's token got {status} from a node endpoint, expected 401"
+        return
     if role not in rule.roles:
         if role == ANON:
             if rule.api:

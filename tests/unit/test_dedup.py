@@ -7,20 +7,12 @@ import datetime as dt
 
 import pytest
 
-from sync.dedup import HouseholdRecord, blocking_keys, match_one, typo_neighbours
-from sync.dedup_bulk import find_duplicates
-from sync.dedup_prepare import (
-    INVALID18,
-    MISSING,
-    OTHER,
-    UPGRADED,
-    VALID,
-    classify_id,
-    full_width,
-    prepare,
-)
-from sync.dedup_score import DEFAULT_WEIGHTS, id_relation, score_pair
+from sync.dedup import HouseholdRecord, blocking_keys, find_duplicates, match_one
+from sync.dedup.idtypos import typo_neighbours
+from sync.dedup.prepare import INVALID18, MISSING, OTHER, UPGRADED, VALID, classify_id, prepare
+from sync.dedup.score import DEFAULT_WEIGHTS, id_relation, score_pair
 from sync.idnumber import is_valid_id, make_id
+from tests.dedup.synth import full_width
 
 YEAR = 2023
 HEAD_ID = make_id("420281", dt.date(1968, 3, 14), 213)  # 420281196803142137-like, valid

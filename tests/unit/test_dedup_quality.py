@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sync.dedup import match_one
-from sync.dedup_bulk import find_duplicates
-from sync.dedup_eval import Quality, evaluate
-from sync.dedup_synth import ERROR_KINDS, HARD_NEGATIVE_KINDS, generate
+from sync.dedup import find_duplicates, match_one
+from tests.dedup.quality import Quality, evaluate
+from tests.dedup.synth import ERROR_KINDS, HARD_NEGATIVE_KINDS, generate
 
 # Seed 1 is the tuning seed (bench/dedup.py); the test checks another one.
 SEED = 7

@@ -28,6 +28,10 @@ def test_sync_modules_are_found() -> None:
     assert {"sync", "sync.ingest", "sync.merge", "sync.protocol", "sync.store", "sync.errors"} <= set(sync_modules())
 
 
+def test_the_dedup_package_and_roster_reader_are_walked() -> None:
+    assert {"sync.dedup", "sync.dedup.bulk", "sync.roster_file"} <= set(sync_modules())
+
+
 def test_subpackages_are_walked(tmp_path: Path) -> None:
     package = tmp_path / "pkg"
     (package / "sub" / "deeper").mkdir(parents=True)

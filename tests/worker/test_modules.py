@@ -93,3 +93,17 @@ def test_outbox_keeps_an_edit_made_while_its_record_was_being_acknowledged(modul
     assert result["left"] == [[False, 2]]
     assert result["acknowledged"] == [[True, 1, "accepted"]]
     assert result["lateIsNew"] is True
+
+
+def test_the_visit_form_loads_without_booting_the_app(module_page: Any) -> None:
+    """A screen gets the app's helpers from ``show()``'s context: importing it never loads
+    the entry module, which would boot a second app on import."""
+    loaded = module_page.evaluate("""async () => {
+      const m = await import('/static/js/ui/visit-form.js');
+      const scripts = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
+      return {show: typeof m.show, booted: 'fieldapp' in window, scripts};
+    }""")
+    assert loaded["show"] == "function"
+    assert "/static/js/ui/visit-form.js" in loaded["scripts"]
+    assert "/static/js/app.js" not in loaded["scripts"]
+    assert loaded["booted"] is False

@@ -3,7 +3,6 @@
 // computed fields and flags update as the worker types; every change is
 // written to the draft; 保存 moves the visit into the outbox.
 
-import {requestBackgroundSync, updatePendingBadge} from '../app.js';
 import * as store from '../db.js';
 import {Form, todayInChina} from '../form.js';
 import {maskId} from '../idnumber.js';
@@ -87,7 +86,7 @@ function householdData(household) {
   return data;
 }
 
-export async function show(container, {params, auth, go, scope}) {
+export async function show(container, {params, auth, go, scope, updatePendingBadge, requestBackgroundSync}) {
   const doc = await loadFormDoc();
   const form = new Form(doc.form);
   const campaign = doc.campaign || {};
@@ -100,7 +99,8 @@ export async function show(container, {params, auth, go, scope}) {
     draft.inputs = Object.fromEntries(form.inputFields.map((f) => [f.id, toInput(f, data[f.id])]));
   }
   delete draft.data;
-  s = {form, campaign, draft, go, scope, owner, touched: new Set(), submitted: false, dirty: false,
+  s = {form, campaign, draft, go, scope, updatePendingBadge, requestBackgroundSync, owner,
+    touched: new Set(), submitted: false, dirty: false,
     serverErrors: opened.serverErrors || {}, context: {monitoring_line: campaign.monitoring_line ?? 7600,
       start: campaign.start_date || null, end: campaign.end_date || null},
     wrappers: {}, saveTimer: null, saving: null};
@@ -295,7 +295,7 @@ async function submit() {
   // The transaction is complete: the visit is on disk.
   s.dirty = false;
   toast('已保存', 'ok');
-  const {go, scope} = s;
+  const {go, scope, updatePendingBadge, requestBackgroundSync} = s;
   s = null;
   updatePendingBadge();
   requestBackgroundSync();

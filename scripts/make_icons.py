@@ -2,7 +2,7 @@
 
 A full-bleed red square (maskable: the launcher may crop to any shape) with a
 white clipboard-and-tick drawn inside the central 60 % safe zone.
-Run: ``python -m fieldapp.worker.make_icons`` (writes static/icons/).
+Run: ``python scripts/make_icons.py`` (writes static/icons/).
 """
 
 from __future__ import annotations
@@ -56,6 +56,6 @@ def png(size: int) -> bytes:
 
 
 if __name__ == "__main__":
-    here = Path(__file__).resolve().parents[2] / "static" / "icons"
+    here = Path(__file__).resolve().parents[1] / "static" / "icons"
     for size in (192, 512):
         (here / f"icon-{size}.png").write_bytes(png(size))

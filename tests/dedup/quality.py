@@ -1,7 +1,7 @@
 """Quality figures of a bulk run against a synthetic ground truth (tests and bench).
 
-Data shape: :func:`evaluate` takes the :class:`~sync.dedup_synth.SynthData`
-and the proposed :class:`~sync.dedup_bulk.PairMatch` list and returns a
+Data shape: :func:`evaluate` takes the :class:`~tests.dedup.synth.SynthData`
+and the proposed :class:`~sync.dedup.PairMatch` list and returns a
 :class:`Quality`: precision, recall, F1, false merges of distinct valid ID
 numbers, hard negatives proposed, and recall per error kind.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sync.dedup_bulk import PairMatch
-from sync.dedup_prepare import VALID, classify_id
-from sync.dedup_synth import SynthData
+from sync.dedup import PairMatch
+from sync.dedup.prepare import VALID, classify_id
+from tests.dedup.synth import SynthData
 
 
 @dataclass

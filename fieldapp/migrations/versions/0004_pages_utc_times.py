@@ -13,8 +13,8 @@ its inserts name ``utc_offset_minutes``, which only this migration creates,
 so every row present now was written by the old code. PostgreSQL stored the
 instants correctly (``timestamptz``) and is not touched.
 
-Revision ID: 0003_pages
-Revises: 0002
+Revision ID: 0004_pages
+Revises: 0003
 """
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003_pages'
-down_revision = '0002'
+revision = '0004_pages'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

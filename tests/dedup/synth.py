@@ -24,7 +24,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sync.dedup import HouseholdRecord
-from sync.dedup_prepare import full_width
 from sync.idnumber import make_id
 
 REGIONS = ("420281", "420222", "420202", "420204", "420205", "420203", "420582", "421125")
@@ -312,3 +311,8 @@ def _cn(number: int) -> str:
     if number <= 10:
         return CN_NUMBERS[number]
     return "十" + CN_NUMBERS[number - 10]
+
+
+def full_width(text: str) -> str:
+    """The full-width form of ASCII letters and digits."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)

@@ -1,12 +1,12 @@
 """Bulk duplicate search over a whole roster (a town, a county, a province).
 
 Data shape: :func:`find_duplicates` takes a sequence of records (anything
-:func:`sync.dedup_prepare.prepare` reads) and returns :class:`PairMatch`
+:func:`sync.dedup.prepare.prepare` reads) and returns :class:`PairMatch`
 objects ``(a, b, score, evidence, exact_id)`` where ``a < b`` are indexes into
 that sequence, sorted by ``(a, b)``.
 
 Never all pairs. Which pairs get scored follows from the ID rules of
-:mod:`sync.dedup_score`: two different checksum-valid numbers are never one
+:mod:`sync.dedup.score`: two different checksum-valid numbers are never one
 household (except the swap of the last two characters), so a pair of two
 valid records is only worth a look when the numbers are equal. The work is:
 
@@ -30,19 +30,19 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sync.dedup import typo_neighbours
-from sync.dedup_prepare import (
+from sync.dedup.idtypos import typo_neighbours
+from sync.dedup.prepare import (
     INVALID18,
     OTHER,
     VALID,
     Prepared,
-    RecordLike,
     classify_id,
     name_features,
     phone_value,
     prepare,
 )
-from sync.dedup_score import DEFAULT_WEIGHTS, Weights, score_pair
+from sync.dedup.record import RecordLike
+from sync.dedup.score import DEFAULT_WEIGHTS, Weights, score_pair
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called now and then during a run."""

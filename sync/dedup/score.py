@@ -1,6 +1,6 @@
 """Scoring one pair of prepared households: a score in [0, 1] and Chinese evidence.
 
-Data shape: :func:`score_pair` takes two :class:`~sync.dedup_prepare.Prepared`
+Data shape: :func:`score_pair` takes two :class:`~sync.dedup.prepare.Prepared`
 and returns a :class:`Match` (score, evidence strings for the review page,
 ``exact_id``) or ``None`` when the pair must never be proposed.
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
-from sync.dedup_prepare import INVALID18, MISSING, UPGRADED, VALID, Prepared
+from sync.dedup.prepare import INVALID18, MISSING, UPGRADED, VALID, Prepared
 
 # ID relations, strongest first.
 EXACT, UPGRADED_SAME, SAME_INVALID, SUBSTITUTION, SWAP, EDIT, NEAR = (

@@ -25,41 +25,17 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
-from typing import Protocol
 
 from pypinyin import Style, pinyin
 
-from sync.idnumber import normalize_id
+from sync.dedup.record import RecordLike
+from sync.idnumber import CHECK_CHARS, normalize_id
 from sync.normalize import normalize_group, normalize_hamlet, normalize_name, normalize_phone
 
 VALID, UPGRADED, INVALID18, OTHER, MISSING = 0, 1, 2, 3, 4
 STATE_NAMES = {VALID: "valid", UPGRADED: "upgraded", INVALID18: "invalid18", OTHER: "other",
                MISSING: "missing"}
-CHECK_CHARS = "10X98765432"
 _DIGITS = frozenset("0123456789")
-
-
-class RecordLike(Protocol):
-    """What :func:`prepare` reads (``sync.dedup.HouseholdRecord`` has it)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def village_id(self) -> int | None: ...
-    @property
-    def head_name(self) -> str: ...
-    @property
-    def head_id(self) -> str: ...
-    @property
-    def phone(self) -> str | None: ...
-    @property
-    def group(self) -> str | None: ...
-    @property
-    def hamlet(self) -> str | None: ...
-    @property
-    def size(self) -> int | None: ...
-    @property
-    def town_id(self) -> int | None: ...
 
 
 @dataclass(slots=True)
@@ -238,8 +214,3 @@ def prepare(record: RecordLike) -> Prepared:
     return Prepared(record.id, id_value, id_typed, state, name, py, readings, sounds,
                     record.village_id, record.town_id, group_label(record.group or ""), hamlet,
                     hamlet_py, phone_value(record.phone), record.size)
-
-
-def full_width(text: str) -> str:
-    """The full-width form of ASCII letters and digits (for tests and the generator)."""
-    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)

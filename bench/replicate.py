@@ -1,0 +1,240 @@
+"""Benchmark: towns replicating into a county's central server (docs/replication.md).
+
+    python bench/replicate.py [--towns 10] [--visits 1.0] [--page 500] [--skip-many]
+
+1. Builds (once, cached under ``bench/out/towns/``) ``--towns`` demo towns on SQLite, each
+   the reference town's 13,740 households with ``--visits`` of them visited through the
+   real push ingest, each under its own name (保安镇, 保安镇2, ...) and seed.
+2. One fresh town into an empty central (PostgreSQL, ``fieldapp serve``, 2 workers):
+   ``fieldapp replicate`` timed, with pages, bytes on the wire and bytes per visit.
+3. All towns at once into another empty central (one ``fieldapp replicate`` process each),
+   while central's dashboard (``/reports/`` as the county admin) and a worker's pull at the
+   first town's own ``fieldapp serve`` are timed every second.
+4. Central's peak memory (the largest ``VmHWM`` of its server processes) in each run.
+
+Prints one table. Servers listen on 127.0.0.1 on free ports and stop at the end; the
+central databases are dropped. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import csrf_token_from  # noqa: E402
+from tests.live import LiveServer  # noqa: E402
+
+PG_URL = os.environ.get("FIELDAPP_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
+CACHE = ROOT / "bench" / "out" / "towns"
+ADMIN_PASSWORD = "county-admin-2023"
+
+
+def cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
+    result = subprocess.run([sys.executable, "-m", "fieldapp.cli", *args], env=env, cwd=ROOT, input=stdin,
+                            capture_output=True, text=True, timeout=3600)
+    if result.returncode != 0:
+        raise RuntimeError(f"fieldapp {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def town_name(index: int) -> str:
+    return "保安镇" if index == 0 else f"保安镇{index + 1}"
+
+
+def build_town(index: int, visits: float) -> Path:
+    """The demo town with its own seed and name, cached."""
+    path = CACHE / f"town{index}-v{visits}.db"
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "FIELDAPP_DATABASE_URL": f"sqlite:///{folder}/town.db", "FIELDAPP_INSTANCE_PATH": folder}
+        print(f"building {town_name(index)} (seed {2023 + index}) ...", flush=True)
+        cli(["demo", "--no-serve", "--visits", str(visits), "--seed", str(2023 + index)], env)
+        with sqlite3.connect(f"{folder}/town.db") as connection:
+            connection.execute("UPDATE towns SET name = ?", (town_name(index),))
+        shutil.copyfile(f"{folder}/town.db", path)
+    return path
+
+
+class Central:
+    """An empty central on PostgreSQL with a node per town, served by ``fieldapp serve``."""
+
+    def __init__(self, folder: Path, towns: int) -> None:
+        self.name = f"bench_central_{uuid.uuid4().hex[:8]}"
+        self.admin = sa.create_engine(re.sub(r"/[^/?]*(\?|$)", r"/postgres\1", PG_URL, count=1),
+                                      isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
+        self.url = re.sub(r"/[^/?]*(\?|$)", rf"/{self.name}\1", PG_URL, count=1)
+        self.env = {**os.environ, "FIELDAPP_DATABASE_URL": self.url, "FIELDAPP_INSTANCE_PATH": str(folder / "central")}
+        cli(["init-db"], self.env)
+        cli(["campaign", "create", "2023-jzpc", "--name", "2023年防止返贫监测帮扶集中排查", "--start", "2023-10-01",
+             "--end", "2023-12-31", "--activate"], self.env)
+        cli(["user", "create", "county", "--role", "admin", "--password-stdin"], self.env, ADMIN_PASSWORD + "\n")
+        self.tokens = [cli(["node", "create", f"town{i}", "--town", town_name(i)], self.env).strip().splitlines()[-1]
+                       for i in range(towns)]
+        self.server = LiveServer(self.url, folder / "central" / "live").start()
+
+    def peak_memory_mb(self) -> float:
+        """The largest peak resident size among the server's processes (master and workers)."""
+        assert self.server.process is not None
+        pids = [self.server.process.pid] + [int(p) for p in subprocess.run(
+            ["pgrep", "-P", str(self.server.process.pid)], capture_output=True, text=True).stdout.split()]
+        peaks = []
+        for pid in pids:
+            try:
+                text = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            match = re.search(r"VmHWM:\s+(\d+) kB", text)
+            if match:
+                peaks.append(int(match.group(1)) / 1024)
+        return max(peaks, default=0.0)
+
+    def stop(self) -> None:
+        self.server.stop()
+        with self.admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def town_env(database: Path, folder: Path, central: Central, index: int, page: int) -> dict[str, str]:
+    return {**os.environ, "FIELDAPP_DATABASE_URL": f"sqlite:///{database}", "FIELDAPP_INSTANCE_PATH": str(folder),
+            "FIELDAPP_UPSTREAM_URL": central.server.url, "FIELDAPP_UPSTREAM_TOKEN": central.tokens[index],
+            "FIELDAPP_REPLICATION_PAGE_RECORDS": str(page)}
+
+
+def parse(output: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    if match := re.search(r"走访记录(\d+)", output):
+        found["visits"] = float(match.group(1))
+    if match := re.search(r"农户(\d+)", output):
+        found["households"] = float(match.group(1))
+    if match := re.search(r"（(\d+)页，(\d+)字节）", output):
+        found["pages"], found["bytes"] = float(match.group(1)), float(match.group(2))
+    return found
+
+
+def one_town(folder: Path, town: Path, page: int) -> dict[str, float]:
+    central = Central(folder / "one", 1)
+    try:
+        copy = folder / "one" / "town.db"
+        shutil.copyfile(town, copy)
+        started = time.perf_counter()
+        output = cli(["replicate"], town_env(copy, folder / "one" / "town", central, 0, page))
+        result = {"seconds": time.perf_counter() - started, **parse(output), "memory": central.peak_memory_mb()}
+    finally:
+        central.stop()
+    return result
+
+
+class Probe(threading.Thread):
+    """Times a GET every second until stopped."""
+
+    def __init__(self, get: callable) -> None:  # type: ignore[valid-type]
+        super().__init__(daemon=True)
+        self.get, self.times, self.done = get, [], threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            started = time.perf_counter()
+            try:
+                self.get()
+                self.times.append(time.perf_counter() - started)
+            except requests.RequestException:
+                self.times.append(float("inf"))
+            self.done.wait(1.0)
+
+
+def many_towns(folder: Path, towns: list[Path], page: int) -> dict[str, float]:
+    central = Central(folder / "many", len(towns))
+    copies = []
+    for index, town in enumerate(towns):
+        copy = folder / "many" / f"town{index}.db"
+        shutil.copyfile(town, copy)
+        copies.append(copy)
+    first_town = LiveServer(f"sqlite:///{copies[0]}", folder / "many" / "serve0").start()
+    try:
+        web = requests.Session()
+        login = web.get(f"{central.server.url}/login", timeout=30)
+        web.post(f"{central.server.url}/login", timeout=30, data={
+            "username": "county", "password": ADMIN_PASSWORD, "csrf_token": csrf_token_from(login.text)})
+        phone = requests.Session()
+        token = phone.post(f"{first_town.url}/api/v1/auth/token", timeout=30, json={
+            "username": "worker_zhaoshan", "password": "baoan-worker-2023", "device_id": "bench"}).json()["token"]
+        dashboard = Probe(lambda: web.get(f"{central.server.url}/reports/", timeout=30).raise_for_status())
+        pull = Probe(lambda: phone.get(f"{first_town.url}/api/v1/sync/pull", timeout=30,
+                                       headers={"Authorization": f"Bearer {token}"}).raise_for_status())
+        dashboard.start()
+        pull.start()
+        started = time.perf_counter()
+        processes = [subprocess.Popen([sys.executable, "-m", "fieldapp.cli", "replicate"], cwd=ROOT,
+                                      env=town_env(copy, folder / "many" / f"t{index}", central, index, page),
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                     for index, copy in enumerate(copies)]
+        outputs = [p.communicate(timeout=3600) for p in processes]
+        seconds = time.perf_counter() - started
+        dashboard.done.set()
+        pull.done.set()
+        failed = [err for (out, err), p in zip(outputs, processes, strict=True) if p.returncode != 0]
+        if failed:
+            raise RuntimeError(f"{len(failed)} towns failed: {failed[0][-1500:]}")
+        totals = [parse(out) for out, _err in outputs]
+        return {"seconds": seconds, "visits": sum(t.get("visits", 0) for t in totals),
+                "households": sum(t.get("households", 0) for t in totals),
+                "bytes": sum(t.get("bytes", 0) for t in totals), "pages": sum(t.get("pages", 0) for t in totals),
+                "memory": central.peak_memory_mb(),
+                "dashboard_max": max(dashboard.times, default=0), "dashboard_median": statistics.median(dashboard.times or [0]),
+                "pull_max": max(pull.times, default=0), "pull_median": statistics.median(pull.times or [0])}
+    finally:
+        first_town.stop()
+        central.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--towns", type=int, default=10)
+    parser.add_argument("--visits", type=float, default=1.0)
+    parser.add_argument("--page", type=int, default=500)
+    parser.add_argument("--skip-many", action="store_true", help="only the one-town run")
+    args = parser.parse_args()
+    towns = [build_town(i, args.visits) for i in range(1 if args.skip_many else args.towns)]
+    with tempfile.TemporaryDirectory() as folder:
+        one = one_town(Path(folder), towns[0], args.page)
+        many = None if args.skip_many else many_towns(Path(folder), towns, args.page)
+    print()
+    print("| run | households | visits | pages | seconds | target | bytes/visit on the wire | central peak MB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(f"| one town into an empty central | {one.get('households', 0):.0f} | {one.get('visits', 0):.0f} | "
+          f"{one.get('pages', 0):.0f} | {one['seconds']:.1f} | < 10 | "
+          f"{one.get('bytes', 0) / max(one.get('visits', 1), 1):.0f} | {one['memory']:.0f} |")
+    if many:
+        print(f"| {args.towns} towns at once | {many['households']:.0f} | {many['visits']:.0f} | {many['pages']:.0f} | "
+              f"{many['seconds']:.1f} | < 60 | {many['bytes'] / max(many['visits'], 1):.0f} | {many['memory']:.0f} |")
+        print()
+        print("| while the towns replicate | median s | max s | target |")
+        print("| --- | --- | --- | --- |")
+        print(f"| central's dashboard (/reports/) | {many['dashboard_median']:.2f} | {many['dashboard_max']:.2f} | < 1 |")
+        print(f"| a worker's pull at a town | {many['pull_median']:.2f} | {many['pull_max']:.2f} | < 1 |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""A town's replication feed: every row that took a change number after a cursor, as pages
+bounded in records and bytes (docs/replication.md, "Up").
+
+The feed is read the way a phone's pull is: up to the change counter's value, whose
+row a writer holds from taking its numbers until it commits, so every change numbered
+up to that value is committed and none is skipped. Rows are whole (every column), in
+``(change number, stream, key)`` order. What a row points to travels with it: the
+villages and users it names, and the households, visits and candidates it refers to
+that come later in the feed (their current state; they come again at their own place).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from fieldapp.db import changes
+from fieldapp.models import (
+    AppliedCommand,
+    Campaign,
+    Conflict,
+    DecisionConflict,
+    DuplicateCandidate,
+    Household,
+    HouseholdMerge,
+    HouseholdRevision,
+    SyncBatch,
+    Town,
+    User,
+    Village,
+    Visit,
+)
+from fieldapp.replication.rows import dump
+from sync.replication import STREAMS, FeedCursor
+
+
+def _table(model: Any) -> sa.Table:
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
+
+
+@dataclass(frozen=True)
+class Stream:
+    name: str
+    table: sa.Table
+    key: str
+    int_key: bool = False
+
+    @property
+    def index(self) -> int:
+        return STREAMS.index(self.name)
+
+    def key_value(self, text: str) -> Any:
+        return int(text) if self.int_key else text
+
+
+FEED: tuple[Stream, ...] = (
+    Stream("households", _table(Household), "id"),
+    Stream("revisions", _table(HouseholdRevision), "id", int_key=True),
+    Stream("visits", _table(Visit), "uuid"),
+    Stream("conflicts", _table(Conflict), "uid"),
+    Stream("candidates", _table(DuplicateCandidate), "uid"),
+    Stream("merges", _table(HouseholdMerge), "uid"),
+    Stream("decisions", _table(DecisionConflict), "uid"),
+    Stream("commands", _table(AppliedCommand), "uid"),
+)
+assert tuple(s.name for s in FEED) == STREAMS
+
+
+@dataclass
+class FeedPage:
+    """One page: the JSON body to send, where it ends, whether more is waiting."""
+
+    body: dict[str, Any]
+    to: FeedCursor
+    more: bool
+    records: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    size: int = 0
+
+
+def _after(stream: Stream, cursor: FeedCursor) -> sa.ColumnElement[bool]:
+    seq, key = stream.table.c.change_seq, stream.table.c[stream.key]
+    if cursor.seq < 0:
+        return sa.true()
+    if stream.index < cursor.stream:
+        return seq > cursor.seq
+    if stream.index > cursor.stream:
+        return seq >= cursor.seq
+    return sa.or_(seq > cursor.seq, sa.and_(seq == cursor.seq, key > stream.key_value(cursor.key)))
+
+
+def _position(stream: Stream, row: Any) -> FeedCursor:
+    return FeedCursor(int(row.change_seq), stream.index, str(row[stream.key]))
+
+
+def pending(session: Session, after: FeedCursor) -> int:
+    """How many rows of the feed come after ``after`` (up to the counter's value)."""
+    current = changes.current_change(session)
+    total = 0
+    for stream in FEED:
+        total += session.scalar(sa.select(sa.func.count()).select_from(stream.table).where(
+            stream.table.c.change_seq <= current, _after(stream, after))) or 0
+    return total
+
+
+def read_page(session: Session, after: FeedCursor, *, max_records: int = 500,
+              max_bytes: int = 2_000_000) -> FeedPage:
+    """The page of the feed after ``after``: at most ``max_records`` rows and about
+    ``max_bytes`` of JSON (always at least one row when any is left).
+
+    The page's rows are chosen on their positions alone (change number and key, read
+    from the indexes), then only those rows are read whole.
+    """
+    current = changes.current_change(session)
+    positions: list[tuple[FeedCursor, Stream, Any]] = []
+    for stream in FEED:
+        seq, key = stream.table.c.change_seq, stream.table.c[stream.key]
+        rows = session.execute(
+            sa.select(seq, key).where(seq <= current, _after(stream, after)).order_by(seq, key)
+            .limit(max_records + 1)).all()
+        positions += [(FeedCursor(int(row[0]), stream.index, str(row[1])), stream, row[1]) for row in rows]
+    positions.sort(key=lambda item: item[0])
+    chosen = positions[:max_records]
+    whole = _whole_rows(session, chosen)
+    body: dict[str, Any] = {name: [] for name in STREAMS}
+    size = 0
+    taken = 0
+    last = after
+    for position, stream, key in chosen:
+        item = whole[stream.name][key]
+        item_size = len(orjson.dumps(item))
+        if taken and size + item_size > max_bytes:
+            break
+        body[stream.name].append(item)
+        size += item_size
+        taken += 1
+        last = position
+    more = taken < len(positions)
+    if not more:
+        # Every row up to ``current`` was there to be read: the next page starts after it.
+        last = max(last, FeedCursor(max(current, 0)))
+    _ride_along(session, body, last)
+    counts = {name: len(body[name]) for name in STREAMS if body[name]}
+    return FeedPage(body=body, to=last, more=more, records=taken, counts=counts, size=size)
+
+
+def _whole_rows(session: Session, chosen: list[tuple[FeedCursor, Stream, Any]]) -> dict[str, dict[Any, dict[str, Any]]]:
+    """Every column of the chosen rows, dumped, by stream and key."""
+    keys: dict[str, list[Any]] = {}
+    for _position, stream, key in chosen:
+        keys.setdefault(stream.name, []).append(key)
+    found: dict[str, dict[Any, dict[str, Any]]] = {name: {} for name in STREAMS}
+    for stream in FEED:
+        wanted = keys.get(stream.name, [])
+        column = stream.table.c[stream.key]
+        for start in range(0, len(wanted), 900):
+            rows = session.execute(sa.select(stream.table).where(column.in_(wanted[start:start + 900]))).mappings()
+            found[stream.name].update((row[stream.key], dump(stream.table, row)) for row in rows)
+    return found
+
+
+def _ride_along(session: Session, body: dict[str, Any], to: FeedCursor) -> None:
+    """What the page's rows point to: villages, towns, users, batches, and the households,
+    visits and candidates that the feed has not reached yet."""
+    if body["merges"]:
+        # A merge names its candidate by id here; central knows it by uid.
+        ids = {m["candidate_id"] for m in body["merges"] if m["candidate_id"] is not None}
+        uids = dict(session.execute(sa.select(DuplicateCandidate.id, DuplicateCandidate.uid)
+                                    .where(DuplicateCandidate.id.in_(sorted(ids)))).all()) if ids else {}
+        for merge in body["merges"]:
+            merge["candidate_uid"] = uids.get(merge["candidate_id"])
+    refs: dict[str, list[dict[str, Any]]] = {"households": [], "visits": [], "candidates": []}
+    later = _later(session, FEED[4], _referenced(body["merges"], ("candidate_uid",)), body["candidates"], to)
+    refs["candidates"] = later
+    visit_ids = _referenced(body["conflicts"] + body["candidates"] + later, ("visit_uuid",))
+    refs["visits"] = _later(session, FEED[2], visit_ids, body["visits"], to)
+    household_ids = _referenced(
+        body["revisions"] + body["visits"] + refs["visits"] + body["conflicts"] + body["candidates"]
+        + later + body["merges"],
+        ("household_id", "household_a_id", "household_b_id", "survivor_id", "merged_id"))
+    refs["households"] = _later(session, FEED[0], household_ids, body["households"], to)
+    body["refs"] = refs
+    everything = [item for name in STREAMS for item in body[name]] + [
+        item for items in refs.values() for item in items]
+    body["villages"] = _villages(session, _referenced(everything, ("village_id",)))
+    body["users"] = _users(session, _referenced(everything, (
+        "worker_id", "reviewed_by_id", "user_id", "resolved_by_id", "decided_by_id", "merged_by_id",
+        "undone_by_id")))
+    campaign_ids = _referenced(body["visits"] + refs["visits"] + body["candidates"] + later, ("campaign_id",))
+    campaigns = _table(Campaign)
+    body["campaigns"] = [dump(campaigns, row) for row in session.execute(
+        sa.select(campaigns).where(campaigns.c.id.in_(sorted(campaign_ids)))).mappings()] if campaign_ids else []
+    batch_ids = {item["batch_id"] for item in body["visits"] + refs["visits"]}
+    batches = _table(SyncBatch)
+    body["batches"] = [dump(batches, row) for row in session.execute(
+        sa.select(batches).where(batches.c.id.in_(sorted(batch_ids)))).mappings()] if batch_ids else []
+    body["users"].update(_users(session, {b["user_id"] for b in body["batches"]}))
+
+
+def _referenced(items: Iterable[dict[str, Any]], keys: Sequence[str]) -> set[Any]:
+    return {item[key] for item in items for key in keys if item.get(key) is not None}
+
+
+def _later(session: Session, stream: Stream, wanted: set[Any], present: list[dict[str, Any]],
+           to: FeedCursor) -> list[dict[str, Any]]:
+    """The rows among ``wanted`` (by key) not in the page whose place in the feed is after ``to``."""
+    missing = sorted(wanted - {item[stream.key] for item in present})
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(missing), 900):
+        rows = session.execute(sa.select(stream.table).where(
+            stream.table.c[stream.key].in_(missing[start:start + 900]))).mappings().all()
+        found += [dump(stream.table, row) for row in rows if _position(stream, row) > to]
+    return found
+
+
+def _villages(session: Session, ids: set[int]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = session.execute(sa.select(Village.id, Village.name, Village.code, Village.kind,
+                                     Town.name.label("town"))
+                           .join(Town, Town.id == Village.town_id).where(Village.id.in_(sorted(ids))))
+    return {str(r.id): {"name": r.name, "code": r.code, "kind": r.kind, "town": r.town} for r in rows}
+
+
+def _users(session: Session, ids: set[int]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = session.execute(sa.select(User.id, User.uid, User.username, User.display_name, User.role,
+                                     User.origin).where(User.id.in_(sorted(ids))))
+    return {str(r.id): {"uid": r.uid, "username": r.username, "display_name": r.display_name,
+                        "role": r.role, "origin": r.origin} for r in rows}

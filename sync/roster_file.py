@@ -1,0 +1,299 @@
+"""Reading a roster file (CSV or XLSX) into raw rows keyed by column: the one reader
+behind ``fieldapp roster import`` and ``fieldapp dedup check``.
+
+Files: CSV in UTF-8 (with or without BOM), UTF-16 (with its BOM) or GB18030
+(what Excel "CSV" saves on a Chinese Windows), comma- or tab-separated (tab
+when the first lines hold more tabs than commas: Excel's "Unicode text" is
+UTF-16 and tab-separated); XLSX, the first worksheet, read with openpyxl in
+read-only mode. An old .xls file is refused with advice.
+
+Headers: a cell names a column by its Chinese name, its English alias (the
+form's field id) or one of the spellings seen in real exports
+(:data:`COLUMNS`, :data:`EXTRA_COLUMNS`); matching ignores spaces, full-width
+forms, case and the ``*`` that templates put on required columns. The header
+row may sit below a title row ("保安镇农户花名册"): the first of the top
+:data:`HEADER_SEARCH_ROWS` rows that names every column the caller needs
+(:class:`Needs`) is taken. A column named twice is refused.
+
+Row numbers are the ones a user sees in Excel: the header's row number plus
+the row's offset, so "第12行" points at the right line of the sheet; blank
+lines are skipped but keep their number. Cells keep the type the file gave
+them (text from CSV; numbers, dates, text from XLSX): each use decides.
+
+Errors are :class:`RosterFileError` with a Chinese message; the web layer shows
+it in the user's language with :meth:`RosterFileError.translate` (the
+templates are listed in ``fieldapp/translations/runtime_labels.py``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HEADER_SEARCH_ROWS = 10
+
+ReadProgress = Callable[[int, int], None]
+"""``progress(rows_read, rows_in_sheet)`` while an XLSX file is read (a CSV file is parsed in a moment)."""
+
+
+class RosterFileError(ValueError):
+    """The file as a whole cannot be read (format, encoding, header, columns).
+
+    ``str(error)`` is the Chinese message; ``template`` and ``params`` are what
+    it was made of, for :meth:`translate`.
+    """
+
+    def __init__(self, template: str, **params: object) -> None:
+        super().__init__(template % params if params else template)
+        self.template = template
+        self.params = params
+
+    def translate(self, gettext: Callable[..., str]) -> RosterFileError:
+        """The same error with its message in the language ``gettext`` speaks
+        (``gettext(template, **params)``, as flask_babel's does)."""
+        error = RosterFileError(self.template, **self.params)
+        error.args = (gettext(self.template, **self.params),)
+        return error
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    required: bool
+    synonyms: tuple[str, ...] = ()
+
+    @property
+    def display(self) -> str:
+        """How error messages name the column: 户主身份证号（head_id）."""
+        return f"{self.label}（{self.key}）"
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("code", "户编号", True, ("户码", "户编码")),
+    Column("town", "乡镇", True, ("镇", "乡", "乡镇（街道）", "乡（镇）")),
+    Column("village", "村", True, ("行政村", "村（社区）", "村社区", "村名")),
+    Column("group", "村民小组", True, ("组", "小组", "村民组")),
+    Column("hamlet", "湾", False, ("湾/自然村", "自然村", "自然村/湾")),
+    Column("head_name", "户主姓名", True, ("户主",)),
+    Column("head_id", "户主身份证号", True,
+           ("户主身份证号码", "户主公民身份号码", "户主证件号码", "身份证号")),
+    Column("phone", "联系电话", False, ("户联系电话", "电话", "手机号")),
+    Column("size", "家庭人口数", True, ("人口数", "家庭人口")),
+    Column("labor_count", "劳动力人数", False, ("劳动力",)),
+    Column("category", "户类型", True, ()),
+    Column("monitor_type", "监测对象类别", False, ("监测类型", "监测对象类型")),
+    Column("risk_eliminated", "风险是否已消除", False, ("是否风险消除", "风险已消除")),
+)
+"""The roster's columns (visit-form.md, "Roster import columns"), in template order;
+``required`` is what the import needs."""
+
+EXTRA_COLUMNS: tuple[Column, ...] = (
+    Column("id", "编号", False, ("行号",)),
+)
+"""Columns a roster may carry beyond the form's: ``id`` labels the rows of ``dedup check``'s output."""
+
+BY_KEY: dict[str, Column] = {c.key: c for c in (*COLUMNS, *EXTRA_COLUMNS)}
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What one use of a roster file needs: its columns, and how a missing one is reported
+    (``missing_message`` has a ``%(columns)s`` placeholder)."""
+
+    columns: tuple[str, ...]
+    missing_message: str
+
+
+IMPORT_NEEDS = Needs(tuple(c.key for c in COLUMNS if c.required), "缺少必填列：%(columns)s")
+MATCHING_NEEDS = Needs(("head_name", "head_id"), "缺少列：%(columns)s")
+
+
+def header_key(text: object) -> str:
+    """The comparable form of a header cell."""
+    if text is None:
+        return ""
+    cleaned = unicodedata.normalize("NFKC", str(text))
+    cleaned = re.sub(r"[\s*＊]", "", cleaned)
+    return cleaned.lower()
+
+
+_LOOKUP: dict[str, str] = {
+    header_key(name): column.key
+    for column in BY_KEY.values() for name in (column.label, column.key, *column.synonyms)
+}
+
+
+@dataclass
+class HeaderMatch:
+    """Which cell of a header row holds which column."""
+
+    positions: dict[str, int] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)
+
+    def missing(self, needs: Needs) -> list[Column]:
+        return [BY_KEY[key] for key in needs.columns if key not in self.positions]
+
+    @property
+    def score(self) -> int:
+        return len(self.positions)
+
+
+def match_headers(cells: Sequence[object]) -> HeaderMatch:
+    """Map each recognised header cell to its column key; a repeated column is reported."""
+    match = HeaderMatch()
+    for index, cell in enumerate(cells):
+        text = header_key(cell)
+        if not text:
+            continue
+        key = _LOOKUP.get(text)
+        if key is None:
+            match.ignored.append(str(cell).strip())
+        elif key in match.positions:
+            match.repeated.append(BY_KEY[key].display)
+        else:
+            match.positions[key] = index
+    return match
+
+
+@dataclass
+class RawRow:
+    number: int
+    values: dict[str, object]
+
+
+@dataclass
+class RosterTable:
+    rows: list[RawRow]
+    header: HeaderMatch
+    encoding: str
+    ignored_headers: list[str] = field(default_factory=list)
+    header_row: int = 1
+
+
+def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = None) -> RosterTable:
+    """Read ``path`` into raw rows.
+
+    :param needs: the columns the caller cannot do without
+    :param progress: ``progress(rows_read, rows_in_sheet)`` while an XLSX file is read
+    :raises RosterFileError: the file as a whole cannot be read (Chinese message)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RosterFileError("文件不存在：%(path)s", path=path)
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise RosterFileError("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）后再导入")
+    rows: Generator[Sequence[object], None, None]
+    if suffix in {".xlsx", ".xlsm"} or zipfile.is_zipfile(path):
+        rows, encoding = _xlsx_rows(path, progress), "xlsx"
+    else:
+        text, encoding = decode_csv(path.read_bytes())
+        rows = _csv_rows(text)
+    try:
+        return _table(rows, encoding, needs)
+    finally:
+        rows.close()  # closes the workbook even when the header is not found
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-8 BOM, UTF-16 BOM, else UTF-8, else GB18030."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise RosterFileError("无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）") from exc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise RosterFileError("无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）") from exc
+
+
+def _csv_rows(text: str) -> Generator[Sequence[object], None, None]:
+    sample = text[:4096]
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Sequence[object], None, None]:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise RosterFileError("无法读取 Excel 文件：%(error)s", error=exc) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        total = sheet.max_row or 0  # from the sheet's stored dimension; 0 when unknown
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if progress and total and number % 2000 == 0:
+                progress(min(number, total), total)
+            yield row
+        if progress and total:
+            progress(total, total)
+    finally:
+        workbook.close()
+
+
+def _is_blank(cells: Iterable[object]) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def _table(rows: Iterator[Sequence[object]], encoding: str, needs: Needs) -> RosterTable:
+    header: HeaderMatch | None = None
+    header_number = 0
+    best: HeaderMatch | None = None
+    for number, cells in enumerate(rows, start=1):
+        candidate = match_headers(cells)
+        if best is None or candidate.score > best.score:
+            best = candidate
+        if candidate.score and not candidate.missing(needs):
+            header, header_number = candidate, number
+            break
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    if header is None:
+        if best is None or best.score == 0:
+            raise RosterFileError("找不到表头：前10行中没有包含“户编号、乡镇、村、村民小组、户主姓名、"
+                                  "户主身份证号、家庭人口数、户类型”等列名的行")
+        raise RosterFileError(needs.missing_message,
+                              columns="、".join(c.display for c in best.missing(needs)))
+    if header.repeated:
+        raise RosterFileError("列重复：%(columns)s", columns="、".join(header.repeated))
+    positions = header.positions
+    table: list[RawRow] = []
+    for offset, cells in enumerate(rows, start=1):
+        if _is_blank(cells):
+            continue
+        values = {key: (cells[index] if index < len(cells) else None) for key, index in positions.items()}
+        table.append(RawRow(header_number + offset, values))
+    return RosterTable(rows=table, header=header, encoding=encoding, ignored_headers=header.ignored,
+                       header_row=header_number)
+
+
+def cell_text(value: object) -> str:
+    """A cell as stripped text; an integral float from a spreadsheet loses its ".0", and a
+    float of 15 or more digits (an ID number Excel turned into a number) is kept visibly
+    mangled ("4.202810E+17"), since Excel kept only 15 significant digits of it."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if abs(value) >= 1e14:
+            return f"{value:E}"
+        if value.is_integer():
+            return str(int(value))
+    return str(value).strip()

@@ -1,0 +1,316 @@
+"""Town → central replication through the real use cases, in one process (central on both
+backends, towns on SQLite): up, down, replays, cuts, decisions at central, conflicts
+between tiers, dedup and merges across towns, tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from fieldapp.db.changes import next_change
+from fieldapp.extensions import db
+from fieldapp.models import (
+    AppliedCommand,
+    DecisionConflict,
+    DuplicateCandidate,
+    Household,
+    HouseholdMerge,
+    Node,
+    ReplicationCommand,
+    ReplicationReject,
+    User,
+    Visit,
+)
+from fieldapp.replication.nodes import new_token, revoke_node
+from fieldapp.review import merges, visits
+from fieldapp.review.decision_conflicts import resolve_decision
+from fieldapp.review.errors import SentToTown
+from tests import factories
+from tests.replication.conftest import (
+    County,
+    campaign_ids,
+    count_rows,
+    push,
+    push_visits,
+    visit_record,
+)
+from tests.replication.snapshots import assert_converged, snapshot
+
+pytestmark = pytest.mark.both_backends
+
+
+def _central_user(county: County, username: str) -> User:
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    assert user is not None
+    return user
+
+
+def test_campaigns_come_down_and_the_towns_data_goes_up(county: County) -> None:
+    baoan, hdq = county.towns
+    assert campaign_ids(baoan.app) == campaign_ids(county.central) == ["2023-jzpc"]
+    push(baoan, "baoan_w0", [visit_record(baoan, baoan.households[0])])
+    push_visits(hdq, [hdq.households[1]], phone="13900001111")
+    reports = county.round()
+    assert reports[0].up["visits"] == 1 and reports[1].up["visits"] == 1
+    for town in county.towns:
+        assert_converged(county.central, town.app, town.name)
+    # households are kept per town: two villages named 沼山村, in two towns
+    assert count_rows(county.central, Household) == 7
+    with county.central.app_context():
+        worker = db.session.scalar(sa.select(User).where(User.username == "baoan_w0@baoan"))
+        assert worker is not None and not worker.active and worker.origin == "baoan"
+
+
+def test_a_second_round_with_nothing_new_sends_nothing(county: County) -> None:
+    baoan = county.towns[0]
+    push(baoan, "baoan_w0", [visit_record(baoan, baoan.households[0])])
+    county.round()
+    again = baoan.replicate(county.central)
+    assert again.ok and again.up == {} and again.up_pages == 0
+
+
+def test_a_page_whose_answer_is_lost_is_not_applied_twice(county: County) -> None:
+    baoan = county.towns[0]
+    push_visits(baoan, baoan.households[:3])
+    cut = baoan.replicate(county.central, fail=lambda method, path: "after" if method == "POST" else None)
+    assert not cut.ok and cut.error and "无法连接" in cut.error
+    # central stored the page before the answer was lost; the retry starts from central's cursor
+    assert count_rows(county.central, Visit) == 3
+    retry = baoan.replicate(county.central)
+    assert retry.ok and retry.up == {}
+    assert count_rows(county.central, Visit) == 3
+    assert_converged(county.central, baoan.app, baoan.name)
+
+
+def test_a_round_cut_between_pages_resumes_where_central_stands(county: County) -> None:
+    baoan = county.towns[0]
+    push_visits(baoan, baoan.households)
+    calls = {"n": 0}
+
+    def third_post_fails(method: str, _path: str) -> str | None:
+        if method == "POST":
+            calls["n"] += 1
+            return "before" if calls["n"] == 3 else None
+        return None
+
+    cut = baoan.replicate(county.central, fail=third_post_fails, records=2)
+    assert not cut.ok and cut.up_pages == 2
+    assert baoan.replicate(county.central, records=2).ok
+    assert_converged(county.central, baoan.app, baoan.name)
+
+
+def test_a_replayed_page_answers_duplicate_and_a_wrong_start_is_refused(county: County) -> None:
+    baoan = county.towns[0]
+    push(baoan, "baoan_w0", [visit_record(baoan, baoan.households[0])])
+    sent: list[bytes] = []
+
+    def keep(method: str, path: str) -> None:
+        return None
+
+    from tests.replication.conftest import flask_transport
+
+    inner = flask_transport(county.central, fail=keep)
+
+    def recording(method, url, headers, body, timeout):  # type: ignore[no-untyped-def]
+        if method == "POST":
+            sent.append(body)
+        return inner(method, url, headers, body, timeout)
+
+    from fieldapp.replication.client import UpstreamClient
+    from fieldapp.replication.town import replicate_once
+
+    with baoan.context():
+        assert replicate_once(db.session, UpstreamClient("http://central.test", baoan.token,
+                                                         transport=recording)).ok
+    client = county.central.test_client()
+    headers = {"Authorization": f"Bearer {baoan.token}", "Content-Type": "application/json",
+               "Content-Encoding": "gzip"}
+    replay = client.post("/api/v1/replication/up", data=sent[0], headers=headers)
+    assert replay.status_code == 200 and replay.get_json()["duplicate"] is True
+    assert count_rows(county.central, Visit) == 1
+    wrong = client.post("/api/v1/replication/up", headers={"Authorization": f"Bearer {baoan.token}"},
+                        json={"from": "", "to": "999"})
+    assert wrong.status_code == 409 and wrong.get_json()["error"]["code"] == "cursor_mismatch"
+
+
+def test_a_visit_returned_at_central_is_returned_on_the_workers_phone(county: County) -> None:
+    baoan = county.towns[0]
+    record = visit_record(baoan, baoan.households[0])
+    push(baoan, "baoan_w0", [record])
+    county.round()
+    with county.central.app_context():
+        outcome = visits.return_visits(_central_user(county, "county_admin"), [record["uuid"]], "请补充收入")
+        assert outcome.sent == {record["uuid"]: "保安镇"} and outcome.done == []
+        # the copy at central waits for the town
+        assert db.session.get(Visit, record["uuid"]).review_status == "pending"
+        db.session.remove()
+    county.round()
+    assert baoan.api is not None
+    token = baoan.api.tokens["baoan_w0"]
+    pulled, _cursor = baoan.api.pull_all(token)
+    statuses = {v["uuid"]: (v["status"], v["review_comment"]) for page in pulled for v in page["visits"]}
+    assert statuses[record["uuid"]] == ("returned", "请补充收入")
+    with county.central.app_context():
+        assert db.session.get(Visit, record["uuid"]).review_status == "returned"
+        command = db.session.scalar(sa.select(ReplicationCommand))
+        assert command.status == "applied"
+        db.session.remove()
+    assert_converged(county.central, baoan.app, baoan.name)
+
+
+def test_when_town_and_central_decide_differently_both_are_kept(county: County) -> None:
+    baoan = county.towns[0]
+    [record] = push_visits(baoan, [baoan.households[1]])
+    county.round()
+    with county.central.app_context():
+        visits.return_visits(_central_user(county, "county_admin"), [record["uuid"]], "签字不清晰")
+        db.session.remove()
+    with baoan.context():
+        supervisor = db.session.scalar(sa.select(User).where(User.username == "baoan_sup"))
+        visits.approve_visits(supervisor, [record["uuid"]])
+    county.round()
+    with baoan.context():
+        assert db.session.get(Visit, record["uuid"]).review_status == "approved"  # not overwritten
+        decision = db.session.scalar(sa.select(DecisionConflict))
+        assert decision.status == "open"
+        assert decision.town_decision["review_status"] == "approved"
+        assert decision.county_decision["review_status"] == "returned"
+        assert db.session.scalar(sa.select(AppliedCommand.status)) == "conflict"
+    with county.central.app_context():
+        assert db.session.scalar(sa.select(ReplicationCommand.status)) == "conflict"
+        copy = db.session.scalar(sa.select(DecisionConflict))
+        assert copy is not None and copy.status == "open"
+        # settled at central: central's return wins; it goes to the town as a decision
+        with pytest.raises(SentToTown):
+            resolve_decision(_central_user(county, "county_admin"), copy.id, "county")
+        db.session.remove()
+    county.round()
+    with baoan.context():
+        assert db.session.get(Visit, record["uuid"]).review_status == "returned"
+        assert db.session.scalar(sa.select(DecisionConflict.resolution)) == "county"
+    assert_converged(county.central, baoan.app, baoan.name)
+
+
+def test_the_same_id_number_in_two_towns_becomes_one_candidate_and_merges_across_towns(county: County) -> None:
+    baoan, hdq = county.towns
+    with baoan.context():
+        shared = db.session.get(Household, baoan.households[0])
+        head_id = shared.head_id
+    with hdq.context():
+        moved = db.session.get(Household, hdq.households[0])
+        moved.head_id = head_id  # the same person registered in the second town
+        moved.head_name = "王建国"
+        moved.change_seq = next_change(db.session)
+        moved_phone = moved.phone
+        db.session.commit()
+    county.round()
+    with county.central.app_context():
+        found = db.session.scalars(sa.select(DuplicateCandidate).where(DuplicateCandidate.source == "county")).all()
+        assert len(found) == 1
+        candidate = found[0]
+        assert {candidate.household_a_id, candidate.household_b_id} == {baoan.households[0], hdq.households[0]}
+        with pytest.raises(SentToTown, match="还地桥镇.*保安镇|保安镇.*还地桥镇"):
+            merges.merge_households(_central_user(county, "county_admin"), candidate.id, baoan.households[0],
+                                    {"phone": hdq.households[0]})
+        db.session.remove()
+    county.round()
+    with hdq.context():
+        assert db.session.get(Household, hdq.households[0]).merged_into_id == baoan.households[0]
+    with baoan.context():
+        survivor = db.session.get(Household, baoan.households[0])
+        assert survivor.rev == 2 and survivor.phone == moved_phone
+    with county.central.app_context():
+        assert db.session.get(Household, hdq.households[0]).merged_into_id == baoan.households[0]
+        record = db.session.scalar(sa.select(HouseholdMerge))
+        assert record is not None and record.before["across_towns"]
+        with pytest.raises(SentToTown):
+            merges.undo_merge(_central_user(county, "county_admin"), record.id)
+        db.session.remove()
+    county.round()
+    with hdq.context():
+        assert db.session.get(Household, hdq.households[0]).merged_into_id is None
+    with baoan.context():
+        assert db.session.get(Household, baoan.households[0]).rev == 3
+    for town in county.towns:
+        assert_converged(county.central, town.app, town.name)
+
+
+def test_a_revoked_node_gets_401_loses_nothing_and_resumes_with_a_new_token(county: County) -> None:
+    baoan = county.towns[0]
+    push_visits(baoan, [baoan.households[2]])
+    with county.central.app_context():
+        revoke_node(db.session, "baoan")
+        db.session.remove()
+    refused = baoan.replicate(county.central)
+    assert not refused.ok and "撤销" in (refused.error or "")
+    assert count_rows(baoan.app, Visit) == 1 and count_rows(county.central, Visit) == 0
+    with county.central.app_context():
+        baoan.token = new_token(db.session, "baoan")
+        db.session.remove()
+    assert baoan.replicate(county.central).ok
+    assert_converged(county.central, baoan.app, baoan.name)
+
+
+def test_user_and_node_tokens_open_only_their_own_endpoints(county: County) -> None:
+    baoan = county.towns[0]
+    assert baoan.api is not None
+    user_token = baoan.api.login("baoan_w0")
+    client = county.central.test_client()
+    assert client.get("/api/v1/replication/up", headers={"Authorization": f"Bearer {user_token}"}).status_code == 401
+    assert client.get("/api/v1/sync/pull", headers={"Authorization": f"Bearer {baoan.token}"}).status_code == 401
+    assert client.get("/api/v1/replication/up").status_code == 401
+
+
+def test_rows_central_cannot_store_are_kept_as_rejects(county: County) -> None:
+    baoan = county.towns[0]
+    with baoan.context():
+        other = factories.make_town(name="外镇", code=None)
+        village = factories.make_village(other, "外村")
+        stray = factories.make_household(village, "石磊")
+        stray.change_seq = next_change(db.session)
+        stray_id = stray.id
+        db.session.commit()
+    report = baoan.replicate(county.central)
+    assert report.ok and report.up_rejected == 1
+    with county.central.app_context():
+        reject = db.session.scalar(sa.select(ReplicationReject))
+        assert reject is not None and reject.key == stray_id and "乡镇" in reject.reason
+        assert db.session.get(Household, stray_id) is None
+        node = db.session.scalar(sa.select(Node).where(Node.name == "baoan"))
+        assert node is not None and node.up_pending == 0
+        db.session.remove()
+
+
+def test_central_keeps_a_copy_equal_to_the_town_after_town_decisions(county: County) -> None:
+    baoan = county.towns[0]
+    first = visit_record(baoan, baoan.households[0], phone="13700002222")
+    push(baoan, "baoan_w0", [first])
+    stale = visit_record(baoan, baoan.households[0], phone="13600003333")
+    stale["base_rev"] = 1  # filled against the roster: both changed the phone
+    push(baoan, "baoan_w0", [stale])
+    with baoan.context():
+        supervisor = db.session.scalar(sa.select(User).where(User.username == "baoan_sup"))
+        visits.approve_visits(supervisor, [first["uuid"]])
+    county.round()
+    central = snapshot(county.central, baoan.name)
+    assert len(central["conflicts"]) == 1
+    assert_converged(county.central, baoan.app, baoan.name)
+
+
+def test_a_town_with_an_upstream_takes_its_campaigns_from_central(county: County) -> None:
+    baoan = county.towns[0]
+    baoan.app.config["UPSTREAM_URL"] = "http://central.test"
+    runner = baoan.app.test_cli_runner()
+    result = runner.invoke(args=["campaign", "create", "2024-jzpc", "--name", "2024年集中排查",
+                                 "--start", "2024-10-01", "--end", "2024-12-31"])
+    assert result.exit_code != 0 and "排查活动由县级创建" in result.output
+    assert campaign_ids(baoan.app) == ["2023-jzpc"]
+    with county.central.app_context():
+        from fieldapp.campaigns import create_campaign
+
+        create_campaign("2024-jzpc", "2024年集中排查", dt.date(2024, 10, 1), dt.date(2024, 12, 31))
+        db.session.remove()
+    assert baoan.replicate(county.central).campaigns == 1
+    assert campaign_ids(baoan.app) == ["2023-jzpc", "2024-jzpc"]
