@@ -85,7 +85,7 @@ def run_bulk(session: Session, campaign_id: str | None = None, *, actor: User | 
     campaign = resolve_campaign(session, campaign_id)
     records = load_records(session)
     result = RunResult(campaign_id=campaign, households=len(records))
-    pairs = find_duplicates(records, weights=weights, reference_year=reference_year,
+    pairs = find_duplicates(records, weights=weights, consistent=True, reference_year=reference_year,
                             progress=progress or _quiet, stats=result.stats)
     result.pairs = len(pairs)
 
@@ -150,7 +150,7 @@ def _store(session: Session, records: list[HouseholdRecord], pairs: list[PairMat
 def check_rows(rows: RosterRows, out: Path, *, bom: bool = True, progress: Progress | None = None) -> int:
     """Find duplicates among a roster file's rows and write the pairs to ``out`` (nothing is
     stored); returns how many pairs."""
-    found = find_duplicates(rows.records, progress=progress or _quiet)
+    found = find_duplicates(rows.records, consistent=True, progress=progress or _quiet)
     write_pairs(out, rows.labels, [(p.a, p.b, p.score, p.evidence) for p in found], bom=bom)
     return len(found)
 

@@ -63,11 +63,13 @@ def normalize_text(value: object) -> str:
 
 
 def normalize_group(value: object) -> str:
-    """Canonical group label: "3组" for every spelling of group three.
+    """Canonical group label: "3组" for every spelling of group three, a bare 3 included.
 
     A label that is not a numbered group (e.g. "新村组") is returned cleaned.
     """
     text = normalize_text(value)
+    if text.isdecimal():  # a bare number is the group's (a spreadsheet cell of 3, "03")
+        return f"{int(text)}组" if int(text) > 0 else text
     match = _GROUP.match(text)
     if match:
         number = chinese_number(match.group("n"))
@@ -131,7 +133,7 @@ _GIVEN_READINGS = {"长": "chang"}
 
 
 def _char_pinyin(char: str) -> str:
-    return lazy_pinyin(char, errors=lambda chars: list(chars))[0].lower()
+    return lazy_pinyin(char, errors="default")[0].lower()  # a character pinyin lacks stays itself
 
 
 @lru_cache(maxsize=200_000)

@@ -27,12 +27,13 @@ templates are listed in ``fieldapp/translations/runtime_labels.py``).
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,12 +179,38 @@ class RosterTable:
     header_row: int = 1
 
 
+@dataclass
+class RosterSource:
+    """An open roster file past its header row; ``lines`` reads the non-blank data lines,
+    ``(sheet line number, cells)``, as they are iterated (a million-row file is never
+    held whole)."""
+
+    header: HeaderMatch
+    header_row: int
+    encoding: str
+    lines: Iterator[tuple[int, Sequence[object]]]
+
+
 def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = None) -> RosterTable:
-    """Read ``path`` into raw rows.
+    """Read ``path`` into raw rows keyed by column.
 
     :param needs: the columns the caller cannot do without
     :param progress: ``progress(rows_read, rows_in_sheet)`` while an XLSX file is read
     :raises RosterFileError: the file as a whole cannot be read (Chinese message)
+    """
+    with open_roster(path, needs, progress) as source:
+        positions = source.header.positions.items()
+        rows = [RawRow(number, {key: (cells[index] if index < len(cells) else None) for key, index in positions})
+                for number, cells in source.lines]
+    return RosterTable(rows=rows, header=source.header, encoding=source.encoding,
+                       ignored_headers=source.header.ignored, header_row=source.header_row)
+
+
+@contextmanager
+def open_roster(path: str | Path, needs: Needs, progress: ReadProgress | None = None) -> Iterator[RosterSource]:
+    """Open ``path``, find its header and hand out its data lines (see :func:`read_table`).
+
+    :raises RosterFileError: the file as a whole cannot be read (also while the lines are read)
     """
     path = Path(path)
     if not path.is_file():
@@ -195,37 +222,49 @@ def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = N
     if suffix in {".xlsx", ".xlsm"} or zipfile.is_zipfile(path):
         rows, encoding = _xlsx_rows(path, progress), "xlsx"
     else:
-        text, encoding = decode_csv(path.read_bytes())
-        rows = _csv_rows(text)
+        encoding = csv_encoding(path)
+        rows = _csv_rows(path, encoding)
     try:
-        return _table(rows, encoding, needs)
+        header, header_row = _find_header(rows, needs)
+        yield RosterSource(header, header_row, encoding, _data_lines(rows, header_row))
     finally:
-        rows.close()  # closes the workbook even when the header is not found
+        rows.close()  # closes the file or the workbook, also when the header is not found
 
 
-def decode_csv(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes: UTF-8 BOM, UTF-16 BOM, else UTF-8, else GB18030."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+_UNKNOWN_ENCODING = "无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）"
+
+
+def csv_encoding(path: Path) -> str:
+    """The encoding of a CSV file: UTF-8 BOM, UTF-16 BOM, else UTF-8, else GB18030
+    (checked over the whole file, a megabyte at a time, before anything is parsed)."""
+    with path.open("rb") as handle:
+        head = handle.read(3)
+        if head.startswith(b"\xef\xbb\xbf"):
+            return "utf-8-sig"
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return "utf-16"
+        for encoding in ("utf-8", "gb18030"):
+            handle.seek(0)
+            decoder = codecs.getincrementaldecoder(encoding)()
+            try:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                continue
+            return encoding
+    raise RosterFileError(_UNKNOWN_ENCODING)
+
+
+def _csv_rows(path: Path, encoding: str) -> Generator[Sequence[object], None, None]:
+    with path.open(encoding=encoding, newline="") as handle:
         try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as exc:
-            raise RosterFileError("无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）") from exc
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        raise RosterFileError("无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）") from exc
-
-
-def _csv_rows(text: str) -> Generator[Sequence[object], None, None]:
-    sample = text[:4096]
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            sample = handle.read(4096)
+            handle.seek(0)
+            delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+            yield from csv.reader(handle, delimiter=delimiter)
+        except UnicodeDecodeError as exc:  # a UTF-16 file broken after its BOM
+            raise RosterFileError(_UNKNOWN_ENCODING) from exc
 
 
 def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Sequence[object], None, None]:
@@ -249,40 +288,35 @@ def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Se
         workbook.close()
 
 
-def _is_blank(cells: Iterable[object]) -> bool:
-    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+def _is_blank(cells: Sequence[object]) -> bool:
+    for cell in cells:  # a data line mostly stops at its first cell
+        if cell is not None and (not isinstance(cell, str) or cell.strip()):
+            return False
+    return True
 
 
-def _table(rows: Iterator[Sequence[object]], encoding: str, needs: Needs) -> RosterTable:
-    header: HeaderMatch | None = None
-    header_number = 0
+def _find_header(rows: Iterator[Sequence[object]], needs: Needs) -> tuple[HeaderMatch, int]:
     best: HeaderMatch | None = None
     for number, cells in enumerate(rows, start=1):
         candidate = match_headers(cells)
         if best is None or candidate.score > best.score:
             best = candidate
         if candidate.score and not candidate.missing(needs):
-            header, header_number = candidate, number
-            break
+            if candidate.repeated:
+                raise RosterFileError("列重复：%(columns)s", columns="、".join(candidate.repeated))
+            return candidate, number
         if number >= HEADER_SEARCH_ROWS:
             break
-    if header is None:
-        if best is None or best.score == 0:
-            raise RosterFileError("找不到表头：前10行中没有包含“户编号、乡镇、村、村民小组、户主姓名、"
-                                  "户主身份证号、家庭人口数、户类型”等列名的行")
-        raise RosterFileError(needs.missing_message,
-                              columns="、".join(c.display for c in best.missing(needs)))
-    if header.repeated:
-        raise RosterFileError("列重复：%(columns)s", columns="、".join(header.repeated))
-    positions = header.positions
-    table: list[RawRow] = []
-    for offset, cells in enumerate(rows, start=1):
-        if _is_blank(cells):
-            continue
-        values = {key: (cells[index] if index < len(cells) else None) for key, index in positions.items()}
-        table.append(RawRow(header_number + offset, values))
-    return RosterTable(rows=table, header=header, encoding=encoding, ignored_headers=header.ignored,
-                       header_row=header_number)
+    if best is None or best.score == 0:
+        raise RosterFileError("找不到表头：前10行中没有包含“户编号、乡镇、村、村民小组、户主姓名、"
+                              "户主身份证号、家庭人口数、户类型”等列名的行")
+    raise RosterFileError(needs.missing_message, columns="、".join(c.display for c in best.missing(needs)))
+
+
+def _data_lines(rows: Iterator[Sequence[object]], header_row: int) -> Iterator[tuple[int, Sequence[object]]]:
+    for number, cells in enumerate(rows, start=header_row + 1):
+        if not _is_blank(cells):
+            yield number, cells
 
 
 def cell_text(value: object) -> str:

@@ -17,6 +17,9 @@ Names are compared by the pinyin of each character separately (a name is
 not a phrase, and pypinyin's phrase dictionary reads 曾伟 as "ceng wei"), with
 every reading of the surname kept so that heteronyms such as 曾 (zeng/ceng),
 单 (shan/dan) or 解 (xie/jie) are compared on every reading.
+
+Hamlets are compared with and without their ending (王祖湾, 王祖塆, 王祖,
+王祖村 are one hamlet) and by the pinyin of what is left (王组湾).
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ class Prepared:
     town: int | None
     group: str
     hamlet: str
-    hamlet_py: str
+    hamlet_base: str       # without its 湾/村 ending
+    hamlet_py: str         # pinyin of hamlet_base
     phone: str
     size: int | None
 
@@ -181,16 +185,42 @@ def surname_readings(raw: str) -> frozenset[str]:
     return readings[0] if readings else frozenset()
 
 
+@lru_cache(maxsize=262_144)
+def name_keys(raw: str) -> tuple[str, ...]:
+    """The keys under which a name meets the names it may have been typed as.
+
+    Every sound of the name; for names of three or more characters also each
+    sound with the given name's characters swapped (贺善银 / 贺银善) and each
+    sound with one given-name character left out, which is what a one-character
+    typo (孟金晨 / 孟全晨) or a dropped character (周孝华 / 周华) shares with the
+    right name. The surname is never left out: it is what the name is filed under.
+    """
+    name, default, readings, sounds = name_features(raw)
+    keys = dict.fromkeys(sounds)
+    if len(readings) >= 3:
+        for sound in sounds:
+            syllables = sound.split(" ")
+            keys[" ".join((syllables[0], *reversed(syllables[1:])))] = None
+            for i in range(1, len(syllables)):
+                keys[" ".join(syllables[:i] + syllables[i + 1:])] = None
+    return tuple(keys)
+
+
 @lru_cache(maxsize=65_536)
 def group_label(raw: str) -> str:
     return normalize_group(raw)
 
 
+_HAMLET_ENDINGS = ("湾", "村")
+
+
 @lru_cache(maxsize=65_536)
-def hamlet_features(raw: str) -> tuple[str, str]:
-    """Normalised hamlet (塆 → 湾, full-width, spaces) and its pinyin, for homophones."""
+def hamlet_features(raw: str) -> tuple[str, str, str]:
+    """Normalised hamlet (塆 → 湾, full-width, spaces), the same without its
+    湾/村 ending, and the pinyin of that (for homophones)."""
     hamlet = normalize_hamlet(raw)
-    return hamlet, " ".join(char_readings(c)[0] for c in hamlet)
+    base = hamlet[:-1] if len(hamlet) > 1 and hamlet.endswith(_HAMLET_ENDINGS) else hamlet
+    return hamlet, base, " ".join(char_readings(c)[0] for c in base)
 
 
 def phone_value(raw: object) -> str:
@@ -202,15 +232,16 @@ def phone_value(raw: object) -> str:
     return normalize_phone(text)
 
 
-def prepare(record: RecordLike) -> Prepared:
+def prepare(record: RecordLike, classified: tuple[str, str, int] | None = None) -> Prepared:
     """The matching features of one record.
 
     :param record: a household as the roster or a visit gives it
+    :param classified: ``classify_id(record.head_id)`` when the caller has it already
     """
-    id_value, id_typed, state = classify_id(record.head_id)
+    id_value, id_typed, state = classified or classify_id(record.head_id)
     name, py, readings, sounds = name_features(record.head_name or "")
-    hamlet, hamlet_py = hamlet_features(record.hamlet or "")
+    hamlet, hamlet_base, hamlet_py = hamlet_features(record.hamlet or "")
     # Positional: this runs a million times in a bulk run.
     return Prepared(record.id, id_value, id_typed, state, name, py, readings, sounds,
                     record.village_id, record.town_id, group_label(record.group or ""), hamlet,
-                    hamlet_py, phone_value(record.phone), record.size)
+                    hamlet_base, hamlet_py, phone_value(record.phone), record.size)

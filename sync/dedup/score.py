@@ -1,81 +1,56 @@
-"""Scoring one pair of prepared households: a score in [0, 1] and Chinese evidence.
+"""Scoring one pair of prepared households: a probability in [0, 1] and Chinese evidence.
 
 Data shape: :func:`score_pair` takes two :class:`~sync.dedup.prepare.Prepared`
 and returns a :class:`Match` (score, evidence strings for the review page,
-``exact_id``) or ``None`` when the pair must never be proposed.
+``exact_id``) or ``None`` when the pair must never be proposed (the vetoes of
+:mod:`sync.dedup.compare`).
 
-The score is a sum of weights (:class:`Weights`), one per piece of evidence,
-clamped to [0, 1]; a pair is proposed at ``Weights.threshold``. Two rules
-are not weights but vetoes, because no amount of agreement elsewhere can
-outweigh them:
-
-- two different checksum-valid 18-digit ID numbers are two people, unless
-  they are one typo apart (MOD 11-2 catches every single substitution and
-  every adjacent swap of the first 17 digits, so among two valid numbers only
-  a swap of the 17th digit with the check character can be one typo apart);
-- two 18-character numbers differing in three or more places belong to
-  different people (a father and his son of the same name, where one of the
-  numbers also carries a typo).
-
-A shared ID number with a clearly different name, or a birth year that no
-householder can have, points to a relative's ID copied into the wrong
-record: it caps the score below the threshold.
+The score is the Fellegi-Sunter probability of the pair's levels under
+:class:`~sync.dedup.weights.Weights`, then the rules: a capped pair (a
+relative's ID number, a clearly different name) scores at most
+``relative_cap``, below any threshold; an exact checksum-valid ID under the
+same name in the same town scores at least ``exact_floor`` and is marked
+``exact_id`` so the review page can offer a one-tap merge, and only such a
+pair scores that high. :func:`rule_score` applies them to a probability, so that the
+bulk run, which scores levels by the thousand, decides exactly as this does.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
-from rapidfuzz.distance import Levenshtein
+from sync.dedup.compare import (
+    CAPPED,
+    EDIT,
+    EXACT,
+    ID_LINKED,
+    NAME_DIFFERENT,
+    NAME_GIVEN,
+    NAME_HETERONYM,
+    NAME_PINYIN,
+    NAME_SAME,
+    NAME_SIMILAR,
+    NAME_SWAPPED,
+    NEAR,
+    NO_ID,
+    ONE_TAP,
+    SAME_INVALID,
+    SUBSTITUTION,
+    SWAP,
+    TRUNCATED,
+    UNKNOWN,
+    UPGRADED_SAME,
+    Levels,
+    compare,
+    head_age_ok,
+    id_relation,
+    name_relation,
+    phone_typo,
+)
+from sync.dedup.prepare import Prepared
+from sync.dedup.weights import DEFAULT_WEIGHTS, Weights
 
-from sync.dedup.prepare import INVALID18, MISSING, UPGRADED, VALID, Prepared
-
-# ID relations, strongest first.
-EXACT, UPGRADED_SAME, SAME_INVALID, SUBSTITUTION, SWAP, EDIT, NEAR = (
-    "exact", "upgraded", "same_invalid", "substitution", "swap", "edit", "near")
-NO_ID, UNKNOWN, DISTINCT_VALID, FAR = "no_id", "unknown", "distinct_valid", "far"
-
-# Name relations.
-NAME_SAME, NAME_PINYIN, NAME_HETERONYM, NAME_SIMILAR, NAME_DIFFERENT = (
-    "same", "pinyin", "heteronym", "similar", "different")
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Evidence weights (tuned on the synthetic generator's seed 1, see bench/dedup.py)."""
-
-    exact_id: float = 0.65
-    upgraded_id: float = 0.6
-    same_invalid_id: float = 0.5
-    typo_id: float = 0.45
-    edit_id: float = 0.3
-    near_id: float = 0.1
-    name_same: float = 0.3
-    name_pinyin: float = 0.27
-    name_heteronym: float = 0.25
-    name_similar: float = -0.1
-    name_different: float = -0.3
-    no_id_name_bonus: float = 0.12
-    village: float = 0.08
-    other_village: float = -0.1
-    group: float = 0.07
-    other_group: float = -0.08
-    hamlet: float = 0.05
-    other_hamlet: float = -0.03
-    phone: float = 0.12
-    other_phone: float = -0.05
-    size: float = 0.03
-    size_far: float = -0.05
-    other_town: float = -0.1
-    exact_floor: float = 0.97
-    relative_cap: float = 0.4
-    threshold: float = 0.6
-    min_head_age: int = 16
-    max_head_age: int = 110
-
-
-DEFAULT_WEIGHTS = Weights()
+__all__ = ["DEFAULT_WEIGHTS", "Match", "Weights", "evidence", "id_relation", "rule_score", "score_pair"]
 
 
 @dataclass(slots=True)
@@ -85,55 +60,29 @@ class Match:
     exact_id: bool = False
 
 
-def id_relation(a: Prepared, b: Prepared) -> str:
-    """How two ID numbers relate: exact, one typo apart, far apart, unknown, ..."""
-    if a.id_state == MISSING or b.id_state == MISSING:
-        return NO_ID
-    x, y = a.id_value, b.id_value
-    if x == y:
-        if a.id_state <= UPGRADED and b.id_state <= UPGRADED:
-            return UPGRADED_SAME if (a.id_state == UPGRADED) != (b.id_state == UPGRADED) else EXACT
-        return SAME_INVALID
-    if a.id_state <= INVALID18 and b.id_state <= INVALID18:
-        # An upgraded 15-digit number has a computed check character: compare 17.
-        upgraded = a.id_state == UPGRADED or b.id_state == UPGRADED
-        diffs = [i for i in range(17 if upgraded else 18) if x[i] != y[i]]
-        if not diffs:
-            return UPGRADED_SAME
-        if len(diffs) == 1:
-            return SUBSTITUTION
-        if len(diffs) == 2 and diffs[1] == diffs[0] + 1 and x[diffs[0]] == y[diffs[1]] \
-                and x[diffs[1]] == y[diffs[0]]:
-            return SWAP
-        if a.id_state == VALID and b.id_state == VALID:
-            return DISTINCT_VALID
-        return NEAR if len(diffs) == 2 else FAR
-    if Levenshtein.distance(x, y, score_cutoff=1) <= 1:
-        return EDIT
-    return UNKNOWN
+def rule_score(probability: float, rule: int, weights: Weights) -> tuple[float, bool]:
+    """(score, exact_id) of a pair whose levels give ``probability``, after the rules."""
+    if rule == CAPPED:
+        return round(min(probability, weights.relative_cap), 3), False
+    if rule == ONE_TAP:
+        return round(max(probability, weights.exact_floor), 3), True
+    return round(min(probability, weights.exact_floor - 0.01), 3), False
 
 
-def name_relation(a: Prepared, b: Prepared) -> str:
-    if a.name == b.name and a.name:
-        return NAME_SAME
-    if a.py == b.py and a.py:
-        return NAME_PINYIN
-    if len(a.readings) == len(b.readings) and a.readings:
-        shared = sum(1 for x, y in zip(a.readings, b.readings, strict=True) if x & y)
-        if shared == len(a.readings):
-            return NAME_HETERONYM
-        # Same surname, one other character different: 刘建国 / 刘建军 (a typo, or
-        # brothers). Two characters different is two names: 石香荣 / 石祥发.
-        if (a.readings[0] & b.readings[0]) and len(a.readings) >= 3 and len(a.name) == len(b.name) \
-                and sum(1 for x, y in zip(a.name, b.name, strict=True) if x != y) <= 1:
-            return NAME_SIMILAR
-        return NAME_DIFFERENT
-    # A character dropped or added (刘建国 / 刘国): similar; anything more is two names
-    # (邵建 / 邵金安 sound close in pinyin but share only the surname).
-    if a.name and b.name and a.name[0] == b.name[0] and max(len(a.name), len(b.name)) >= 3 \
-            and Levenshtein.distance(a.name, b.name, score_cutoff=1) <= 1:
-        return NAME_SIMILAR
-    return NAME_DIFFERENT
+def score_pair(a: Prepared, b: Prepared, weights: Weights = DEFAULT_WEIGHTS,
+               reference_year: int | None = None) -> Match | None:
+    """Score two prepared households; ``None`` when they must never be proposed.
+
+    :param a: one household
+    :param b: the other household
+    :param weights: the level weights and the proposal threshold
+    :param reference_year: the year a head's age is judged in (default: this year)
+    """
+    levels = compare(a, b, reference_year)
+    if levels is None:
+        return None
+    score, exact = rule_score(weights.probability(levels), levels[-1], weights)
+    return Match(score, evidence(a, b, levels, reference_year), exact)
 
 
 _ID_EVIDENCE = {
@@ -143,17 +92,11 @@ _ID_EVIDENCE = {
     SUBSTITUTION: "身份证号相差一位（疑似录入错误）",
     SWAP: "身份证号相邻两位颠倒（疑似录入错误）",
     EDIT: "身份证号多一位或少一位（疑似录入错误）",
+    TRUNCATED: "身份证号不全（前面各位相同）",
     NEAR: "身份证号相差两位",
     NO_ID: "一方未填身份证号",
     UNKNOWN: "身份证号格式错误，无法比对",
 }
-
-
-def _id_weight(relation: str, w: Weights) -> float:
-    return {
-        EXACT: w.exact_id, UPGRADED_SAME: w.upgraded_id, SAME_INVALID: w.same_invalid_id,
-        SUBSTITUTION: w.typo_id, SWAP: w.typo_id, EDIT: w.edit_id, NEAR: w.near_id,
-    }.get(relation, 0.0)
 
 
 def _shared_pinyin(a: Prepared, b: Prepared) -> str:
@@ -161,111 +104,77 @@ def _shared_pinyin(a: Prepared, b: Prepared) -> str:
                     for x, y, p in zip(a.readings, b.readings, a.py, strict=True))
 
 
-def score_pair(a: Prepared, b: Prepared, weights: Weights = DEFAULT_WEIGHTS,
-               reference_year: int | None = None) -> Match | None:
-    """Score two prepared households; ``None`` when they must never be proposed.
+_NAME_EVIDENCE = {
+    NAME_SAME: "姓名相同（{a}）", NAME_SWAPPED: "姓名字序颠倒（{a}/{b}）", NAME_SIMILAR: "姓名相近（{a}/{b}）",
+    NAME_GIVEN: "同姓，名不同（{a}/{b}）", NAME_DIFFERENT: "姓名不同（{a}/{b}）",
+}
 
-    :param a: one household
-    :param b: the other household
-    :param weights: evidence weights and the proposal threshold
-    :param reference_year: the year a head's age is judged in (default: this year)
-    """
+
+def _name_evidence(a: Prepared, b: Prepared, naming: str) -> str:
+    if naming == NAME_PINYIN:
+        return f"姓名拼音相同（{a.pinyin_text}）"
+    if naming == NAME_HETERONYM:
+        return f"姓名读音相同（多音字，{_shared_pinyin(a, b)}）"
+    return _NAME_EVIDENCE[naming].format(a=a.name, b=b.name)
+
+
+def evidence(a: Prepared, b: Prepared, levels: Levels, reference_year: int | None = None) -> list[str]:
+    """What the review page shows for a pair, one Chinese phrase per piece of evidence."""
     relation = id_relation(a, b)
-    if relation in (DISTINCT_VALID, FAR):
-        return None
-    w = weights
-    evidence: list[str] = []
-    score = _id_weight(relation, w)
-    if relation in _ID_EVIDENCE:
-        evidence.append(_ID_EVIDENCE[relation])
-    id_linked = score > 0
-
     naming = name_relation(a, b)
-    bonus = w.no_id_name_bonus if not id_linked else 0.0
-    if naming == NAME_SAME:
-        score += w.name_same + bonus
-        evidence.append(f"姓名相同（{a.name}）")
-    elif naming == NAME_PINYIN:
-        score += w.name_pinyin + bonus
-        evidence.append(f"姓名拼音相同（{a.pinyin_text}）")
-    elif naming == NAME_HETERONYM:
-        score += w.name_heteronym + bonus
-        evidence.append(f"姓名读音相同（多音字，{_shared_pinyin(a, b)}）")
-    elif naming == NAME_SIMILAR:
-        score += w.name_similar
-        evidence.append(f"姓名相近（{a.name}/{b.name}）")
-    else:
-        score += w.name_different
-        evidence.append(f"姓名不同（{a.name}/{b.name}）")
-
-    cap: float | None = None
-    if id_linked and relation != NEAR:
-        if naming == NAME_DIFFERENT:
-            cap = w.relative_cap
-            evidence.append("身份证号相同或相近但姓名明显不同（疑似填了亲属的证件号）")
-        year = reference_year or dt.date.today().year
-        # Only a checksum-valid number's birth year is trusted: a typo may sit in the year.
-        years = {p.birth_year for p in (a, b) if p.id_state <= UPGRADED}
-        for born in sorted(y for y in years if y is not None):
-            if not (w.min_head_age <= year - born <= w.max_head_age):
-                cap = w.relative_cap
-                evidence.append(f"证件出生年份（{born}年）不可能是户主（疑似填了亲属的证件号）")
-
-    score += _place_score(a, b, w, evidence)
-
-    exact = relation == EXACT and cap is None and naming in (NAME_SAME, NAME_PINYIN, NAME_HETERONYM) and (
-        a.town is None or b.town is None or a.town == b.town)
-    if exact:
-        score = max(score, w.exact_floor)
-    if cap is not None:
-        score = min(score, cap)
-    return Match(round(min(1.0, max(0.0, score)), 3), evidence, exact)
+    out = [_ID_EVIDENCE[relation], _name_evidence(a, b, naming)] if relation in _ID_EVIDENCE \
+        else [_name_evidence(a, b, naming)]
+    if relation in ID_LINKED:
+        if naming in (NAME_DIFFERENT, NAME_GIVEN):
+            out.append("身份证号相同或相近但姓名明显不同（疑似填了亲属的证件号）")
+        for p in (a, b):
+            if not head_age_ok(p, reference_year or _this_year()):
+                out.append(f"证件出生年份（{p.birth_year}年）不可能是户主（疑似填了亲属的证件号）")
+    out += _place_evidence(a, b)
+    return out
 
 
-def _place_score(a: Prepared, b: Prepared, w: Weights, evidence: list[str]) -> float:
-    score = 0.0
+def _this_year() -> int:
+    import datetime as dt
+
+    return dt.date.today().year
+
+
+def _place_evidence(a: Prepared, b: Prepared) -> list[str]:
+    out: list[str] = []
     if a.town is not None and b.town is not None and a.town != b.town:
-        score += w.other_town
-        evidence.append("不同乡镇")
+        out.append("不同乡镇")
     same_village = a.village is not None and a.village == b.village
-    if same_village:
-        score += w.village
-    elif a.village is not None and b.village is not None:
-        score += w.other_village
-        evidence.append("不同村")
+    if not same_village and a.village is not None and b.village is not None:
+        out.append("不同村")
     if a.group and b.group:
         if a.group == b.group:
-            score += w.group
-            evidence.append("同村同组" if same_village else f"同组（{a.group}）")
+            out.append("同村同组" if same_village else f"同组（{a.group}）")
         else:
-            score += w.other_group
             if same_village:
-                evidence.append("同村")
-            evidence.append(f"村民小组不同（{a.group}/{b.group}）")
+                out.append("同村")
+            out.append(f"村民小组不同（{a.group}/{b.group}）")
     elif same_village:
-        evidence.append("同村")
+        out.append("同村")
     if a.hamlet and b.hamlet:
         if a.hamlet == b.hamlet:
-            score += w.hamlet
-            evidence.append(f"同湾（{a.hamlet}）")
+            out.append(f"同湾（{a.hamlet}）")
+        elif a.hamlet_base == b.hamlet_base:
+            out.append(f"同湾（写法不同：{a.hamlet}/{b.hamlet}）")
         elif a.hamlet_py == b.hamlet_py:
-            score += w.hamlet
-            evidence.append(f"湾名读音相同（{a.hamlet}/{b.hamlet}）")
+            out.append(f"湾名读音相同（{a.hamlet}/{b.hamlet}）")
         else:
-            score += w.other_hamlet
-            evidence.append(f"湾名不同（{a.hamlet}/{b.hamlet}）")
+            out.append(f"湾名不同（{a.hamlet}/{b.hamlet}）")
     if a.phone and b.phone:
         if a.phone == b.phone:
-            score += w.phone
-            evidence.append("电话相同")
+            out.append("电话相同")
+        elif phone_typo(a.phone, b.phone):
+            out.append("电话相差一位（疑似录入错误）")
         else:
-            score += w.other_phone
-            evidence.append("电话不同")
+            out.append("电话不同")
     if a.size is not None and b.size is not None:
         if a.size == b.size:
-            score += w.size
-            evidence.append(f"家庭人口数相同（{a.size}人）")
+            out.append(f"家庭人口数相同（{a.size}人）")
         elif abs(a.size - b.size) >= 3:
-            score += w.size_far
-            evidence.append(f"家庭人口数相差较大（{a.size}/{b.size}）")
-    return score
+            out.append(f"家庭人口数相差较大（{a.size}/{b.size}）")
+    return out

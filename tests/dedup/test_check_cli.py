@@ -146,3 +146,21 @@ def test_a_column_named_twice_is_refused_as_by_the_import(runner: FlaskCliRunner
     result = runner.invoke(args=["dedup", "check", str(source), "--out", str(tmp_path / "p.csv")])
     assert result.exit_code != 0
     assert "列重复：户主身份证号（head_id）" in result.output
+
+
+def test_a_village_written_with_the_town_in_front_or_as_its_committee_is_one_village(
+        runner: FlaskCliRunner, tmp_path: Path) -> None:
+    """The roster's own gazetteer: 保安镇沼山村, 沼山村委会 and 沼山 are the 沼山村 of the other rows."""
+    rows = [
+        ["H001", "保安镇", "沼山村", "3组", "王祖湾", "刘伟", LIU, "13812345678", "4", "一般农户"],
+        ["H002", "保安镇", "沼山村", "2组", "下陈湾", "陈秀英", CHEN, "13900001111", "3", "一般农户"],
+        ["H003", "保安镇", "磨山村", "1组", "柯家湾", "柯友明", SON, "13700002222", "5", "一般农户"],
+        ["H004", "保安镇", "沼山村", "5组", "上湾", "吴德华", make_id("420281", dt.date(1959, 1, 2), 31), "", "2",
+         "一般农户"],
+        ["H005", "保安镇", "保安镇沼山村", "三组", "王祖湾", "刘伟", "", "13812345678", "4", "一般农户"],
+        ["H006", "保安镇", "沼山村委会", "2组", "下陈湾", "陈秀英", "", "", "3", "一般农户"],
+    ]
+    source = write_csv(tmp_path / "roster.csv", CN_HEADER, rows, "utf-8")
+    pairs = run_check(runner, source, tmp_path / "pairs.csv")
+    assert [(p["row_a"], p["row_b"]) for p in pairs] == [("1", "5"), ("2", "6")]
+    assert all("同村同组" in p["evidence"] and "不同村" not in p["evidence"] for p in pairs)
