@@ -23,6 +23,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     config_module.load_config(app, config)
     logs.configure(app)
+    from fieldapp import clock, compression
+
+    clock.init_app(app)
+    compression.init_app(app)  # first of the after_request functions: it runs last
     _init_extensions(app)
     _register_blueprints(app)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from fieldapp.access import Scoped
+from fieldapp.db import write_transaction
 from fieldapp.models import AuditLog
 
 
@@ -60,3 +61,12 @@ def insert(
                      village_id=village_id)
     del values["before"], values["after"]  # left out, as the ORM leaves out unset columns: SQL NULL
     session.execute(AuditLog.__table__.insert(), [values])
+
+
+def record_read(session: Session | scoped_session[Any], user: Scoped | None, action: str, object_type: str,
+                object_id: object, *, details: dict[str, Any] | None = None,
+                village_id: int | None = None) -> None:
+    """Audit a read of personal data (a signature, full ID numbers) in its own write
+    transaction, committed before the data is handed out: what cannot be audited is not shown."""
+    with write_transaction(session) as writer:
+        record(writer, user, action, object_type, object_id, details=details, village_id=village_id)

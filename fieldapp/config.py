@@ -24,6 +24,8 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None
     BABEL_DEFAULT_LOCALE = "zh"
+    # The town's time zone: pages show times in it (fieldapp/clock.py); everything is stored in UTC.
+    TIMEZONE = "Asia/Shanghai"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
     SESSION_COOKIE_HTTPONLY = True

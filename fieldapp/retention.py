@@ -17,13 +17,12 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from fieldapp import audit
+from fieldapp import audit, clock
 from fieldapp.campaigns import get_campaign
 from fieldapp.db import write_transaction
 from fieldapp.extensions import db
 from fieldapp.models import DuplicateCandidate, HouseholdRevision, Visit
 from fieldapp.reports import rollup
-from sync.form import CHINA
 
 
 @dataclass
@@ -86,7 +85,7 @@ def purge_visits(campaign_id: str, before: dt.date, apply: bool) -> PurgeSummary
 
     One write transaction; the audit entry is written in it. Raises ValueError (Chinese).
     """
-    cutoff = dt.datetime.combine(before, dt.time(), tzinfo=CHINA)
+    cutoff = dt.datetime.combine(before, dt.time(), tzinfo=clock.town_zone())  # the day begins in the town
     with write_transaction(db.session) as session:
         get_campaign(session, campaign_id)
         visits = _VISITS

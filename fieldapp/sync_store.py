@@ -7,6 +7,7 @@ INSERT/UPDATE statements (executemany), with no ORM unit of work: a batch of
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -248,8 +249,15 @@ def _visit_row(v: Any) -> dict[str, Any]:
         "village_id": v.village_id, "worker_id": v.worker_id, "device_id": v.device_id,
         "batch_id": v.batch_id, "form_version": v.form_version, "base_rev": v.base_rev,
         "supersedes": v.supersedes, "started_at": v.started_at, "visited_at": v.visited_at,
+        "utc_offset_minutes": _offset_minutes(v.visited_at or v.started_at),
         "visited_on": v.visited_on, "received_at": v.received_at, "server_seq": v.server_seq,
         "data": v.data, "location": v.location, "sync_status": v.sync_status,
         "review_status": "pending", "change_seq": v.server_seq, **v.computed,
     }
 
+
+
+def _offset_minutes(moment: dt.datetime | None) -> int | None:
+    """The UTC offset the phone wrote on a time, in minutes (the stored time is UTC)."""
+    offset = moment.utcoffset() if moment is not None else None
+    return None if offset is None else int(offset.total_seconds() // 60)

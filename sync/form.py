@@ -715,19 +715,29 @@ def _decode_base64(text: str) -> bytes:
         return base64.b64decode(text, validate=True)
 
 
+def png_payload(raw: Any) -> bytes | None:
+    """The PNG file inside an ``image`` answer (``data:image/png;base64,…``).
+
+    :param raw: the answer as stored
+    :returns: the file's bytes, or None when ``raw`` is not a base64 PNG data URL
+    """
+    if not isinstance(raw, str) or not raw.startswith(_PNG_PREFIX):
+        return None
+    try:
+        payload = _decode_base64(raw[len(_PNG_PREFIX):])
+    except (binascii.Error, ValueError):
+        return None
+    return payload if payload.startswith(b"\x89PNG\r\n\x1a\n") else None
+
+
 def _image(form: FormDefinition, f: Field) -> TypeCheck:
     max_kb = int(f.get("max_kb", 200))
 
     def check(raw: Any, context: FormContext) -> Any:
         if _empty_or_not_text(raw, lambda: form.message("image", f)):
             return _UNANSWERED
-        if not raw.startswith(_PNG_PREFIX):
-            raise _Rejected(None, form.message("image", f))
-        try:
-            payload = _decode_base64(raw[len(_PNG_PREFIX):])
-        except (binascii.Error, ValueError):
-            raise _Rejected(None, form.message("image", f)) from None
-        if not payload.startswith(b"\x89PNG\r\n\x1a\n"):
+        payload = png_payload(raw)
+        if payload is None:
             raise _Rejected(None, form.message("image", f))
         if len(payload) > max_kb * 1024:
             raise _Rejected(None, form.message("image_size", f, max=max_kb))

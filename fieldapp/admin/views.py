@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from fieldapp import devices
 from fieldapp.access import roles_required
 from fieldapp.admin import bp, roster_upload, services
 from fieldapp.admin.forms import (
@@ -97,7 +98,8 @@ def _user_page(user: User, status: int = 200, *, edit: UserEditForm | None = Non
         .order_by(DeviceToken.revoked_at.is_not(None), DeviceToken.created_at.desc())))
     return render_template(
         "admin/user_edit.html", user=user, edit=edit, villages_form=villages,
-        password=password or PasswordResetForm(formdata=None), tokens=tokens,
+        password=password or PasswordResetForm(formdata=None), tokens=tokens, describe=devices.describe,
+        first_seen=devices.device_labels(db.session(), [(user.id, t.device_id) for t in tokens]),
         action=ActionForm(), now=utcnow(),
     ), status
 
@@ -221,3 +223,4 @@ def _campaign_action(campaign_id: str, action: object, done: str) -> Response:
 
 bp.add_url_rule("/roster", view_func=roster_upload.roster, methods=["GET", "POST"])
 bp.add_url_rule("/roster/jobs/<job_id>", view_func=roster_upload.roster_job)
+bp.add_url_rule("/roster/template.<file_format>", view_func=roster_upload.template)

@@ -93,4 +93,8 @@ def _decoded_body(raw: bytes, max_bytes: int, max_records: int | None) -> bytes:
     if not inflater.eof:
         raise SyncError("malformed_json", "请求内容不是完整的 gzip 数据", 400, {"reason": "truncated"},
                         message_en="The gzip body is truncated")
+    if inflater.unused_data:
+        raise SyncError("malformed_json", "请求内容不是有效的 gzip 数据", 400,
+                        {"reason": "data after the end of the compressed body"},
+                        message_en="The body is not valid gzip data")
     return body

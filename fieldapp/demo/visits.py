@@ -42,6 +42,7 @@ from fieldapp.models import (
     Visit,
     user_villages,
 )
+from fieldapp.review.display import SYNC_LABELS
 from sync.idnumber import check_char
 
 ProgressFn = Callable[[str, int, int], None]
@@ -67,7 +68,9 @@ class SimulationReport:
         self.pushed += len(results)
 
     def line(self) -> str:
-        parts = "，".join(f"{k} {v}" for k, v in sorted(self.statuses.items()))
+        counts = [(_(SYNC_LABELS.get(status, status)), n) for status, n in sorted(
+            self.statuses.items(), key=lambda item: list(SYNC_LABELS).index(item[0]) if item[0] in SYNC_LABELS else 99)]
+        parts = "，".join(f"{label} {n}" for label, n in counts)
         return _("模拟走访 %(pushed)s 条（%(parts)s）；离线冲突 %(conflicts)s 处，疑似重复新户 %(duplicates)s 户；"
                  "审核通过 %(approved)s 条，退回 %(returned)s 条，退回后重报 %(corrected)s 条",
                  pushed=self.pushed, parts=parts, conflicts=self.conflicts, duplicates=self.duplicates,

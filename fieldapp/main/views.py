@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -19,6 +19,13 @@ HOME_BY_ROLE = {"worker": "worker.index", "supervisor": "review.index", "admin":
 @login_required
 def home() -> Response:
     return redirect(url_for(HOME_BY_ROLE.get(current_user.role, "auth.logout")))
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on every site; the app icon (a PNG, which they all accept)."""
+    return send_from_directory(current_app.static_folder or "static", "icons/icon-192.png",
+                               mimetype="image/png", max_age=86400)
 
 
 @bp.route("/healthz")

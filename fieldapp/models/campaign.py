@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldapp.models.base import Base, utcnow
+from fieldapp.models.base import Base, UtcDateTime, utcnow
 from sync.form import DEFAULT_VERSION
 
 
@@ -22,4 +22,4 @@ class Campaign(Base):
     monitoring_line: Mapped[float] = mapped_column(sa.Float, default=7600.0)
     active: Mapped[bool] = mapped_column(default=False)
     closed: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -12,7 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fieldapp.models.base import Base, JSONType, new_uuid, utcnow
+from fieldapp.models.base import Base, JSONType, UtcDateTime, new_uuid, utcnow
 from fieldapp.models.geo import Village
 
 # The form's household fields, which are also columns here.
@@ -57,8 +57,8 @@ class Household(Base):
     # (decided at central) a town keeps the id of a household it does not hold.
     merged_into_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     village: Mapped[Village] = relationship()
 
@@ -78,6 +78,6 @@ class HouseholdRevision(Base):
     reason: Mapped[str] = mapped_column(sa.String(20))  # roster | visit | resolution | merge | undo
     visit_uuid: Mapped[str | None] = mapped_column(sa.String(36))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     # The household's change number when this revision was written (a town's replication feed).
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)

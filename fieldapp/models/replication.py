@@ -13,7 +13,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fieldapp.models.base import Base, JSONType, new_uuid, utcnow
+from fieldapp.models.base import Base, JSONType, UtcDateTime, new_uuid, utcnow
 from fieldapp.models.geo import Town
 
 
@@ -30,12 +30,12 @@ class Node(Base):
     name: Mapped[str] = mapped_column(sa.String(40), unique=True)
     town_id: Mapped[int] = mapped_column(sa.ForeignKey("towns.id"), unique=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    last_contact_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_contact_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     up_cursor: Mapped[str] = mapped_column(sa.String(120), default="")
     up_pending: Mapped[int] = mapped_column(default=0)  # what the town said it still had to send
-    up_applied_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    up_applied_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     down_cursor: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # what the town said it applied
     # Central's change number up to which the town's households were looked for in other towns.
     dedup_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
@@ -59,11 +59,11 @@ class ReplicationCommand(Base):
     target: Mapped[str] = mapped_column(sa.String(64))  # the visit uuid, conflict uid, ... it is about
     payload: Mapped[dict] = mapped_column(JSONType)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     # pending | applied | conflict (the town had decided otherwise) | refused
     status: Mapped[str] = mapped_column(sa.String(12), default="pending", index=True)
     message: Mapped[str | None] = mapped_column(sa.Text)
-    settled_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class ReplicationReject(Base):
@@ -78,7 +78,7 @@ class ReplicationReject(Base):
     key: Mapped[str] = mapped_column(sa.String(64))
     reason: Mapped[str] = mapped_column(sa.Text)
     payload: Mapped[dict] = mapped_column(JSONType)
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class UpstreamState(Base):
@@ -89,8 +89,8 @@ class UpstreamState(Base):
     name: Mapped[str] = mapped_column(sa.String(20), primary_key=True)  # "upstream"
     down_cursor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     up_cursor: Mapped[str] = mapped_column(sa.String(120), default="")  # central's, as last heard
-    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    last_success_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     failures: Mapped[int] = mapped_column(default=0)
     last_round: Mapped[dict | None] = mapped_column(JSONType)
@@ -107,7 +107,7 @@ class AppliedCommand(Base):
     kind: Mapped[str] = mapped_column(sa.String(30))
     status: Mapped[str] = mapped_column(sa.String(12))  # applied | conflict | refused
     message: Mapped[str | None] = mapped_column(sa.Text)
-    applied_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    applied_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)
 
 
@@ -129,6 +129,6 @@ class DecisionConflict(Base):
     status: Mapped[str] = mapped_column(sa.String(10), default="open")  # open | resolved
     resolution: Mapped[str | None] = mapped_column(sa.String(10))  # town | county
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)

@@ -12,7 +12,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldapp.models.base import Base, utcnow
+from fieldapp.models.base import Base, UtcDateTime, utcnow
 
 
 class HouseholdProgress(Base):
@@ -148,4 +148,4 @@ class ReportCursor(Base):
 
     campaign_id: Mapped[str] = mapped_column(sa.ForeignKey("campaigns.id"), primary_key=True)
     change_seq: Mapped[int | None] = mapped_column(sa.BigInteger)  # None: never built
-    refreshed_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

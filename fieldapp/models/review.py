@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldapp.models.base import Base, JSONType, new_uuid, utcnow
+from fieldapp.models.base import Base, JSONType, UtcDateTime, new_uuid, utcnow
 
 
 class Conflict(Base):
@@ -28,8 +28,8 @@ class Conflict(Base):
     status: Mapped[str] = mapped_column(sa.String(10), default="open")  # open | resolved
     resolved_value: Mapped[object | None] = mapped_column(JSONType)
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)
 
 
@@ -55,8 +55,8 @@ class DuplicateCandidate(Base):
     source: Mapped[str] = mapped_column(sa.String(10), default="ingest")
     status: Mapped[str] = mapped_column(sa.String(10), default="open")  # open | merged | dismissed | superseded
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    decided_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)
 
 
@@ -73,7 +73,7 @@ class HouseholdMerge(Base):
     before: Mapped[dict] = mapped_column(JSONType)
     after: Mapped[dict] = mapped_column(JSONType)
     merged_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    merged_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    merged_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    undone_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)

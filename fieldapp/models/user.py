@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from fieldapp.models.base import Base, new_uuid, utcnow
+from fieldapp.models.base import Base, UtcDateTime, new_uuid, utcnow
 from fieldapp.models.geo import Village
 
 ROLES = ("worker", "supervisor", "admin")
@@ -35,7 +35,7 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[str] = mapped_column(sa.String(12))
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     # Part of every web session's id (get_id): raising it ends the user's sessions on
     # every browser, copies of the cookie included (logout, password reset, role change…).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -78,10 +78,10 @@ class DeviceToken(Base):
     device_id: Mapped[str] = mapped_column(sa.String(64))
     device_name: Mapped[str | None] = mapped_column(sa.String(100))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
-    last_used_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     user: Mapped[User] = relationship()
 
@@ -99,7 +99,7 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(50))
     address: Mapped[str] = mapped_column(sa.String(64))
-    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     success: Mapped[bool] = mapped_column(default=False)
     # the web's device cookie ("web:…") or the phone's device_id (fieldapp/auth/throttle.py)
     device: Mapped[str | None] = mapped_column(sa.String(64))
@@ -117,4 +117,4 @@ class ScopeRemoval(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     village_id: Mapped[int] = mapped_column(sa.ForeignKey("villages.id", ondelete="CASCADE"))
     change_seq: Mapped[int] = mapped_column(sa.BigInteger)
-    at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fieldapp.models.base import Base, JSONType, utcnow
+from fieldapp.models.base import Base, JSONType, UtcDateTime, utcnow
 from fieldapp.models.household import Household
 from fieldapp.models.user import User
 
@@ -39,10 +39,14 @@ class Visit(Base):
     form_version: Mapped[str] = mapped_column(sa.String(20))
     base_rev: Mapped[int | None] = mapped_column()
     supersedes: Mapped[str | None] = mapped_column(sa.String(36))
-    started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    visited_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    visited_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The phone clock's offset from UTC (minutes east) when it stamped visited_at (else
+    # started_at): the times themselves are stored in UTC. None: unknown (no time sent,
+    # or stored before the offset was kept).
+    utc_offset_minutes: Mapped[int | None] = mapped_column(sa.SmallInteger)
     visited_on: Mapped[dt.date | None] = mapped_column(sa.Date, index=True)
-    received_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     server_seq: Mapped[int] = mapped_column(sa.BigInteger, index=True)
     data: Mapped[dict] = mapped_column(JSONType)
     location: Mapped[dict | None] = mapped_column(JSONType)
@@ -50,7 +54,7 @@ class Visit(Base):
     review_status: Mapped[str] = mapped_column(sa.String(12), default="pending")
     review_comment: Mapped[str | None] = mapped_column(sa.Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    reviewed_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     conclusion: Mapped[str | None] = mapped_column(sa.String(24))
     visit_method: Mapped[str | None] = mapped_column(sa.String(12))
@@ -75,7 +79,7 @@ class SyncBatch(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     device_id: Mapped[str] = mapped_column(sa.String(64))
     app_version: Mapped[str | None] = mapped_column(sa.String(40))
-    received_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     record_count: Mapped[int] = mapped_column(default=0)
     counts: Mapped[dict] = mapped_column(JSONType, default=dict)
     results: Mapped[list] = mapped_column(JSONType, default=list)

@@ -10,6 +10,7 @@ admin, audited: see :func:`record_export`).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,9 +21,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
-from fieldapp import audit
+from fieldapp import audit, clock
 from fieldapp.db import write_transaction
-from fieldapp.models import User
+from fieldapp.models import User, utcnow
 from fieldapp.reports.queries import FollowUp, Progress, ProgressRow
 from sync.form import load_form
 from sync.idnumber import mask_id, mask_phone
@@ -86,6 +87,27 @@ FOLLOW_UP_HEADERS = (
 )
 
 
+class Money(float):
+    """Yuan: written with two decimals (CSV, pages) or in a 0.00 format (XLSX)."""
+
+
+class Percent(float):
+    """A percentage as shown (71.4): an XLSX cell holds 0.714 in a 0.0% format."""
+
+
+def money(value: float | None) -> Money | None:
+    return None if value is None else Money(round(value, 2))
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text on a page or in a CSV: money with two decimals, none as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, Money):
+        return f"{value:.2f}"
+    return str(value)
+
+
 def neutralise(value: Any) -> Any:
     """Text that a spreadsheet would run as a formula gets a leading ``'``; numbers pass."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
@@ -97,7 +119,7 @@ def progress_table(progress: Progress) -> tuple[list[str], list[list[Any]]]:
     """Headers and rows (the villages, then the totals row) of the progress table."""
     def cells(row: ProgressRow) -> list[Any]:
         data = row.to_dict()
-        return [data[c.key] for c in PROGRESS_COLUMNS]
+        return [Percent(data[c.key]) if c.key == "completion" else data[c.key] for c in PROGRESS_COLUMNS]
     return [c.header for c in PROGRESS_COLUMNS], [cells(r) for r in progress.rows] + [cells(progress.totals)]
 
 
@@ -110,7 +132,7 @@ def follow_up_table(items: Iterable[FollowUp], form_version: str,
         [i.village, i.group, i.code or "", i.head_name, i.head_id if full else mask_id(i.head_id),
          (i.phone or "") if full else mask_phone(i.phone), i.size, label["category"](i.category),
          label["monitor_type"](i.monitor_type), i.visited_on.isoformat() if i.visited_on else "",
-         i.worker, i.per_capita_income, i.monitoring_income, label["conclusion"](i.conclusion)]
+         i.worker, money(i.per_capita_income), money(i.monitoring_income), label["conclusion"](i.conclusion)]
         for i in items
     ]
     return list(FOLLOW_UP_HEADERS), rows
@@ -122,30 +144,46 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in headers])
     for row in rows:
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
+        writer.writerow([cell_text(neutralise(v)) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def to_xlsx(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], *,
-            totals_last: bool = False) -> bytes:
-    """One sheet: bold frozen header (and first column), widths fitted to the text."""
+            totals_last: bool = False, heading: str | None = None,
+            exported_at: dt.datetime | None = None) -> bytes:
+    """One sheet: ``heading`` and the export time (town time) above the table if given, then a
+    bold frozen header (and first column), widths fitted to the text, money in a 0.00 format,
+    percentages in a 0.0% one."""
     book = Workbook()
     sheet = book.active
+    assert sheet is not None  # a new workbook has its first sheet
     sheet.title = title[:31]
+    top = 0
+    if heading:
+        sheet.append([neutralise(heading)])
+        sheet["A1"].font = Font(bold=True, size=14)
+        sheet.append([f"导出时间：{clock.local_time(exported_at or utcnow())}"])
+        sheet["A2"].font = Font(color="666666")
+        top = 2
     sheet.append([neutralise(h) for h in headers])
     for row in rows:
-        sheet.append([neutralise(v) for v in row])
+        sheet.append([v / 100 if isinstance(v, Percent) else neutralise(v) for v in row])
+        for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+            if isinstance(value, Money):
+                cell.number_format = "0.00"
+            elif isinstance(value, Percent):
+                cell.number_format = "0.0%"
     bold = Font(bold=True)
-    for cell in sheet[1]:
+    for cell in sheet[top + 1]:
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         cell.fill = PatternFill("solid", fgColor="F2F2F2")
     if totals_last and rows:
         for cell in sheet[sheet.max_row]:
             cell.font = bold
-    sheet.freeze_panes = "B2"
+    sheet.freeze_panes = f"B{top + 2}"
     for index, header in enumerate(headers, start=1):
-        values = [header] + [row[index - 1] for row in rows]
+        values = [header] + [cell_text(row[index - 1]) for row in rows]
         width = max(_display_width(v) for v in values)
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 40)
     buffer = io.BytesIO()

@@ -45,8 +45,12 @@ def villages_named(session: Session, names: Sequence[str]) -> list[int] | None:
 
 
 def village_names(session: Session, village_ids: Sequence[int] | None) -> list[str] | None:
-    """Names for the summary: None for every village (the whole town)."""
+    """Names for the summary: None for the whole town (every village: an admin, or a scope
+    that covers them all, such as a town supervisor's), else the names in the scope."""
     if village_ids is None:
+        return None
+    every = set(session.scalars(sa.select(Village.id)))
+    if every and every <= set(village_ids):
         return None
     return list(session.scalars(sa.select(Village.name).where(queries.in_villages(Village.id, village_ids))
                                 .order_by(Village.code, Village.id)))
@@ -72,7 +76,7 @@ def progress_file(session: Session, campaign: Campaign, village_ids: Sequence[in
     if file_format == "csv":
         return ExportFile(exports.to_csv(headers, rows), exports.CSV_MIMETYPE, name, len(progress.rows))
     if file_format == "xlsx":
-        content = exports.to_xlsx("排查进度", headers, rows, totals_last=True)
+        content = exports.to_xlsx("排查进度", headers, rows, totals_last=True, heading=f"{campaign.name} · 排查进度")
         return ExportFile(content, exports.XLSX_MIMETYPE, name, len(progress.rows))
     raise ValueError(f"不支持的格式：{file_format}")
 
@@ -86,5 +90,6 @@ def follow_up_file(session: Session, campaign: Campaign, village_ids: Sequence[i
     if file_format == "csv":
         return ExportFile(exports.to_csv(headers, rows), exports.CSV_MIMETYPE, name, len(rows))
     if file_format == "xlsx":
-        return ExportFile(exports.to_xlsx(title, headers, rows), exports.XLSX_MIMETYPE, name, len(rows))
+        content = exports.to_xlsx(title, headers, rows, heading=f"{campaign.name} · 跟进名单：{title}")
+        return ExportFile(content, exports.XLSX_MIMETYPE, name, len(rows))
     raise ValueError(f"不支持的格式：{file_format}")

@@ -15,7 +15,7 @@ from fieldapp.reports.queries import Progress
 
 
 def area_name(village_names: Sequence[str] | None) -> str:
-    """"全镇" for the whole town; the villages' names for a supervisor's scope."""
+    """"全镇" for the whole town (None); the villages' names for a part of it."""
     if village_names is None:
         return "全镇"
     if not village_names:
@@ -26,7 +26,8 @@ def area_name(village_names: Sequence[str] | None) -> str:
 def town_summary(progress: Progress, village_names: Sequence[str] | None = None) -> str:
     """The summary paragraph for ``progress``.
 
-    :param village_names: None for all villages ("全镇"), else the names in scope.
+    :param village_names: None for every village ("全镇"), else the names in scope
+        (``services.village_names`` gives None for a scope that covers every village).
     """
     t = progress.totals
     area = area_name(village_names)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
@@ -11,6 +10,7 @@ from flask_login import current_user
 
 from fieldapp.access import roles_required, village_scope
 from fieldapp.campaigns import newest_first
+from fieldapp.downloads import attachment
 from fieldapp.extensions import db
 from fieldapp.models import Campaign
 from fieldapp.reports import bp, exports, queries, services
@@ -28,10 +28,7 @@ def _campaign() -> Campaign:
 
 
 def _download(file: services.ExportFile) -> Response:
-    response = Response(file.content, mimetype=file.mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file.filename)}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(file.content, file.mimetype, file.filename)
 
 
 def _sorted(rows: list[queries.ProgressRow], key: str, descending: bool) -> list[queries.ProgressRow]:
@@ -88,7 +85,7 @@ def follow_up(flag: str) -> str:
     items = queries.follow_up(db.session(), campaign.id, flag, village_scope(current_user))
     headers, rows = exports.follow_up_table(items, campaign.form_version, full=False)
     return render_template("reports/follow_up.html", campaign=campaign, flag=flag,
-                           title=exports.FLAG_TITLES[flag], headers=headers, rows=rows)
+                           title=exports.FLAG_TITLES[flag], headers=headers, rows=rows, cell_text=exports.cell_text)
 
 
 @bp.route("/export/followup/<flag>.<file_format>", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from rapidfuzz import fuzz
 
 from fieldapp.models import Household
-from sync.form import Field, FormDefinition, load_form
+from sync.form import Field, FormDefinition, load_form, png_payload
 from sync.idnumber import mask_id, mask_phone, normalize_id
 from sync.normalize import normalize_group
 
@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "campaign_deactivate": "停用排查活动", "campaign_close": "关闭排查活动",
     "roster_import": "导入花名册", "dedup_run": "批量查重", "purge": "清除数据", "sync_push": "上传",
     "sync_pull": "下载农户",
+    "image_view": "查看签字图片", "household_reveal": "查看完整身份证号和电话",
 }
 
 
@@ -72,9 +73,16 @@ def field_label(version: str, field_id: str) -> str:
 
 
 @dataclass
+class Row:
+    label: str
+    value: str
+    image: str | None = None  # the field id of an image answer (served by review.visit_image)
+
+
+@dataclass
 class Section:
     label: str
-    rows: list[tuple[str, str]]
+    rows: list[Row]
 
 
 def answer_sections(version: str, data: Mapping[str, Any], *, mask: bool = True) -> list[Section]:
@@ -82,12 +90,20 @@ def answer_sections(version: str, data: Mapping[str, Any], *, mask: bool = True)
     form = form_for(version)
     sections = []
     for section in form.sections:
-        rows = [(f.label, format_value(f, data.get(f.id), mask=mask))
+        rows = [Row(f.label, format_value(f, data.get(f.id), mask=mask),
+                    f.id if f.type == "image" and png_payload(data.get(f.id)) is not None else None)
                 for f in form.fields if f.section == section["id"]
                 and (f.id in data and data.get(f.id) not in (None, []) or f.required is True)]
         if rows:
             sections.append(Section(section["label"], rows))
     return sections
+
+
+def image_answer(version: str, data: Mapping[str, Any], field_id: str) -> bytes | None:
+    """The PNG of an image answer (the drawn signature), or None if the field is no image
+    of the form or holds none."""
+    f = form_for(version).by_id.get(field_id)
+    return png_payload(data.get(field_id)) if f is not None and f.type == "image" else None
 
 
 def flag_labels(version: str, visit: Any) -> list[str]:

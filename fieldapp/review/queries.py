@@ -6,12 +6,12 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import aliased
 
+from fieldapp import clock
 from fieldapp.access import in_scope, scope_filter, village_scope
 from fieldapp.extensions import db
 from fieldapp.models import (
@@ -28,7 +28,6 @@ from fieldapp.models import (
     user_villages,
 )
 
-CHINA = ZoneInfo("Asia/Shanghai")
 BATCH_COUNT_KEYS = ("accepted", "conflict", "duplicate_suspected", "already_received", "rejected")
 BATCH_STATUS_FILTERS = ("pending", "approved", "returned", "conflict", "duplicate_suspected",
                         "already_received", "rejected")
@@ -60,12 +59,6 @@ def checked_village(user: User, village_id: int | None) -> int | None:
     return village_id
 
 
-def day_range(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """A calendar day in China as an aware UTC range."""
-    start = dt.datetime.combine(day, dt.time(), tzinfo=CHINA)
-    return start.astimezone(dt.UTC), (start + dt.timedelta(days=1)).astimezone(dt.UTC)
-
-
 # -- batches -------------------------------------------------------------------
 
 
@@ -93,7 +86,7 @@ def batch_query(user: User, village_id: int | None, worker_id: int | None, day: 
     if worker_id is not None:
         stmt = stmt.where(SyncBatch.user_id == worker_id)
     if day is not None:
-        start, end = day_range(day)
+        start, end = clock.day_range(day)
         stmt = stmt.where(SyncBatch.received_at >= start, SyncBatch.received_at < end)
     if status in ("pending", "approved", "returned"):
         stmt = stmt.where(sa.select(Visit.uuid).where(
@@ -368,9 +361,9 @@ def audit_query(action: str | None, username: str | None, day_from: dt.date | No
     if username:
         stmt = stmt.where(User.username == username)
     if day_from:
-        stmt = stmt.where(AuditLog.at >= day_range(day_from)[0])
+        stmt = stmt.where(AuditLog.at >= clock.day_range(day_from)[0])
     if day_to:
-        stmt = stmt.where(AuditLog.at < day_range(day_to)[1])
+        stmt = stmt.where(AuditLog.at < clock.day_range(day_to)[1])
     if object_id:
         stmt = stmt.where(AuditLog.object_id == object_id)
     return stmt.order_by(AuditLog.at.desc(), AuditLog.id.desc())

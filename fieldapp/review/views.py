@@ -12,10 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from fieldapp import audit, clock, devices
 from fieldapp.access import household_or_404, roles_required
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
-from fieldapp.review import bp, display, queries, remote
+from fieldapp.review import audit_text, bp, display, queries, remote
 from fieldapp.review import conflicts as conflict_decisions
 from fieldapp.review import merges as merge_decisions
 from fieldapp.review import visits as visit_decisions
@@ -25,6 +26,7 @@ from sync.form import DEFAULT_VERSION
 from sync.idnumber import mask_id, mask_phone
 
 REVIEWERS = ("supervisor", "admin")
+FULL_VALUES = ("admin",)  # who may see full ID numbers and phones (docs/domain.md, "Personal data")
 View = str | Response | tuple[str, int]
 
 
@@ -56,19 +58,11 @@ def _refused(error: ReviewError, attached: Collection[str] = ()) -> None:
                 flash(message, "error")
 
 
-def _local_time(value: dt.datetime | None) -> str:
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(queries.CHINA).strftime("%Y-%m-%d %H:%M")
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     """Template helpers for the review pages only."""
     return {
-        "value_of": display.field_value, "label_of": display.field_label, "local_time": _local_time,
+        "value_of": display.field_value, "label_of": display.field_label,
         "mask_id": mask_id, "mask_phone": mask_phone,
         "sync_labels": display.SYNC_LABELS, "review_labels": display.REVIEW_LABELS,
         "action_labels": display.ACTION_LABELS,
@@ -136,7 +130,8 @@ def batch(batch_id: str) -> View:
             return redirect(url_for("review.batch", batch_id=batch_id))
         status = 422
     visits = queries.batch_visits(current_user, batch_id)
-    return render_template("review/batch.html", batch=item, visits=visits, form=form,
+    device = devices.device_labels(db.session(), [(item.user_id, item.device_id)])[(item.user_id, item.device_id)]
+    return render_template("review/batch.html", batch=item, visits=visits, form=form, device=device,
                            counts=queries.batch_counts(item), count_keys=queries.BATCH_COUNT_KEYS,
                            display=display), status
 
@@ -158,7 +153,24 @@ def visit(uuid: str) -> View:
     waiting_town = remote.owner(db.session, item.village_id).town.name if waiting else None  # type: ignore[union-attr]
     return render_template("review/visit.html", visit=item, form=form, display=display,
                            conflicts=conflicts, waiting=waiting, waiting_town=waiting_town,
-                           duplicates=queries.duplicate_routing(current_user, uuid)), status
+                           duplicates=queries.duplicate_routing(current_user, uuid),
+                           phone_zone=clock.phone_zone_note(item.visited_at, item.utc_offset_minutes)), status
+
+
+@bp.route("/visits/<uuid>/images/<field_id>.png")
+@roles_required(*REVIEWERS)
+def visit_image(uuid: str, field_id: str) -> Response:
+    """An image answer (the household's drawn signature) as a PNG: in scope only, audited,
+    never cached. A route, not inline data, so the page's CSP needs no ``data:`` for it."""
+    item = queries.visit_or_404(current_user, uuid)
+    png = display.image_answer(item.form_version, item.data, field_id)
+    if png is None:
+        abort(404)
+    audit.record_read(db.session, current_user, "image_view", "visit", uuid, details={"field": field_id},
+                      village_id=item.village_id)
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- conflicts -----------------------------------------------------------------
@@ -272,16 +284,33 @@ def dismiss(candidate_id: int) -> View:
 # -- households and merges -------------------------------------------------------
 
 
+def _household_page(item: Household, *, full: bool) -> str:
+    """The household, its history, visits and merges; ID number and phone masked unless ``full``."""
+    return render_template(
+        "review/household.html", household=item, history=queries.revision_history(item),
+        visits=queries.household_visits(item), merges=queries.household_merges(item), undo=ConfirmForm(),
+        version=DEFAULT_VERSION, full=full, reveal=ConfirmForm(),
+        survivor=db.session.get(Household, item.merged_into_id) if item.merged_into_id else None,
+    )
+
+
 @bp.route("/households/<household_id>")
 @roles_required(*REVIEWERS)
 def household(household_id: str) -> View:
+    return _household_page(household_or_404(db.session, current_user, household_id), full=False)
+
+
+@bp.route("/households/<household_id>/full", methods=["POST"])
+@roles_required(*FULL_VALUES)
+def household_full(household_id: str) -> View:
+    """显示完整: the same page with full ID numbers and phones, for the roles that may see them
+    (a POST with the page's CSRF token, audited before the values are shown)."""
     item = household_or_404(db.session, current_user, household_id)
-    merges = queries.household_merges(item)
-    return render_template(
-        "review/household.html", household=item, history=queries.revision_history(item),
-        visits=queries.household_visits(item), merges=merges, undo=ConfirmForm(), version=DEFAULT_VERSION,
-        survivor=db.session.get(Household, item.merged_into_id) if item.merged_into_id else None,
-    )
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    audit.record_read(db.session, current_user, "household_reveal", "household", item.id,
+                      village_id=item.village_id)
+    return _household_page(item, full=True)
 
 
 @bp.route("/merges/<int:merge_id>/undo", methods=["POST"])
@@ -321,6 +350,9 @@ def audit_log() -> View:
     merges = {str(m.id): m for m in db.session.scalars(
         sa.select(HouseholdMerge).where(HouseholdMerge.id.in_(merge_ids or [-1])))}
     users = list(db.session.scalars(sa.select(User.username).order_by(User.username)))
-    return render_template("review/audit.html", page=page, filters=filters, merges=merges,
+    names = audit_text.load_names(db.session(), [entry for entry, _user in page.items])
+    lines = {entry.id: audit_text.describe(entry, (user.display_name or user.username) if user else _("系统"), names)
+             for entry, user in page.items}
+    return render_template("review/audit.html", page=page, filters=filters, merges=merges, lines=lines,
                            actions=queries.audit_actions(), users=users, undo=ConfirmForm(),
                            pretty=display.pretty)

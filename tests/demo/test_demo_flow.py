@@ -115,6 +115,7 @@ def test_demo_builds_the_reference_town_then_simulates_visits(database_url: str,
     assert with_visits.exit_code == 0, with_visits.output
     assert "数据库中已有演示乡镇 保安镇，直接使用" in with_visits.stdout
     assert "模拟走访" in with_visits.stdout and "rejected" not in with_visits.stdout
+    assert "（已接收 " in with_visits.stdout and "accepted" not in with_visits.stdout  # issue 17, item 19
     assert REFERENCE in with_visits.stdout
     with app.app_context():
         visits = count()

@@ -57,8 +57,9 @@ def test_cli_xlsx_limited_to_a_village(backend: str, scenario: Scenario, runner:
     invoke(runner, "report", "progress", "--campaign", "2023-jzpc", "--format", "xlsx", "--out", str(out),
            "--village", "磨山村")
     sheet = openpyxl.load_workbook(out).active
-    assert [sheet.cell(row=r, column=1).value for r in (2, 3)] == ["磨山村", "合计"]
-    assert sheet.cell(row=3, column=2).value == 4
+    # rows 1-2: the title and the export time (issue 17, item 17); row 3: the headers
+    assert [sheet.cell(row=r, column=1).value for r in (4, 5)] == ["磨山村", "合计"]
+    assert sheet.cell(row=5, column=2).value == 4
 
 
 def test_cli_follow_up_masks_unless_full_ids(backend: str, scenario: Scenario, runner: FlaskCliRunner,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -93,13 +94,14 @@ def test_progress_xlsx_opens_with_totals_frozen_header_and_widths(backend: str, 
     auth.login("admin")
     response = client.get("/reports/export/progress.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
-    assert sheet.freeze_panes == "B2"
-    assert sheet["A1"].value == "村（社区）" and sheet["A1"].font.bold
-    assert [sheet.cell(row=r, column=1).value for r in range(2, 5)] == ["沼山村", "磨山村", "合计"]
-    headers = [c.value for c in sheet[1]]
-    totals = dict(zip(headers, [c.value for c in sheet[4]], strict=True))
-    assert (totals["应排查户数"], totals["已排查户数"], totals["完成率（%）"]) == (7, 5, 71.4)
-    assert sheet[4][0].font.bold
+    # rows 1-2: the title and the export time; completion as a percent cell (issue 17, item 17)
+    assert sheet.freeze_panes == "B4"
+    assert sheet["A3"].value == "村（社区）" and sheet["A3"].font.bold
+    assert [sheet.cell(row=r, column=1).value for r in range(4, 7)] == ["沼山村", "磨山村", "合计"]
+    headers = [c.value for c in sheet[3]]
+    totals = dict(zip(headers, [c.value for c in sheet[6]], strict=True))
+    assert (totals["应排查户数"], totals["已排查户数"], totals["完成率（%）"]) == (7, 5, pytest.approx(0.714))
+    assert sheet[6][0].font.bold
     assert sheet.column_dimensions["A"].width >= 10
     assert exports_logged()[-1].details["format"] == "xlsx"
 
@@ -125,7 +127,7 @@ def test_follow_up_masked_by_default_full_only_for_an_admin_post(backend: str, s
                        data={"full": "1", "csrf_token": csrf_token_from(html)})
     assert full.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(full.data)).active
-    row = [c.value for c in sheet[2]]
+    row = [c.value for c in sheet[4]]  # after the title, the export time and the headers
     assert gap.head_id in row and gap.phone in row and "'=1+2尹桂兰" in row
     logged = exports_logged()
     assert [e.details["full_values"] for e in logged] == [False, True]
@@ -154,3 +156,54 @@ def test_progress_json_matches_the_counts(backend: str, scenario: Scenario, auth
     document = client.get("/reports/progress.json").get_json()
     assert subset(document["totals"], EXPECTED_TOTALS) == EXPECTED_TOTALS
     assert document["summary"].startswith("截至目前，全镇共完成排查5户")
+
+
+def test_a_supervisor_of_every_village_reads_the_whole_town_form(backend: str, scenario: Scenario,
+                                                                  client: FlaskClient) -> None:
+    """The demo's supervisor has all 30 villages: "全镇", not the 30 names (issue 17, item 14)."""
+    from tests import factories
+
+    t = scenario.town
+    factories.make_user("supervisor_all", "supervisor", [t.village_a, t.village_b])
+    db.session.commit()
+    AuthActions(client).login("supervisor_all")
+    html = client.get("/reports/").get_data(as_text=True)
+    assert "截至目前，全镇共完成排查5户" in html
+    assert "沼山村、磨山村" not in html
+    summary = client.get("/reports/progress.json").get_json()["summary"]
+    assert summary.startswith("截至目前，全镇共完成排查5户")
+
+
+MONEY = re.compile(r"^\d+\.\d{2}$")
+
+
+def test_follow_up_money_has_two_decimals_everywhere(backend: str, scenario: Scenario, auth: AuthActions,
+                                                     client: FlaskClient) -> None:
+    """"6427.0" next to "6426.75" on one list (issue 17, item 17): money always with two decimals."""
+    auth.login("admin")
+    html = client.get("/reports/followup/below_10k").get_data(as_text=True)
+    body = html[html.index("<tbody>"):html.index("</tbody>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    assert rows
+    for row in rows:
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)
+        assert MONEY.match(cells[11]) and MONEY.match(cells[12]), cells
+    exported = list(csv.reader(io.StringIO(
+        client.get("/reports/export/followup/below_10k.csv").data.decode("utf-8-sig"))))
+    for row in exported[1:]:
+        assert MONEY.match(row[11]) and MONEY.match(row[12]), row
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export/followup/below_10k.xlsx").data)).active
+    money = [sheet.cell(row=4, column=12), sheet.cell(row=4, column=13)]
+    assert all(isinstance(c.value, int | float) and c.number_format == "0.00" for c in money)
+
+
+def test_the_xlsx_has_a_title_an_export_date_and_a_percent_column(backend: str, scenario: Scenario,
+                                                                    auth: AuthActions, client: FlaskClient) -> None:
+    auth.login("admin")
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export/progress.xlsx").data)).active
+    assert sheet["A1"].value == "2023年防止返贫监测帮扶集中排查 · 排查进度" and sheet["A1"].font.bold
+    assert re.fullmatch(r"导出时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2}", sheet["A2"].value)
+    headers = [c.value for c in sheet[3]]
+    completion = sheet.cell(row=6, column=headers.index("完成率（%）") + 1)  # the totals row
+    assert completion.value == pytest.approx(0.714) and completion.number_format == "0.0%"
+    assert sheet.freeze_panes == "B4"

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from fieldapp.extensions import db
 from fieldapp.models import AuditLog, Conflict, DuplicateCandidate, Household, HouseholdMerge, Visit
+from sync.idnumber import mask_id
 from tests import factories
 from tests.review.conftest import Scene, post_form, reload, token_of
 
@@ -122,11 +123,14 @@ def test_audit_log_is_for_admins_only(client, auth, scene) -> None:
     assert "审计日志" not in client.get("/review/").get_data(as_text=True)
 
 
-def test_full_id_only_on_household_page_in_scope(client, auth, scene) -> None:
+def test_no_full_id_on_any_review_page_of_a_supervisor(client, auth, scene) -> None:
+    """Masked everywhere, the household page included (issue 17, item 16: only an admin's
+    audited 显示完整 shows full values, tests/review/test_household_page.py)."""
     household = scene.town.households_a[0]
     auth.login("supervisor_a")
     html = client.get(f"/review/households/{household.id}").get_data(as_text=True)
-    assert household.head_id in html and household.phone in html
+    assert household.head_id not in html and household.phone not in html
+    assert mask_id(household.head_id) in html
     assert "花名册" in html  # revision 1 came from the roster
     for url in ("/review/batches/batch-a", f"/review/visits/{scene.visits_a[0].uuid}", "/review/duplicates",
                 f"/review/duplicates/{scene.candidate.id}", "/review/conflicts"):

@@ -51,7 +51,7 @@ def test_resolve_with_incoming_value_makes_a_new_revision(client, auth, scene) -
     assert entry.before["phone"] == "13700002222" and entry.after["phone"] == "13900001111"
     # the household page shows who changed what, from which visit
     page = client.get(f"/review/households/{household.id}").get_data(as_text=True)
-    assert "冲突处理" in page and "13700002222 → 13900001111" in page
+    assert "冲突处理" in page and "137****2222 → 139****1111" in page  # masked (issue 17, item 16)
     assert f"/review/visits/{scene.conflict_visit.uuid}" in page
 
 

@@ -65,6 +65,7 @@ RULES: dict[str, Rule] = {
     # public
     "static": Rule(EVERYONE, args=lambda w, s: {"filename": "css/app.css"}),
     "main.healthz": Rule(EVERYONE),
+    "main.favicon": Rule(EVERYONE),
     "auth.login": Rule(EVERYONE),
     "auth.logout": Rule(SIGNED_IN),  # anonymous: redirected to the login page
     # the PWA shell is public: it must load offline, before login; its data comes through the API
@@ -80,12 +81,17 @@ RULES: dict[str, Rule] = {
     "review.batches": Rule(REVIEWERS),
     "review.batch": Rule(REVIEWERS, args=_a("batch_id", "batch"), scoped=True),
     "review.visit": Rule(REVIEWERS, args=_a("uuid", "visit"), scoped=True),
+    # the household's drawn signature (the world's visits are signed)
+    "review.visit_image": Rule(REVIEWERS, args=lambda w, s: {"uuid": w.visit[s], "field_id": "signature"},
+                               scoped=True),
     "review.conflicts": Rule(REVIEWERS),
     "review.conflict": Rule(REVIEWERS, args=_a("conflict_id", "conflict"), scoped=True),
     "review.duplicates": Rule(REVIEWERS),
     "review.duplicate": Rule(REVIEWERS, args=_a("candidate_id", "candidate"), scoped=True),
     "review.dismiss": Rule(REVIEWERS, args=_a("candidate_id", "candidate"), scoped=True),
-    "review.household": Rule(REVIEWERS, args=_a("household_id", "household"), scoped=True, unmasked=True),
+    "review.household": Rule(REVIEWERS, args=_a("household_id", "household"), scoped=True),
+    # 显示完整: full ID number and phone, admins only, audited (a POST)
+    "review.household_full": Rule(ADMINS, args=_a("household_id", "household"), unmasked=True),
     "review.undo_merge": Rule(ADMINS, args=_a("merge_id", "merge")),
     "review.audit_log": Rule(ADMINS),
     # reports: village scope is applied inside the aggregates (not per object), see tests/reports
@@ -111,6 +117,7 @@ RULES: dict[str, Rule] = {
     "admin.campaign_close": Rule(ADMINS, args=lambda w, s: {"campaign_id": w.campaign}),
     "admin.roster": Rule(ADMINS),
     "admin.roster_job": Rule(ADMINS, args=lambda w, s: {"job_id": "0" * 32}, outside_db=True),
+    "admin.template": Rule(ADMINS, args=lambda w, s: {"file_format": "xlsx"}),
     # API (bearer tokens; scope is applied to the records, see tests/api)
     "api.openapi": Rule(EVERYONE, api=True),
     "api.issue_token": Rule(EVERYONE, api=True, body=lambda w, s: {

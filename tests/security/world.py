@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Flask
 
+from fieldapp.demo.answers import signature
 from fieldapp.extensions import db
 from fieldapp.models import Conflict, DeviceToken, DuplicateCandidate, Household, SyncBatch, utcnow
 from fieldapp.review.merges import merge_households
@@ -46,7 +47,8 @@ def _side(town: factories.SmallTown, side: str, households: list, worker, n: int
     first, second = households[0], households[1]
     visit = factories.make_visit(first, worker, town.campaign, batch_id=f"batch-{side}",
                                  data=factories.visit_data(first, remarks=HOSTILE_REMARK,
-                                                           hamlet=first.hamlet))
+                                                           hamlet=first.hamlet, visit_method="in_person",
+                                                           signature=signature(1)))
     db.session.add(SyncBatch(id=f"batch-{side}", user_id=worker.id, device_id=f"device-{side}",
                              record_count=1, counts={"accepted": 1},
                              results=[{"uuid": visit.uuid, "status": "accepted"}]))
