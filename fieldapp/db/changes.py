@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from fieldapp.models import ChangeCounter
@@ -16,16 +17,15 @@ def next_change(session: Session, count: int = 1) -> int:
     The UPDATE takes the counter row's lock until commit, so a later
     transaction cannot publish a larger number before this one commits.
     """
-    result = session.execute(
-        sa.update(ChangeCounter)
-        .where(ChangeCounter.name == COUNTER)
-        .values(value=ChangeCounter.value + count)
-        .returning(ChangeCounter.value)
-    ).scalar_one_or_none()
+    update = (sa.update(ChangeCounter).where(ChangeCounter.name == COUNTER)
+              .values(value=ChangeCounter.value + count).returning(ChangeCounter.value))
+    result = session.execute(update).scalar_one_or_none()
     if result is None:
-        session.add(ChangeCounter(name=COUNTER, value=count))
-        session.flush()
-        return 1
+        # The first change of a new database: two writers may get here at once (towns
+        # replicating into a fresh central), so the row is made without a conflict.
+        insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)
+        session.execute(insert(ChangeCounter).values(name=COUNTER, value=0).on_conflict_do_nothing())
+        result = session.execute(update).scalar_one()
     return int(result) - count + 1
 
 
