@@ -10,26 +10,9 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from fieldapp.extensions import db
-from sync.errors import SyncError
+from sync.errors import BY_STATUS, KINDS, SyncError
 
 log = logging.getLogger(__name__)
-
-# code, Chinese message, English message per status for HTTP errors without a domain code.
-HTTP_ERRORS: dict[int, tuple[str, str, str]] = {
-    400: ("bad_request", "请求格式错误", "Bad request"),
-    401: ("unauthenticated", "请先登录", "Authentication required"),
-    403: ("forbidden", "没有权限", "Forbidden"),
-    404: ("not_found", "未找到", "Not found"),
-    405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
-    409: ("conflict", "与当前状态冲突", "Conflict"),
-    413: ("too_large", "请求内容过大", "Request too large"),
-    415: ("unsupported_media_type", "请求内容须为 JSON", "Content must be JSON"),
-    422: ("invalid", "数据无效", "Invalid data"),
-    429: ("too_many_attempts", "尝试次数过多，请稍后再试", "Too many attempts, try again later"),
-    500: ("internal_error", "服务器内部错误，请稍后再试", "Internal server error"),
-    503: ("unavailable", "服务暂时不可用，请稍后再试", "Service temporarily unavailable"),
-}
-
 
 RETRY_AFTER_SECONDS = 5
 # Messages of driver errors that mean "try again later", not "bug": SQLite's
@@ -65,33 +48,38 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-def json_error(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-               headers: dict[str, str] | None = None) -> Response:
-    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
-    response.status_code = status
+def error_response(error: SyncError, headers: dict[str, str] | None = None) -> Response:
+    """The JSON error shape of docs/sync-protocol.md, in the language the client asks for."""
+    message = error.message_en if wants_english() else error.message
+    response = jsonify({"error": {"code": error.code, "message": message, "details": error.details}})
+    response.status_code = error.status
     for key, value in (headers or {}).items():
         response.headers[key] = value
+    if error.status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
-def http_error_json(status: int, details: dict[str, Any] | None = None,
-                    code: str | None = None, headers: dict[str, str] | None = None) -> Response:
-    default_code, zh, en = HTTP_ERRORS.get(status, HTTP_ERRORS[500])
-    return json_error(status, code or default_code, en if wants_english() else zh, details, headers)
+def json_error(kind: str, headers: dict[str, str] | None = None, details: dict[str, Any] | None = None) -> Response:
+    """The JSON error of a catalogue kind (``sync.errors.KINDS``)."""
+    return error_response(SyncError(kind, details), headers)
+
+
+def http_error_json(status: int, headers: dict[str, str] | None = None) -> Response:
+    """The JSON error of an HTTP status that no domain error explains."""
+    return json_error(BY_STATUS.get(status, "internal_error"), headers)
 
 
 def _render_page(status: int) -> tuple[str, int]:
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
-    _code, zh, _en = HTTP_ERRORS.get(status, ("error", "出错了", "Error"))
-    return render_template(template, status=status, message=zh), status
+    kind = BY_STATUS.get(status)
+    return render_template(template, status=status, message=KINDS[kind].zh if kind else "出错了"), status
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(SyncError)
     def _sync_error(error: SyncError) -> Response:
-        message = error.message_en if wants_english() else error.message
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.status == 503 else None
-        return json_error(error.status, error.code, message, error.details, headers)
+        return error_response(error)
 
     @app.errorhandler(DBAPIError)
     def _database_error(error: DBAPIError) -> Any:
@@ -100,9 +88,7 @@ def init_app(app: Flask) -> None:
             if rejected_characters(error):
                 db.session.rollback()
                 if is_api_request():
-                    return json_error(422, "invalid_characters",
-                                      "Request contains characters that cannot be stored (NUL)"
-                                      if wants_english() else "请求中含有无法保存的字符（NUL）")
+                    return json_error("invalid_characters")
                 return _render_page(422)
             return _unexpected(error)
         try:

@@ -96,8 +96,7 @@ def push_batch(user: User | TokenUser, payload: dict[str, Any], *, today: dt.dat
             if not _retryable(exc) or attempt == PUSH_ATTEMPTS:
                 if isinstance(exc, OperationalError):
                     log.warning("push %s gave up after %d attempts: %s", request.batch_id, attempt, exc)
-                    raise SyncError("busy", "服务器繁忙，请稍后重试", 503,
-                                    message_en="The server is busy; retry later") from exc
+                    raise SyncError("busy") from exc
                 raise
             log.info("push %s: retrying after %s", request.batch_id, type(exc).__name__)
         except BaseException:
@@ -277,8 +276,7 @@ def form_document() -> dict[str, Any]:
     """``GET /api/v1/form``: the active campaign and its form definition."""
     campaign = active_campaign(db.session)
     if campaign is None:
-        raise SyncError("no_active_campaign", "当前没有进行中的排查活动", 404,
-                        message_en="There is no active campaign")
+        raise SyncError("no_active_campaign")
     return {
         "campaign": {
             "id": campaign.id, "name": campaign.name, "start_date": campaign.start_date.isoformat(),

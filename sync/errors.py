@@ -1,31 +1,114 @@
-"""The one domain error type; ``fieldapp/errors.py`` maps it to the JSON error shape."""
+"""The one catalogue of errors the API answers with, and the error type that carries them.
+
+Shapes: an :class:`ErrorKind` is ``(code, HTTP status, Chinese message, English
+message)``; the messages may hold ``{placeholders}`` filled by the raiser. Several
+kinds may share a code when the situation differs but the client's reaction is the
+same (``malformed_json`` for a broken JSON body and for broken gzip around it).
+``fieldapp/errors.py`` turns a :class:`SyncError` into the JSON error shape of
+docs/sync-protocol.md, ``{"error": {"code", "message", "details"}}``, in the language
+the client asks for; docs/sync-protocol.md lists every code (a docs test checks it
+against :data:`KINDS`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    code: str
+    status: int
+    zh: str
+    en: str
+
+
+def _kinds(*kinds: tuple[str, str, int, str, str]) -> dict[str, ErrorKind]:
+    return {name: ErrorKind(code, status, zh, en) for name, code, status, zh, en in kinds}
+
+
+KINDS: dict[str, ErrorKind] = _kinds(
+    # name, code, status, Chinese, English
+    # -- generic, by HTTP status (errors with no domain code) ---------------------------
+    ("bad_request", "bad_request", 400, "请求格式错误", "Bad request"),
+    ("unauthenticated", "unauthenticated", 401, "请先登录", "Authentication required"),
+    ("forbidden", "forbidden", 403, "没有权限", "Forbidden"),
+    ("not_found", "not_found", 404, "未找到", "Not found"),
+    ("method_not_allowed", "method_not_allowed", 405, "不支持该请求方法", "Method not allowed"),
+    ("conflict", "conflict", 409, "与当前状态冲突", "Conflict"),
+    ("too_large", "too_large", 413, "请求内容过大", "Request too large"),
+    ("unsupported_media_type", "unsupported_media_type", 415, "请求内容须为 JSON", "Content must be JSON"),
+    ("invalid", "invalid", 422, "数据无效", "Invalid data"),
+    ("too_many_attempts", "too_many_attempts", 429, "尝试次数过多，请稍后再试", "Too many attempts, try again later"),
+    ("internal_error", "internal_error", 500, "服务器内部错误，请稍后再试", "Internal server error"),
+    ("unavailable", "unavailable", 503, "服务暂时不可用，请稍后再试", "Service temporarily unavailable"),
+    # -- request bodies --------------------------------------------------------------------
+    ("not_json", "unsupported_media_type", 415, "请求内容须为 JSON（Content-Type: application/json）",
+     "The body must be JSON (Content-Type: application/json)"),
+    ("bad_encoding", "unsupported_media_type", 415, "不支持的内容编码（只接受 gzip）",
+     "Unsupported Content-Encoding (only gzip is accepted)"),
+    ("malformed_json", "malformed_json", 400, "请求内容不是有效的 JSON", "The body is not valid JSON"),
+    ("malformed_gzip", "malformed_json", 400, "请求内容不是有效的 gzip 数据", "The body is not valid gzip data"),
+    ("truncated_gzip", "malformed_json", 400, "请求内容不是完整的 gzip 数据", "The gzip body is truncated"),
+    ("body_too_large", "too_large", 413, "请求内容过大（最多{max_bytes}字节）",
+     "The body is too large (at most {max_bytes} bytes)"),
+    ("push_too_large", "too_large", 413, "一次最多上传{max_records}条记录、{mib} MiB，请分批上传",
+     "At most {max_records} records and {mib} MiB per push; split the upload"),
+    ("invalid_characters", "invalid_characters", 422, "请求中含有无法保存的字符（NUL）",
+     "Request contains characters that cannot be stored (NUL)"),
+    ("invalid_request", "invalid_request", 422, "请求内容不符合接口要求", "The request does not match the API"),
+    ("invalid_push", "invalid_request", 422, "请求内容不符合同步协议", "The request does not follow the sync protocol"),
+    ("invalid_limit", "invalid_request", 422, "limit 应为1到{max_limit}之间的整数",
+     "limit must be an integer between 1 and {max_limit}"),
+    # -- logins and tokens ---------------------------------------------------------------
+    ("invalid_credentials", "invalid_credentials", 401, "用户名或密码错误", "Wrong user name or password"),
+    ("login_throttled", "too_many_attempts", 429, "登录失败次数过多，请5分钟后再试",
+     "Too many failed logins; try again in 5 minutes"),
+    ("token_missing", "unauthenticated", 401, "缺少有效的访问令牌，请重新登录",
+     "A valid bearer token is required; log in again"),
+    ("token_expired", "token_expired", 401, "登录已过期，请重新登录", "The token has expired; log in again"),
+    ("token_revoked", "token_revoked", 401, "登录已失效（令牌已撤销），请重新登录",
+     "The token was revoked; log in again"),
+    ("node_missing", "unauthenticated", 401, "缺少有效的节点令牌", "A valid node token is required"),
+    ("node_revoked", "node_revoked", 401, "节点令牌已被撤销，请向县级管理员申请新令牌",
+     "The node token was revoked; ask central for a new one"),
+    # -- sync ----------------------------------------------------------------------------
+    ("bad_cursor", "bad_cursor", 400, "同步游标无效，请重新完整下载",
+     "Unknown or malformed cursor; pull again from the start"),
+    ("no_active_campaign", "no_active_campaign", 404, "当前没有进行中的排查活动", "There is no active campaign"),
+    ("batch_id_conflict", "batch_id_conflict", 409, "该批次编号已被其他用户使用",
+     "This batch_id was already used by another user"),
+    ("batch_conflict", "batch_conflict", 409, "该批次编号已用于另一组记录，请用新的批次编号重新上传",
+     "This batch_id was already used for other records; send them again under a new batch_id"),
+    ("busy", "busy", 503, "服务器繁忙，请稍后重试", "The server is busy; retry later"),
+    # -- replication -----------------------------------------------------------------------
+    ("bad_replication_cursor", "bad_cursor", 400, "同步位置无效", "Unknown replication cursor"),
+    ("cursor_mismatch", "cursor_mismatch", 409, "同步位置不一致，请从中心的位置继续",
+     "The page does not start where central is; resume from its cursor"),
+    ("invalid_page", "invalid_request", 422, "同步数据格式不正确", "The replication page does not match the protocol"),
+)
+
+# The kind (its name) each HTTP status answers with when no domain error was raised.
+BY_STATUS: dict[int, str] = {KINDS[name].status: name for name in (
+    "bad_request", "unauthenticated", "forbidden", "not_found", "method_not_allowed", "conflict", "too_large",
+    "unsupported_media_type", "invalid", "too_many_attempts", "internal_error", "unavailable")}
 
 
 class SyncError(Exception):
     """An error the API reports as ``{"error": {"code", "message", "details"}}``.
 
-    :param code: snake_case code from the protocol (e.g. ``bad_cursor``)
-    :param message: human text in Chinese
-    :param status: the HTTP status the API answers with
-    :param details: structured details (field errors, limits)
-    :param message_en: the English text, used when the client asks for it
+    :param kind: a name of :data:`KINDS` (its code, status and messages)
+    :param details: structured details (field errors, limits, where to resume)
+    :param values: what the messages' placeholders take
     """
 
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        status: int = 400,
-        details: dict[str, Any] | None = None,
-        message_en: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+    def __init__(self, kind: str, details: dict[str, Any] | None = None, **values: Any) -> None:
+        entry = KINDS[kind]
+        self.kind = kind
+        self.code = entry.code
+        self.status = entry.status
+        self.message = entry.zh.format(**values)
+        self.message_en = entry.en.format(**values)
         self.details = details or {}
-        self.message_en = message_en or message
+        super().__init__(self.message)

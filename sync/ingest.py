@@ -203,14 +203,9 @@ class BatchIngest:
         """The stored answer to a batch sent again; a 409 if the id came with other records
         (answering those from the stored results would tell the phone they are stored)."""
         if stored.user_id != self.actor.user_id:
-            raise SyncError("batch_id_conflict", "该批次编号已被其他用户使用", 409,
-                            {"batch_id": stored.id},
-                            message_en="This batch_id was already used by another user")
+            raise SyncError("batch_id_conflict", {"batch_id": stored.id})
         if stored.records_digest != records_digest(r.uuid for r in self.request.records):
-            raise SyncError("batch_conflict", "该批次编号已用于另一组记录，请用新的批次编号重新上传", 409,
-                            {"batch_id": stored.id},
-                            message_en="This batch_id was already used for other records; "
-                                       "send them again under a new batch_id")
+            raise SyncError("batch_conflict", {"batch_id": stored.id})
         return batch_response(stored)
 
     # -- phase 2 -------------------------------------------------------------

@@ -85,10 +85,7 @@ class _Errors:
 
     def raise_if_any(self) -> None:
         if self.found:
-            raise SyncError(
-                "invalid_request", "请求内容不符合同步协议", 422, {"fields": self.found},
-                message_en="The request does not follow the sync protocol",
-            )
+            raise SyncError("invalid_push", {"fields": self.found})
 
 
 def too_large(records: int | None = None, size: int | None = None,
@@ -102,13 +99,9 @@ def too_large(records: int | None = None, size: int | None = None,
     if size is not None:
         details["bytes"] = size
     if max_records is None:
-        return SyncError("too_large", f"请求内容过大（最多{max_bytes}字节）", 413, details,
-                         message_en=f"The body is too large (at most {max_bytes} bytes)")
+        return SyncError("body_too_large", details, max_bytes=max_bytes)
     mib = max_bytes / (1024 * 1024)
-    return SyncError(
-        "too_large", f"一次最多上传{max_records}条记录、{mib:g} MiB，请分批上传", 413, details,
-        message_en=f"At most {max_records} records and {mib:g} MiB per push; split the upload",
-    )
+    return SyncError("push_too_large", details, max_records=max_records, mib=f"{mib:g}")
 
 
 def parse_push(payload: Any, max_records: int = MAX_RECORDS) -> PushRequest:
@@ -266,8 +259,7 @@ def _location(value: Any, path: str, errors: _Errors) -> dict[str, Any] | None:
 
 
 def bad_cursor() -> SyncError:
-    return SyncError("bad_cursor", "同步游标无效，请重新完整下载", 400,
-                     message_en="Unknown or malformed cursor; pull again from the start")
+    return SyncError("bad_cursor")
 
 
 HOUSEHOLDS, VISITS = 0, 1
@@ -332,9 +324,8 @@ def parse_limit(limit: str | int | None) -> int:
 
 
 def _bad_limit() -> SyncError:
-    return SyncError("invalid_request", f"limit 应为1到{MAX_PULL_LIMIT}之间的整数", 422,
-                     {"fields": {"limit": [f"expected an integer in [1, {MAX_PULL_LIMIT}]"]}},
-                     message_en=f"limit must be an integer between 1 and {MAX_PULL_LIMIT}")
+    return SyncError("invalid_limit", {"fields": {"limit": [f"expected an integer in [1, {MAX_PULL_LIMIT}]"]}},
+                     max_limit=MAX_PULL_LIMIT)
 
 
 T = TypeVar("T")

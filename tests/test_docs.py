@@ -133,25 +133,27 @@ def _literal_argument(node: ast.Call, position: int, keyword: str) -> str | None
 
 
 def error_codes_in_code() -> set[str]:
-    """Every error code the API can answer with, read from the code: the literal codes of
-    ``SyncError(...)`` and ``json_error(...)`` calls in fieldapp/ and sync/, the codes of
-    HTTP errors without a domain code, and the token problems."""
-    from fieldapp.api.auth import _TOKEN_PROBLEMS
-    from fieldapp.api.replication import _PROBLEMS as _NODE_PROBLEMS
-    from fieldapp.errors import HTTP_ERRORS
+    """Every error code the API can answer with: the codes of the one catalogue."""
+    from sync.errors import KINDS
 
-    codes = {code for code, _zh, _en in HTTP_ERRORS.values()} | set(_TOKEN_PROBLEMS) | set(_NODE_PROBLEMS)
+    return {kind.code for kind in KINDS.values()}
+
+
+def test_every_error_raised_is_in_the_catalogue() -> None:
+    """``SyncError("kind", ...)`` and ``json_error("kind", ...)`` name kinds of the catalogue
+    (a typo on a path no test takes would be a 500 instead of the error meant)."""
+    from sync.errors import KINDS
+
+    named: set[str] = set()
     for folder in ("fieldapp", "sync"):
         for path in (ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if not isinstance(node, ast.Call):
-                    continue
-                name = _call_name(node)
-                code = (_literal_argument(node, 0, "code") if name == "SyncError"
-                        else _literal_argument(node, 1, "code") if name == "json_error" else None)
-                if code is not None:
-                    codes.add(code)
-    return codes
+                if isinstance(node, ast.Call) and _call_name(node) in ("SyncError", "json_error"):
+                    kind = _literal_argument(node, 0, "kind")
+                    if kind is not None:
+                        named.add(kind)
+    assert {"bad_cursor", "busy", "cursor_mismatch", "invalid_credentials"} <= named
+    assert sorted(named - set(KINDS)) == []
 
 
 def test_sync_protocol_lists_every_error_code() -> None:

@@ -16,7 +16,7 @@ from fieldapp.api.body import read_json
 from fieldapp.auth.credentials import authenticate
 from fieldapp.auth.throttle import is_throttled, note_attempt
 from fieldapp.db import begin_write, write_transaction
-from fieldapp.errors import json_error, wants_english
+from fieldapp.errors import json_error
 from fieldapp.extensions import db
 from fieldapp.models import DeviceToken
 from sync.errors import SyncError
@@ -24,11 +24,9 @@ from sync.errors import SyncError
 F = TypeVar("F", bound=Callable[..., Any])
 LOGIN_MAX_BYTES = 16 * 1024
 
-_TOKEN_PROBLEMS = {
-    "unauthenticated": ("缺少有效的访问令牌，请重新登录", "A valid bearer token is required; log in again"),
-    "token_expired": ("登录已过期，请重新登录", "The token has expired; log in again"),
-    "token_revoked": ("登录已失效（令牌已撤销），请重新登录", "The token was revoked; log in again"),
-}
+# What a refused token answers with (sync.errors.KINDS), by the token check's verdict.
+TOKEN_PROBLEMS = {"unauthenticated": "token_missing", "token_expired": "token_expired",
+                  "token_revoked": "token_revoked"}
 
 
 def _bearer() -> str | None:
@@ -47,9 +45,7 @@ def token_required(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         checked = tokens.verify(db.session, _bearer())
         if checked.user is None:
-            problem = checked.problem or "unauthenticated"
-            zh, en = _TOKEN_PROBLEMS[problem]
-            return json_error(401, problem, en if wants_english() else zh,
+            return json_error(TOKEN_PROBLEMS[checked.problem or "unauthenticated"],
                               headers={"WWW-Authenticate": 'Bearer realm="fieldapp"'})
         g.api_token_id = checked.token_id
         g.api_device_id = checked.device_id
@@ -65,8 +61,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def _login_fields(payload: Any) -> tuple[str, str, str, str | None]:
     errors: dict[str, list[str]] = {}
     if not isinstance(payload, dict):
-        raise SyncError("invalid_request", "请求内容不符合接口要求", 422, {"fields": {"$": ["expected an object"]}},
-                        message_en="The request does not match the API")
+        raise SyncError("invalid_request", {"fields": {"$": ["expected an object"]}})
     for key in sorted(set(payload) - {"username", "password", "device_id", "device_name"}, key=str):
         errors.setdefault(str(key), []).append("unknown field")
     limits = {"username": 50, "password": 200, "device_id": 64, "device_name": 100}
@@ -85,8 +80,7 @@ def _login_fields(payload: Any) -> tuple[str, str, str, str | None]:
             continue
         values[key] = value if key == "password" else value.strip()
     if errors:
-        raise SyncError("invalid_request", "请求内容不符合接口要求", 422, {"fields": errors},
-                        message_en="The request does not match the API")
+        raise SyncError("invalid_request", {"fields": errors})
     return (str(values["username"]), str(values["password"]), str(values["device_id"]),
             values["device_name"])
 
@@ -100,14 +94,12 @@ def issue_token() -> Response | tuple[Response, int]:
     # Every login writes (an attempt, a token): take the write lock first.
     begin_write(db.session)
     if is_throttled(db.session, username, address, device_id):
-        raise SyncError("too_many_attempts", "登录失败次数过多，请5分钟后再试", 429,
-                        message_en="Too many failed logins; try again in 5 minutes")
+        raise SyncError("login_throttled")
     user = authenticate(db.session(), username, password)
     if user is None:
         note_attempt(db.session, username, address, success=False, device=device_id)
         db.session.commit()
-        raise SyncError("invalid_credentials", "用户名或密码错误", 401,
-                        message_en="Wrong user name or password")
+        raise SyncError("invalid_credentials")
     note_attempt(db.session, username, address, success=True, device=device_id)
     issued = tokens.issue(db.session, user, device_id, device_name,
                           int(current_app.config["TOKEN_TTL_DAYS"]))

@@ -52,9 +52,7 @@ def read_json(max_bytes: int, max_records: int | None = None) -> Any:
     """
     mimetype = request.mimetype or ""
     if mimetype != "application/json" and not (mimetype.startswith("application/") and mimetype.endswith("+json")):
-        raise SyncError("unsupported_media_type", "请求内容须为 JSON（Content-Type: application/json）", 415,
-                        {"content_type": request.content_type or ""},
-                        message_en="The body must be JSON (Content-Type: application/json)")
+        raise SyncError("not_json", {"content_type": request.content_type or ""})
     declared = request.content_length
     if declared is not None and declared > max_bytes:
         raise too_large(size=declared, max_records=max_records, max_bytes=max_bytes)
@@ -68,8 +66,7 @@ def read_json(max_bytes: int, max_records: int | None = None) -> Any:
             _check_escaped_text(value)
         return value
     except (UnicodeError, ValueError, RecursionError) as exc:
-        raise SyncError("malformed_json", "请求内容不是有效的 JSON", 400,
-                        {"reason": str(exc)[:200]}, message_en="The body is not valid JSON") from exc
+        raise SyncError("malformed_json", {"reason": str(exc)[:200]}) from exc
 
 
 def _decoded_body(raw: bytes, max_bytes: int, max_records: int | None) -> bytes:
@@ -79,22 +76,16 @@ def _decoded_body(raw: bytes, max_bytes: int, max_records: int | None) -> bytes:
     if encoding == "identity":
         return raw
     if encoding != "gzip":
-        raise SyncError("unsupported_media_type", "不支持的内容编码（只接受 gzip）", 415,
-                        {"content_encoding": encoding[:40]},
-                        message_en="Unsupported Content-Encoding (only gzip is accepted)")
+        raise SyncError("bad_encoding", {"content_encoding": encoding[:40]})
     inflater = zlib.decompressobj(wbits=31)
     try:
         body = inflater.decompress(raw, max_bytes + 1)
     except zlib.error as exc:
-        raise SyncError("malformed_json", "请求内容不是有效的 gzip 数据", 400, {"reason": str(exc)[:200]},
-                        message_en="The body is not valid gzip data") from exc
+        raise SyncError("malformed_gzip", {"reason": str(exc)[:200]}) from exc
     if len(body) > max_bytes or inflater.unconsumed_tail:
         raise too_large(size=len(body), max_records=max_records, max_bytes=max_bytes)
     if not inflater.eof:
-        raise SyncError("malformed_json", "请求内容不是完整的 gzip 数据", 400, {"reason": "truncated"},
-                        message_en="The gzip body is truncated")
+        raise SyncError("truncated_gzip", {"reason": "truncated"})
     if inflater.unused_data:
-        raise SyncError("malformed_json", "请求内容不是有效的 gzip 数据", 400,
-                        {"reason": "data after the end of the compressed body"},
-                        message_en="The body is not valid gzip data")
+        raise SyncError("malformed_gzip", {"reason": "data after the end of the compressed body"})
     return body

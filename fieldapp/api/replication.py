@@ -12,17 +12,15 @@ from werkzeug.wrappers import Response
 
 from fieldapp.api import bp
 from fieldapp.api.body import read_json
-from fieldapp.errors import json_error, wants_english
+from fieldapp.errors import json_error
 from fieldapp.extensions import db
 from fieldapp.replication import central
 from fieldapp.replication.nodes import node_for_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_PROBLEMS = {
-    "unauthenticated": ("缺少有效的节点令牌", "A valid node token is required"),
-    "node_revoked": ("节点令牌已被撤销，请向县级管理员申请新令牌", "The node token was revoked; ask central for a new one"),
-}
+# What a refused node token answers with (sync.errors.KINDS), by the check's verdict.
+NODE_PROBLEMS = {"unauthenticated": "node_missing", "node_revoked": "node_revoked"}
 
 
 def node_required(view: F) -> F:
@@ -35,8 +33,7 @@ def node_required(view: F) -> F:
         node_id, problem = node_for_token(db.session, value.strip() if scheme.lower() == "bearer" else None)
         db.session.rollback()
         if node_id is None:
-            zh, en = _PROBLEMS[problem or "unauthenticated"]
-            return json_error(401, problem or "unauthenticated", en if wants_english() else zh,
+            return json_error(NODE_PROBLEMS[problem or "unauthenticated"],
                               headers={"WWW-Authenticate": 'Bearer realm="fieldapp-node"'})
         g.node_id = node_id
         return view(*args, **kwargs)

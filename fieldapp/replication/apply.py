@@ -74,8 +74,7 @@ def _cursor(text: Any) -> FeedCursor:
     try:
         return parse_feed_cursor(text if isinstance(text, str) else None)
     except BadFeedCursor:
-        raise SyncError("bad_cursor", "同步位置无效", 400, {"cursor": str(text)[:120]},
-                        message_en="Unknown replication cursor") from None
+        raise SyncError("bad_replication_cursor", {"cursor": str(text)[:120]}) from None
 
 
 def apply_page(session: Session, node_id: int, body: dict[str, Any]) -> Applied:
@@ -90,9 +89,7 @@ def apply_page(session: Session, node_id: int, body: dict[str, Any]) -> Applied:
         if start != held:
             if end <= held:
                 return Applied(cursor=node.up_cursor, duplicate=True)
-            raise SyncError("cursor_mismatch", "同步位置不一致，请从中心的位置继续", 409,
-                            {"cursor": node.up_cursor},
-                            message_en="The page does not start where central is; resume from its cursor")
+            raise SyncError("cursor_mismatch", {"cursor": node.up_cursor})
         writer = _PageWriter(session, node, now)
         writer.apply(body)
         node.up_cursor = str(end)

@@ -32,8 +32,7 @@ def up_state(session: Session, node_id: int) -> dict[str, Any]:
 
 
 def _invalid(reason: str) -> SyncError:
-    return SyncError("invalid_request", "同步数据格式不正确", 422, {"reason": reason},
-                     message_en="The replication page does not match the protocol")
+    return SyncError("invalid_page", {"reason": reason})
 
 
 def _check_shape(body: Any) -> dict[str, Any]:
@@ -80,8 +79,7 @@ def _parse_since(since: str | None) -> int:
     if since in (None, ""):
         return 0
     if not since.isdigit() or len(since) > 18:
-        raise SyncError("bad_cursor", "同步位置无效", 400, {"since": since[:40]},
-                        message_en="Unknown replication cursor")
+        raise SyncError("bad_replication_cursor", {"since": since[:40]})
     return int(since)
 
 
