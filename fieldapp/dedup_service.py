@@ -28,7 +28,7 @@ from fieldapp import audit
 from fieldapp.campaigns import active_select
 from fieldapp.db import write_transaction
 from fieldapp.db.changes import next_change
-from fieldapp.models import Campaign, DuplicateCandidate, Household, User, new_uuid
+from fieldapp.models import Campaign, DuplicateCandidate, Household, Node, User, new_uuid
 from sync.dedup import BulkStats, HouseholdRecord, PairMatch, Progress, find_duplicates
 from sync.dedup.roster import RosterRows
 from sync.dedup.score import DEFAULT_WEIGHTS, Weights
@@ -112,12 +112,15 @@ def _store(session: Session, records: list[HouseholdRecord], pairs: list[PairMat
     }
     merged_meanwhile = set(session.scalars(
         sa.select(Household.id).where(Household.merged_into_id.is_not(None))))
+    # At central, a pair within one town is that town's to find and decide (its dedup runs
+    # there and its candidates come up with its feed): only pairs across towns are stored.
+    node_towns = set(session.scalars(sa.select(Node.town_id)))
     inserts: list[dict[str, object]] = []
     updates: list[dict[str, object]] = []
     for pair in pairs:
         first, second = records[pair.a], records[pair.b]
         a, b = (first, second) if first.id < second.id else (second, first)
-        if a.id in merged_meanwhile or b.id in merged_meanwhile:
+        if a.id in merged_meanwhile or b.id in merged_meanwhile or (a.town_id == b.town_id and a.town_id in node_towns):
             result.skipped += 1
             continue
         result.exact_id += 1 if pair.exact_id else 0
@@ -133,7 +136,7 @@ def _store(session: Session, records: list[HouseholdRecord], pairs: list[PairMat
         inserts.append({
             "uid": new_uuid(), "household_a_id": a.id, "household_b_id": b.id, "village_id": a.village_id,
             "campaign_id": campaign, "score": pair.score, "evidence": list(pair.evidence),
-            "source": "bulk", "status": "open",
+            "source": "county" if a.town_id != b.town_id and node_towns else "bulk", "status": "open",
         })
     # Every candidate written takes a change number (a town's replication feed).
     seq = next_change(session, len(inserts) + len(updates)) if inserts or updates else 0

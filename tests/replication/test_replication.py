@@ -314,3 +314,31 @@ def test_a_town_with_an_upstream_takes_its_campaigns_from_central(county: County
         db.session.remove()
     assert baoan.replicate(county.central).campaigns == 1
     assert campaign_ids(baoan.app) == ["2023-jzpc", "2024-jzpc"]
+
+
+def test_dedup_run_at_central_proposes_pairs_across_towns_only(county: County) -> None:
+    baoan, hdq = county.towns
+    with baoan.context():
+        twin = db.session.get(Household, baoan.households[1])
+        twin_values = {"head_name": twin.head_name, "head_id": twin.head_id}
+        copy = factories.make_household(db.session.get(Household, baoan.households[0]).village, **{
+            **twin_values, "head_name": twin.head_name})  # a duplicate inside the town
+        copy.change_seq = next_change(db.session)
+        copy_id = copy.id
+        db.session.commit()
+    with hdq.context():
+        moved = db.session.get(Household, hdq.households[2])
+        moved.head_id, moved.head_name = twin_values["head_id"], twin_values["head_name"]
+        moved.change_seq = next_change(db.session)
+        db.session.commit()
+    county.round()
+    runner = county.central.test_cli_runner()
+    result = runner.invoke(args=["dedup", "run"])
+    assert result.exit_code == 0, result.output
+    with county.central.app_context():
+        rows = db.session.execute(sa.select(DuplicateCandidate.source, DuplicateCandidate.household_a_id,
+                                            DuplicateCandidate.household_b_id)).all()
+        db.session.remove()
+    towns = {baoan.households[1]: "baoan", copy_id: "baoan", hdq.households[2]: "hdq"}
+    assert rows and all(source == "county" for source, _a, _b in rows)
+    assert all(towns.get(a) != towns.get(b) for _source, a, b in rows)
