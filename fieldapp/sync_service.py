@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from fieldapp import access, audit
 from fieldapp.campaigns import active_campaign, active_select
@@ -116,7 +117,8 @@ def _retryable(exc: DBAPIError) -> bool:
 
 def pull(user: User | TokenUser, since: str | None, limit: str | int | None = None, *,
          token_id: int | None = None, device_id: str | None = None) -> dict[str, Any]:
-    """The households, removals and visit statuses changed after ``since``.
+    """The households, removals and visit statuses changed after ``since`` (with the
+    answers of a returned visit).
 
     ID numbers and phones are masked unless the user's role holds full values
     (:func:`fieldapp.access.holds_full_values`); a page that hands out households
@@ -154,7 +156,7 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
         ).all()
         visit_rows = session.execute(
             sa.select(Visit.change_seq, Visit.uuid, Visit.review_status, Visit.review_comment,
-                      Visit.household_id)
+                      Visit.return_kind, Visit.household_id)
             .where(Visit.worker_id == user.id, Visit.change_seq <= current,
                    _after(after, VISITS, Visit.change_seq, Visit.uuid))
             .order_by(Visit.change_seq, Visit.uuid)
@@ -172,6 +174,7 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
         form = load_form(counter.form_version or DEFAULT_VERSION)
         fields = [f.id for f in form.household_fields]
         full = access.holds_full_values(user.role)
+        answers = _returned_answers(session, [v.uuid for v in kept_visits if v.review_status == "returned"])
         # Every change up to ``current`` was there to be read, so when nothing
         # more is left the client may jump to ``current``.
         cursor = last if more and last is not None else Cursor(max(current, after.seq, 0))
@@ -182,8 +185,7 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
                            else _masked(_household_json(row, fields, bool(row.visited)), form)
                            for row in live],
             "removed": removed,
-            "visits": [{"uuid": v.uuid, "status": v.review_status, "review_comment": v.review_comment,
-                        "household_id": v.household_id} for v in kept_visits],
+            "visits": [_visit_json(v, answers.get(v.uuid)) for v in kept_visits],
         }
     finally:
         session.rollback()
@@ -193,6 +195,24 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
                          details={"households": len(live), "full_values": full, "since": since or None,
                                   "device_id": device_id})
     return body
+
+
+def _returned_answers(session: Session, uuids: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored answers of the page's returned visits (the pull's ``visits`` are the
+    caller's own), so that a phone that did not record a visit, or lost it, can open
+    the correction filled in. One query, and only for returned visits: an accepted or
+    approved visit's answers never travel back."""
+    if not uuids:
+        return {}
+    rows = session.execute(sa.select(Visit.uuid, Visit.data).where(Visit.uuid.in_(uuids)))
+    return {uuid: data for uuid, data in rows}
+
+
+def _visit_json(v: sa.Row[Any], data: dict[str, Any] | None) -> dict[str, Any]:
+    returned = v.review_status == "returned"
+    return {"uuid": v.uuid, "status": v.review_status, "review_comment": v.review_comment,
+            "household_id": v.household_id, "return_kind": (v.return_kind or "correct") if returned else None,
+            "data": data if returned else None}
 
 
 def _after(cursor: Cursor, stream: int, seq: Any, key: Any) -> sa.ColumnElement[bool]:

@@ -157,5 +157,37 @@ def name_pinyin(name: str) -> tuple[str, str]:
     return full, initials
 
 
+def _gb2312_characters() -> list[str]:
+    """The 6,763 characters of GB 2312 (levels 1 and 2): nearly every character of a name."""
+    found = []
+    for high in range(0xB0, 0xF8):
+        for low in range(0xA1, 0xFF):
+            try:
+                found.append(bytes((high, low)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return found
+
+
+@lru_cache(maxsize=1)
+def name_pinyin_table() -> dict[str, object]:
+    """What a phone needs to compute :func:`name_pinyin` offline, as JSON.
+
+    ``readings`` maps each reading to the characters of GB 2312 whose reading in a
+    name (:func:`_char_pinyin`) it is; ``surnames``, ``given`` and ``compound``
+    are the name readings above. A character outside GB 2312 is read as itself
+    on the phone (pypinyin may know it here): a rare mismatch, only in search.
+    """
+    readings: dict[str, list[str]] = {}
+    for char in _gb2312_characters():
+        readings.setdefault(_char_pinyin(char), []).append(char)
+    return {
+        "readings": {reading: "".join(chars) for reading, chars in sorted(readings.items())},
+        "surnames": dict(sorted(_SURNAME_READINGS.items())),
+        "given": dict(sorted(_GIVEN_READINGS.items())),
+        "compound": {name: list(syllables) for name, syllables in sorted(_COMPOUND_SURNAMES.items())},
+    }
+
+
 def name_pinyin_style_initials(name: str) -> str:
     return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER))

@@ -85,6 +85,11 @@ def make_household(village: Village, head_name: str = "王建国", **fields: Any
     return household
 
 
+#: A valid signature answer (a 1x1 PNG), for visits made in person.
+SIGNATURE_PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQ"
+                 "DwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
 def visit_data(household: Household | None = None, **overrides: Any) -> dict[str, Any]:
     """Every answer of a valid visit (phone visit, no signature needed)."""
     data: dict[str, Any] = {

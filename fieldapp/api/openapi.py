@@ -71,12 +71,33 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "token": {"type": "string"},
                 "expires_at": {"type": "string", "format": "date-time"},
-                "user": {"type": "object", "required": ["id", "username", "role", "villages"], "properties": {
-                    "id": {"type": "integer"}, "username": {"type": "string"},
-                    "display_name": {"type": "string"},
-                    "role": {"type": "string", "enum": ["worker", "supervisor", "admin"]},
-                    "villages": {"type": "array", "items": {"type": "string"}},
-                }},
+                "user": _ref("User"),
+            },
+        },
+        "User": {"type": "object", "required": ["id", "username", "role", "villages"], "properties": {
+            "id": {"type": "integer"}, "username": {"type": "string"},
+            "display_name": {"type": "string"},
+            "role": {"type": "string", "enum": ["worker", "supervisor", "admin"]},
+            "villages": {"type": "array", "items": {"type": "string"}},
+        }},
+        "SessionTokenRequest": {
+            "type": "object", "required": ["device_id"], "additionalProperties": False,
+            "properties": {
+                "device_id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^\\S(.*\\S)?$",
+                              "description": "a UUID made by the phone once"},
+                "device_name": {"type": ["string", "null"], "maxLength": 100},
+            },
+        },
+        "PinyinTable": {
+            "type": "object", "required": ["readings", "surnames", "given", "compound"],
+            "properties": {
+                "readings": {"type": "object", "additionalProperties": {"type": "string"},
+                             "description": "reading -> the GB 2312 characters read so in a name"},
+                "surnames": {"type": "object", "additionalProperties": {"type": "string"},
+                             "description": "a surname character's reading where it differs"},
+                "given": {"type": "object", "additionalProperties": {"type": "string"}},
+                "compound": {"type": "object", "additionalProperties": {
+                    "type": "array", "items": {"type": "string"}}},
             },
         },
         "FormResponse": {
@@ -119,12 +140,18 @@ def _schemas() -> dict[str, Any]:
                 "removed": {"type": "array", "items": {"type": "string"},
                             "description": "ids of households merged into another one or moved out of the caller's scope"},
                 "visits": {"type": "array", "items": {
-                    "type": "object", "required": ["uuid", "status", "household_id"],
+                    "type": "object", "required": ["uuid", "status", "household_id", "return_kind", "data"],
                     "properties": {
                         "uuid": {"type": "string"},
                         "status": {"type": "string", "enum": ["pending", "approved", "returned", "superseded"]},
                         "review_comment": NULLABLE_STRING,
                         "household_id": {"type": "string"},
+                        "return_kind": {"type": ["string", "null"], "enum": ["correct", "resign", None],
+                                        "description": "a returned visit's kind: `correct` (correct the "
+                                                       "answers) or `resign` (仅需重签: keep every answer, "
+                                                       "sign again); null unless returned"},
+                        "data": {"type": ["object", "null"], "description":
+                                 "a returned visit's stored answers (as pushed, by field id); null unless returned"},
                     },
                 }},
             },
@@ -200,9 +227,13 @@ def _schemas() -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """The whole document (a fresh dict each call)."""
     bearer = [{"bearer": []}]
+    session: list[dict[str, list[str]]] = [{"session": []}]
     node = [{"node": []}]
     not_json = _error("The body is not JSON", ["unsupported_media_type"])
     malformed = _error("The body is not valid JSON", ["malformed_json"])
+    # How a login body (password or web session) is refused.
+    login_body = {"400": malformed, "413": _error("Body too large", ["too_large"]), "415": not_json,
+                  "422": _error("Wrong fields", ["invalid_request"])}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -214,6 +245,8 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                                            "description": "the web pages' login (Flask session cookie)"},
                                 "node": {"type": "http", "scheme": "bearer",
                                          "description": "a town server's node token (fieldapp node create)"}},
             "schemas": _schemas(),
@@ -225,11 +258,8 @@ def openapi_document() -> dict[str, Any]:
                                 "content": {"application/json": {"schema": _ref("TokenRequest")}}},
                 "responses": {
                     "200": _json(_ref("TokenResponse")),
-                    "400": malformed,
                     "401": _error("Wrong user name or password", ["invalid_credentials"]),
-                    "413": _error("Body too large", ["too_large"]),
-                    "415": not_json,
-                    "422": _error("Wrong fields", ["invalid_request"]),
+                    **login_body,
                     "429": _error("Too many failed logins", ["too_many_attempts"]),
                 },
             }},
@@ -238,6 +268,41 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {
                     "200": _json({"type": "object", "required": ["revoked"],
                                   "properties": {"revoked": {"type": "boolean"}}}),
+                    "401": UNAUTHENTICATED,
+                },
+            }},
+            "/auth/session": {"get": {
+                "operationId": "webSession", "summary": "The user logged in on the web pages, and a CSRF token",
+                "security": session,
+                "responses": {
+                    "200": _json({"type": "object", "required": ["user", "csrf_token"], "properties": {
+                        "user": _ref("User"), "csrf_token": {"type": "string"}}}),
+                    "401": _error("No web login (session cookie)", ["unauthenticated"]),
+                },
+            }},
+            "/auth/session-token": {"post": {
+                "operationId": "sessionToken",
+                "summary": "A device token for the grid worker logged in on the web pages (one login)",
+                "security": session,
+                "parameters": [{"name": "X-CSRFToken", "in": "header", "required": True,
+                                "schema": {"type": "string"},
+                                "description": "the csrf_token of GET /auth/session"}],
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": _ref("SessionTokenRequest")}}},
+                "responses": {
+                    "200": _json(_ref("TokenResponse")),
+                    "401": _error("No web login (session cookie)", ["unauthenticated"]),
+                    "403": _error("Not a grid worker", ["not_a_worker"]),
+                    **login_body,
+                    "400": _error("Malformed JSON, or a missing or wrong CSRF token",
+                                  ["malformed_json", "csrf_failed"]),
+                },
+            }},
+            "/pinyin": {"get": {
+                "operationId": "getPinyin", "summary": "Name readings for computing pinyin offline",
+                "security": bearer,
+                "responses": {
+                    "200": _json(_ref("PinyinTable")),
                     "401": UNAUTHENTICATED,
                 },
             }},

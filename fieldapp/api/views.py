@@ -10,6 +10,7 @@ from fieldapp.api import bp
 from fieldapp.api.auth import token_required
 from fieldapp.api.body import read_json
 from fieldapp.api.openapi import openapi_document
+from sync.normalize import name_pinyin_table
 
 
 @bp.get("/form")
@@ -34,6 +35,13 @@ def push() -> Response:
     config = current_app.config
     payload = read_json(int(config["PUSH_MAX_BYTES"]), int(config["PUSH_MAX_RECORDS"]))
     return jsonify(sync_service.push_batch(g.api_user, payload, device_id=g.api_device_id))
+
+
+@bp.get("/pinyin")
+@token_required
+def pinyin() -> Response:
+    """The name readings the phone needs to compute a typed name's pinyin offline."""
+    return jsonify(name_pinyin_table())
 
 
 @bp.get("/openapi.json")

@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 
 from fieldapp.commands.roster import ProgressBars
 from fieldapp.db.schema import upgrade_schema
-from fieldapp.demo.build import build_demo, demo_logins, demo_state
+from fieldapp.demo.build import CAMPAIGN_END, CAMPAIGN_START, build_demo, demo_logins, demo_state
 from fieldapp.demo.places import TOWN_NAME
 from fieldapp.demo.summary import figures, town_counts
 from fieldapp.extensions import db
 from fieldapp.server import default_workers, run_gunicorn
+from sync.form import FormContext
 
 
 def register(app: Flask) -> None:
@@ -57,6 +58,7 @@ def register(app: Flask) -> None:
         click.echo(_("演示账号 / demo logins:"))
         for login in demo_logins(seed):
             click.echo(f"  {login.line()}")
+        click.echo(_campaign_line())
         click.echo("")
         if no_serve:
             return
@@ -66,6 +68,15 @@ def register(app: Flask) -> None:
         db.session.remove()
         db.engine.dispose()
         run_gunicorn("127.0.0.1", port, default_workers(), quiet=True)
+
+
+def _campaign_line() -> str:
+    """The demo campaign's dates; when today is past them, what the phone fills in."""
+    line: str = _("演示排查活动：%(start)s 至 %(end)s（演示走访都在其中）。",
+                  start=CAMPAIGN_START.isoformat(), end=CAMPAIGN_END.isoformat())
+    if not CAMPAIGN_START <= FormContext().today_in_china() <= CAMPAIGN_END:
+        line += _("今天不在排查期间：手机上新走访的日期默认为排查期间最后一天。")
+    return line
 
 
 def _simulate(fraction: float, seed: int) -> None:

@@ -24,14 +24,14 @@ from fieldapp.models.report import (
 )
 from fieldapp.models.review import Conflict, DuplicateCandidate, HouseholdMerge
 from fieldapp.models.user import ROLES, DeviceToken, LoginAttempt, ScopeRemoval, User, user_villages
-from fieldapp.models.visit import REVIEW_STATUSES, SYNC_STATUSES, SyncBatch, Visit
+from fieldapp.models.visit import RETURN_KINDS, REVIEW_STATUSES, SYNC_STATUSES, SyncBatch, Visit
 
 __all__ = [
     "AppliedCommand", "DecisionConflict", "Node", "ReplicationCommand", "ReplicationReject", "UpstreamState",
     "AuditLog", "Base", "Campaign", "ChangeCounter", "Conflict", "DayProgress", "DeviceToken",
     "DuplicateCandidate", "HOUSEHOLD_FIELDS", "Household", "HouseholdMerge",
-    "HouseholdDayProgress", "HouseholdProgress", "HouseholdRevision", "LoginAttempt", "REVIEW_STATUSES",
-    "ROLES", "SYNC_STATUSES", "ReportCursor", "ScopeRemoval", "SyncBatch", "Town", "User", "Village", "VillageGroup",
+    "HouseholdDayProgress", "HouseholdProgress", "HouseholdRevision", "LoginAttempt", "RETURN_KINDS",
+    "REVIEW_STATUSES", "ROLES", "SYNC_STATUSES", "ReportCursor", "ScopeRemoval", "SyncBatch", "Town", "User", "Village", "VillageGroup",
     "VillageProgress", "Visit", "WorkerHouseholdProgress", "WorkerVillageProgress", "new_uuid",
     "user_villages", "utcnow",
 ]

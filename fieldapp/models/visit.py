@@ -13,6 +13,9 @@ from fieldapp.models.user import User
 
 SYNC_STATUSES = ("accepted", "conflict", "duplicate_suspected")
 REVIEW_STATUSES = ("pending", "approved", "returned", "superseded")
+#: Why a visit was returned: ``correct`` (answers to correct, the default) or
+#: ``resign`` (仅需重签: every answer stands, only a new signature is wanted).
+RETURN_KINDS = ("correct", "resign")
 
 
 class Visit(Base):
@@ -53,6 +56,7 @@ class Visit(Base):
     sync_status: Mapped[str] = mapped_column(sa.String(24))
     review_status: Mapped[str] = mapped_column(sa.String(12), default="pending")
     review_comment: Mapped[str | None] = mapped_column(sa.Text)
+    return_kind: Mapped[str | None] = mapped_column(sa.String(12))  # set while returned
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)

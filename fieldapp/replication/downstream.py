@@ -173,8 +173,11 @@ def _visit_review(session: Session, user: User, command: dict[str, Any]) -> Outc
                          {"review_status": visit.review_status, "review_comment": visit.review_comment,
                           "by": reviewer.display_name if reviewer else None},
                          {"review_status": target, "review_comment": comment, "by": user.display_name})
-    act = visits.approve_visits if target == "approved" else visits.return_visits
-    outcome = act(user, [visit.uuid], comment or "", session=session)
+    if target == "approved":
+        outcome = visits.approve_visits(user, [visit.uuid], comment or "", session=session)
+    else:
+        outcome = visits.return_visits(user, [visit.uuid], comment or "", session=session,
+                                       kind=payload.get("return_kind") or "correct")
     if outcome.skipped:
         raise _Refused(next(iter(outcome.skipped.values())))
     return "applied", None

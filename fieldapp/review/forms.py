@@ -24,6 +24,8 @@ class ReviewForm(FlaskForm):
 
     uuids = SelectMultipleField(_l("走访记录"), validate_choice=False)
     comment = TextAreaField(_l("审核意见"), validators=[Optional(), Length(max=500)])
+    return_kind = RadioField(_l("退回后"), default="correct", validators=[Optional()], choices=[
+        SelectChoice("correct", _l("修改后重新提交")), SelectChoice("resign", _l("仅需重签（保留全部回答）"))])
     action = StringField(validators=[InputRequired(), AnyOf(["approve", "return"])])
 
     def validate(self, extra_validators: Any = None) -> bool:

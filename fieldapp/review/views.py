@@ -103,7 +103,8 @@ def _act(form: ReviewForm) -> visit_decisions.ReviewOutcome | None:
         if form.action.data == "approve":
             outcome = visit_decisions.approve_visits(current_user, form.uuids.data, form.comment.data)
         else:
-            outcome = visit_decisions.return_visits(current_user, form.uuids.data, form.comment.data)
+            outcome = visit_decisions.return_visits(current_user, form.uuids.data, form.comment.data,
+                                                    kind=form.return_kind.data or "correct")
     except ReviewError as error:
         _refused(error)
         return None

@@ -17,7 +17,7 @@ from fieldapp import audit
 from fieldapp.access import in_scope
 from fieldapp.db.changes import next_change
 from fieldapp.households import load_states, write_households
-from fieldapp.models import User, Visit, utcnow
+from fieldapp.models import RETURN_KINDS, User, Visit, utcnow
 from fieldapp.review import remote
 from fieldapp.review.decisions import decision_transaction
 from fieldapp.review.errors import Invalid, NotFound
@@ -44,15 +44,22 @@ def approve_visits(user: User, uuids: Sequence[str], comment: str | None = None,
     return _review(user, uuids, comment, "approved", session, overrule)
 
 
-def return_visits(user: User, uuids: Sequence[str], comment: str, *,
+def return_visits(user: User, uuids: Sequence[str], comment: str, *, kind: str = "correct",
                   session: Session | None = None) -> ReviewOutcome:
-    """Return visits to their worker with a comment (required), to be corrected and resent."""
+    """Return visits to their worker with a comment (required), to be corrected and resent.
+
+    :param kind: ``correct`` (the answers are to be corrected) or ``resign`` (仅需重签:
+        every answer stands and the phone asks only for a new signature; only for
+        visits made in person, which carry a signature)
+    """
     if not (comment or "").strip():
         raise Invalid(_("退回时请填写退回意见"), {"comment": [_("退回时请填写退回意见")]})
-    return _review(user, uuids, comment, "returned", session)
+    if kind not in RETURN_KINDS:
+        raise Invalid(_("退回类型无效"), {"return_kind": [_("退回类型无效")]})
+    return _review(user, uuids, comment, "returned", session, kind=kind)
 
 
-def _why_not(visit: Visit, target: str, overrule: bool = False) -> str | None:
+def _why_not(visit: Visit, target: str, overrule: bool = False, kind: str | None = None) -> str | None:
     if visit.review_status == "superseded":
         return _("已被更正后的记录取代")
     if visit.review_status == target:
@@ -64,11 +71,13 @@ def _why_not(visit: Visit, target: str, overrule: bool = False) -> str | None:
             return _("有未解决的冲突")
         if visit.sync_status == "duplicate_suspected":
             return _("疑似重复户，待合并或排除")
+    if kind == "resign" and visit.visit_method != "in_person":
+        return str(_("不是入户走访，没有签字可重签"))
     return None
 
 
 def _send_to_towns(session: Session, user: User, todo: list[Visit], target: str, comment: str | None,
-                   outcome: ReviewOutcome) -> list[Visit]:
+                   outcome: ReviewOutcome, kind: str | None = None) -> list[Visit]:
     """At central, the visits of a town go to the town as commands; the others are left."""
     local = []
     for visit in todo:
@@ -78,13 +87,13 @@ def _send_to_towns(session: Session, user: User, todo: list[Visit], target: str,
             continue
         remote.send(session, node, user, "visit_review", visit.uuid,
                     {"visit_uuid": visit.uuid, "target": target, "comment": comment,
-                     "expected": visit.review_status}, visit.village_id)
+                     "return_kind": kind, "expected": visit.review_status}, visit.village_id)
         outcome.sent[visit.uuid] = node.town.name
     return local
 
 
 def _review(user: User, uuids: Sequence[str], comment: str | None, target: str,
-            joined: Session | None, overrule: bool = False) -> ReviewOutcome:
+            joined: Session | None, overrule: bool = False, kind: str | None = None) -> ReviewOutcome:
     wanted = list(dict.fromkeys(u for u in uuids if u))
     if not wanted:
         raise Invalid(_("请至少选择一条走访记录"))
@@ -100,12 +109,12 @@ def _review(user: User, uuids: Sequence[str], comment: str | None, target: str,
             raise NotFound(_("未找到走访记录"))
         todo: list[Visit] = []
         for uuid in wanted:
-            reason = _why_not(found[uuid], target, overrule)
+            reason = _why_not(found[uuid], target, overrule, kind)
             if reason:
                 outcome.skipped[uuid] = reason
             else:
                 todo.append(found[uuid])
-        todo = _send_to_towns(session, user, todo, target, comment, outcome)
+        todo = _send_to_towns(session, user, todo, target, comment, outcome, kind)
         if not todo:
             return outcome
         # A returned visit no longer counts as "visited": phones re-pull the household.
@@ -118,16 +127,19 @@ def _review(user: User, uuids: Sequence[str], comment: str | None, target: str,
         now = utcnow()
         action = "visit_approve" if target == "approved" else "visit_return"
         for visit in todo:
-            before = {"review_status": visit.review_status, "review_comment": visit.review_comment}
+            before = {"review_status": visit.review_status, "review_comment": visit.review_comment,
+                      "return_kind": visit.return_kind}
             visit.review_status = target
             visit.review_comment = comment
+            visit.return_kind = kind
             visit.reviewed_by_id = user.id
             visit.reviewed_at = now
             visit.change_seq = seq
             seq += 1
             outcome.done.append(visit.uuid)
             audit.record(session, user, action, "visit", visit.uuid, village_id=visit.village_id,
-                         before=before, after={"review_status": target, "review_comment": comment},
+                         before=before, after={"review_status": target, "review_comment": comment,
+                                               "return_kind": kind},
                          details={"batch_id": visit.batch_id, "household_id": visit.household_id,
                                   "bulk": len(wanted) > 1})
         households.number(seq)

@@ -18,8 +18,9 @@ export class ApiError extends Error {
   get retryable() { return this.status === 0 || this.status === 429 || this.status >= 500; }
 }
 
-export async function request(method, path, {body, token, auth = true} = {}) {
-  const headers = {'Accept': 'application/json', 'Accept-Language': 'zh-CN'};
+/** ``cookies``: send the web login's session cookie (only the /auth/session calls do). */
+export async function request(method, path, {body, token, auth = true, cookies = false, headers: extra = {}} = {}) {
+  const headers = {'Accept': 'application/json', 'Accept-Language': 'zh-CN', ...extra};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (auth) {
     const current = token || (await getMeta('auth'))?.token;
@@ -32,7 +33,7 @@ export async function request(method, path, {body, token, auth = true} = {}) {
   try {
     response = await fetch(`${BASE}${path}`, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-      signal: controller.signal, credentials: 'omit', cache: 'no-store',
+      signal: controller.signal, credentials: cookies ? 'same-origin' : 'omit', cache: 'no-store',
     });
   } catch (error) {
     throw new ApiError(0, 'network', '网络不通，数据已保存在手机上，稍后自动同步');

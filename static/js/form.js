@@ -3,7 +3,7 @@
 // so that the worker sees the server's Chinese messages before syncing.
 // tests/worker/test_form_parity.py runs both validators over one table.
 
-import {evaluate} from './expr.js';
+import {evaluate, namesIn} from './expr.js';
 import {validateId} from './idnumber.js';
 import {normalizeGroup, normalizeName, normalizePhone, phoneError} from './normalize.js';
 
@@ -23,6 +23,12 @@ const codePoints = (text) => Array.from(text).length;
 export function todayInChina(now = new Date()) {
   const shifted = new Date(now.getTime() + 8 * 3600 * 1000);
   return shifted.toISOString().slice(0, 10);
+}
+
+/** The 走访日期 a new visit starts with: today inside the campaign (or before it:
+ *  the form then says why it is refused), else the campaign's last day. */
+export function defaultVisitDate(today, start, end) {
+  return end && today > end ? end : today;
 }
 
 function addDays(iso, days) {
@@ -48,6 +54,47 @@ export class Form {
     this.checks = json.checks || [];
     this.flagRules = json.flags || [];
     this.inputFields = this.fields.filter((f) => f.type !== 'computed');
+    this.order = new Map(this.fields.map((f, i) => [f.id, i]));
+    this.flagInputs = this.flagInputIds();
+  }
+
+  /** Each flag's input fields: the ids its rule reads, through computed fields and earlier flags. */
+  flagInputIds() {
+    const flags = Object.fromEntries(this.flagRules.map((flag) => [flag.id, flag]));
+    const expand = (source, seen) => {
+      for (const id of namesIn(source)) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        if (this.byId[id]?.type === 'computed') expand(this.byId[id].formula, seen);
+        else if (flags[id]) expand(flags[id].rule, seen);
+      }
+      return seen;
+    };
+    return Object.fromEntries(this.flagRules.map((flag) => [flag.id,
+      [...expand(flag.rule, new Set())].filter((id) => this.byId[id] && this.byId[id].type !== 'computed')]));
+  }
+
+  /** ``ids`` in the order of the form. */
+  inFormOrder(ids) {
+    return ids.filter((id) => this.order.has(id)).sort((a, b) => this.order.get(a) - this.order.get(b));
+  }
+
+  /** The shown, required questions still unanswered, in form order. */
+  missing(values, settings) {
+    return this.inputFields.filter((f) => this.isVisible(f, values, settings) && this.isRequired(f, values, settings)
+      && isEmpty(values[f.id])).map((f) => f.id);
+  }
+
+  /** A flag is shown once the answers it reads are in: no required question it
+   *  depends on is unanswered (an untouched income section is not "below the line"). */
+  flagReady(flag, values, settings) {
+    const open = new Set(this.missing(values, settings));
+    return !this.flagInputs[flag.id].some((id) => open.has(id));
+  }
+
+  /** May ``choice`` of ``f`` be chosen for these answers (its ``when``)? */
+  choiceAllowed(choice, values, settings) {
+    return !choice.when || Boolean(evaluate(choice.when, values, settings));
   }
 
   message(key, f, extra = {}) {
@@ -124,7 +171,7 @@ export class Form {
     const selected = Array.isArray(value) ? value : f.type === 'choice' ? [value] : [];
     for (const code of selected) {
       const choice = f.choices.find((c) => c.code === code);
-      if (choice.when && !evaluate(choice.when, values, settings)) {
+      if (!this.choiceAllowed(choice, values, settings)) {
         return this.message('choice_not_allowed', f, {value: choice.label, reason: choice.reason || '不可选'});
       }
     }

@@ -68,3 +68,40 @@ export function phoneError(value) {
   if (MOBILE.test(value) || LANDLINE.test(value)) return null;
   return '联系电话应为11位手机号（1开头）或带区号的固定电话（如 0714-1234567）';
 }
+
+const readers = new WeakMap();
+
+/** The name readings of GET /api/v1/pinyin as lookups (built once per table). */
+function reader(table) {
+  if (!table) return {byChar: new Map(), surnames: {}, given: {}, compound: {}};
+  let found = readers.get(table);
+  if (!found) {
+    const byChar = new Map();
+    for (const [syllable, chars] of Object.entries(table.readings || {})) for (const c of chars) byChar.set(c, syllable);
+    found = {byChar, surnames: table.surnames || {}, given: table.given || {}, compound: table.compound || {}};
+    readers.set(table, found);
+  }
+  return found;
+}
+
+/**
+ * {full: 'wang jian guo', initials: 'wjg'}, as name_pinyin in sync/normalize.py
+ * reads a name (surnames and given names read as names); ``table`` is the
+ * server's reading table, and a character it lacks is read as itself.
+ */
+export function namePinyin(name, table) {
+  const t = reader(table);
+  const read = (c) => t.byChar.get(c) || c.toLowerCase();
+  const chars = [...(name || '')].filter((c) => c.trim() && c !== '·');
+  const syllables = [];
+  let rest = chars.slice(1);
+  const compound = t.compound[chars.slice(0, 2).join('')];
+  if (compound) {
+    syllables.push(...compound);
+    rest = chars.slice(2);
+  } else if (chars.length) {
+    syllables.push(t.surnames[chars[0]] || read(chars[0]));
+  }
+  for (const c of rest) syllables.push(t.given[c] || read(c));
+  return {full: syllables.join(' '), initials: syllables.filter((s) => /^\p{L}/u.test(s)).map((s) => Array.from(s)[0]).join('')};
+}

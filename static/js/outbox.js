@@ -76,15 +76,25 @@ export async function saveVisit(draft, data, {campaignId, formVersion}) {
     saved_at: isoNow(),
     save_id: newUuid(), // tells one save of this uuid from the next
   };
-  await store.write(['outbox', 'drafts'], async (tx) => {
+  await store.write(['outbox', 'drafts', 'visits'], async (tx) => {
     const outbox = tx.objectStore('outbox');
     // Editing a record that was acknowledged meanwhile: the server keeps the
     // earlier version under that uuid, so this one is stored as a new visit.
-    if (draft.from_outbox && !(await outbox.get(record.uuid))) record.uuid = newUuid();
+    if (draft.from_outbox && !(await outbox.get(record.uuid))) {
+      Object.assign(record, asVisitOf(record, (await tx.objectStore('visits').get(record.uuid))?.result));
+      record.uuid = newUuid();
+    }
     outbox.put(record);
     tx.objectStore('drafts').delete(draft.uuid);
   });
   return record;
+}
+
+/** For a record saved again after its first save was stored: a visit to the
+ *  household the first save created (a new household is created once). */
+export function asVisitOf(record, result) {
+  if (record.household_id || !result?.household_id) return {};
+  return {household_id: result.household_id, base_rev: result.household_rev ?? null};
 }
 
 export const pendingFor = (owner) => store.getAllByIndex('outbox', 'owner', owner);

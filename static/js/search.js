@@ -1,4 +1,7 @@
-// Household search and ordering on the phone (pinyin comes precomputed from pull).
+// Household search and ordering on the phone (pinyin comes precomputed from pull;
+// for a household created on the phone it is read with the server's table).
+
+import {namePinyin} from './normalize.js';
 
 const RANK_MONITORED = 0;
 const RANK_LIFTED = 1;
@@ -46,3 +49,20 @@ export function matches(h, query) {
   if (/^\d{3}[\dx]$/.test(q) && keys.id_last4 === q.toUpperCase()) return true;
   return keys.code.includes(q);
 }
+
+/**
+ * A household created on this phone and not yet acknowledged (an outbox record
+ * with no household_id and nothing it supersedes), shaped like a pulled one so
+ * that the list, the search and the duplicate check treat it the same.
+ */
+export function localHousehold(record, table) {
+  const d = record.data || {};
+  const {full, initials} = namePinyin(d.head_name || '', table);
+  const h = {id: `new:${record.uuid}`, uuid: record.uuid, local: true, code: null, village: record.village || '',
+    group: d.group || '', hamlet: d.hamlet, head_name: d.head_name || record.label || '', head_id: d.head_id || '',
+    head_pinyin: full, head_initials: initials, size: d.size, category: d.category, monitor_type: d.monitor_type};
+  h.search = searchKeys(h);
+  return h;
+}
+
+export const isNewHousehold = (record) => !record.household_id && !record.supersedes;

@@ -7,7 +7,7 @@
 import {ApiError, request} from './api.js';
 import {backoffDelay} from './backoff.js';
 import * as store from './db.js';
-import {deviceId, newUuid, pendingFor, toPush} from './outbox.js';
+import {asVisitOf, deviceId, newUuid, pendingFor, toPush} from './outbox.js';
 import {searchKeys} from './search.js';
 
 export const BATCH_SIZE = 50;
@@ -65,6 +65,7 @@ async function runSync(reason) {
     const pulled = await pull(auth);
     // The campaign (dates, monitoring line) may have changed on the server.
     await store.setMeta('form', await request('GET', '/form', {token: auth.token}));
+    if (!(await store.getMeta('pinyin'))) await refreshPinyin(auth.token);
     failures = 0;
     const at = new Date().toISOString();
     await store.setMeta('last_sync', {at, pushed, pulled});
@@ -86,6 +87,11 @@ async function runSync(reason) {
     }
     return {error};
   }
+}
+
+/** Download the name readings (searching and checking households typed on the phone). */
+export async function refreshPinyin(token) {
+  await store.setMeta('pinyin', await request('GET', '/pinyin', {token}));
 }
 
 /** Retry later (backoff timer). */
@@ -144,8 +150,9 @@ export async function applyResults(batch, response, owner) {
         outbox.delete(record.uuid);
         if (editedMeanwhile) {
           // The worker re-saved it while this batch was on the way: the server
-          // has the earlier version under this uuid, so the edit becomes a new visit.
-          outbox.put({...current, uuid: newUuid()});
+          // has the earlier version under this uuid, so the edit becomes a new
+          // visit (of the household the first one created, if it created one).
+          outbox.put({...current, ...asVisitOf(current, result), uuid: newUuid()});
         }
         tx.objectStore('visits').put({
           uuid: record.uuid, owner, household_id: result.household_id ?? record.household_id,
@@ -201,8 +208,12 @@ export async function storePage(page, owner) {
     const visits = tx.objectStore('visits');
     for (const v of page.visits || []) {
       const known = await visits.get(v.uuid);
-      visits.put({...(known || {uuid: v.uuid, owner, data: null, label: null}),
-        household_id: v.household_id, review_status: v.status, review_comment: v.review_comment ?? null});
+      // A returned visit comes with its answers: the correction opens filled in
+      // on any phone (another one, or this one after a reinstall).
+      const data = v.data || known?.data || null;
+      visits.put({...(known || {uuid: v.uuid, owner}), data, label: known?.label || data?.head_name || null,
+        household_id: v.household_id, review_status: v.status, review_comment: v.review_comment ?? null,
+        return_kind: v.return_kind ?? null});
     }
     // The checkpoint moves in the same transaction as the data it covers.
     tx.objectStore('meta').put(page.cursor, 'cursor');

@@ -101,7 +101,8 @@ def test_returned_visit_comes_back_with_its_comment(api, town) -> None:
     db.session.commit()
     pages, _ = api.pull_all(token, since=cursor)
     assert pages[0]["visits"] == [{"uuid": rec["uuid"], "status": "returned", "review_comment": "请补充签字",
-                                   "household_id": household.id}]
+                                   "household_id": household.id, "return_kind": "correct",
+                                   "data": reload(Visit, rec["uuid"]).data}]
     assert [h["visited"] for h in pages[0]["households"]] == [False]
 
 

@@ -46,6 +46,8 @@ def test_demo_builds_prints_logins_and_serves(tmp_path: Path) -> None:
         assert re.search(r"^\s+supervisor\s+密码 \S+\s+审核员", output, re.MULTILINE)
         assert re.search(r"^\s+admin\s+密码 \S+\s+管理员", output, re.MULTILINE)
         assert f"http://127.0.0.1:{port}/" in output
+        # Today is after the demo's 2023 campaign: the phone's date default is said (issue 17 item 6).
+        assert "演示排查活动：2023-10-01 至 2023-11-30" in output
 
         session = requests.Session()
         page = session.get(f"http://127.0.0.1:{port}/login", timeout=10)

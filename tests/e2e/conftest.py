@@ -121,12 +121,17 @@ class Phone:
         p.fill("input[name=respondent]", "王建国")
         p.check("input[name=respondent_relation][value=self]")
         if sign:
-            box = p.locator("canvas.sigpad").bounding_box()
-            p.mouse.move(box["x"] + 20, box["y"] + 30)
-            p.mouse.down()
-            for i in range(1, 12):
-                p.mouse.move(box["x"] + 20 + i * 20, box["y"] + 30 + (i % 3) * 15)
-            p.mouse.up()
+            self.sign()
+
+    def sign(self) -> None:
+        """A signature drawn with the finger (the mouse) on the pad."""
+        p = self.page
+        box = p.locator("canvas.sigpad").bounding_box()
+        p.mouse.move(box["x"] + 20, box["y"] + 30)
+        p.mouse.down()
+        for i in range(1, 12):
+            p.mouse.move(box["x"] + 20 + i * 20, box["y"] + 30 + (i % 3) * 15)
+        p.mouse.up()
 
     def save_visit(self) -> None:
         self.page.click("#save-visit")

@@ -135,6 +135,24 @@ def test_a_replayed_page_answers_duplicate_and_a_wrong_start_is_refused(county: 
     assert wrong.status_code == 409 and wrong.get_json()["error"]["code"] == "cursor_mismatch"
 
 
+def test_a_resign_return_at_central_reaches_the_phone_as_one(county: County) -> None:
+    baoan = county.towns[0]
+    record = visit_record(baoan, baoan.households[0], visit_method="in_person",
+                          signature=factories.SIGNATURE_PNG)
+    push(baoan, "baoan_w0", [record])
+    county.round()
+    with county.central.app_context():
+        visits.return_visits(_central_user(county, "county_admin"), [record["uuid"]], "签字不清晰", kind="resign")
+        db.session.remove()
+    county.round()
+    assert baoan.api is not None
+    pulled, _cursor = baoan.api.pull_all(baoan.api.tokens["baoan_w0"])
+    [item] = [v for page in pulled for v in page["visits"] if v["uuid"] == record["uuid"]]
+    assert (item["status"], item["return_kind"]) == ("returned", "resign")
+    assert item["data"]["signature"] == factories.SIGNATURE_PNG
+    assert_converged(county.central, baoan.app, baoan.name)
+
+
 def test_a_visit_returned_at_central_is_returned_on_the_workers_phone(county: County) -> None:
     baoan = county.towns[0]
     record = visit_record(baoan, baoan.households[0])

@@ -106,7 +106,7 @@ def test_return_one_visit_reaches_the_worker_through_pull(client, auth, scene) -
     assert reload(Household, visit.household_id).change_seq > household_seq
     pulled = sync_service.pull(reload(type(worker), worker.id), cursor)
     assert {"uuid": visit.uuid, "status": "returned", "review_comment": "收入填写有误，请核实",
-            "household_id": visit.household_id} in pulled["visits"]
+            "household_id": visit.household_id, "return_kind": "correct", "data": stored.data} in pulled["visits"]
     assert [h["visited"] for h in pulled["households"] if h["id"] == visit.household_id] == [False]
 
 

@@ -126,6 +126,10 @@ RULES: dict[str, Rule] = {
     "api.form": Rule(SIGNED_IN, api=True),
     "api.pull": Rule(SIGNED_IN, api=True),
     "api.push": Rule(SIGNED_IN, api=True, body=_push_body),
+    "api.pinyin": Rule(SIGNED_IN, api=True),
+    # the web session hands the app a token: the session cookie, not a bearer token, opens these
+    "api.web_session": Rule(SIGNED_IN, api=True),
+    "api.session_token": Rule(frozenset({WORKER}), api=True, body=lambda w, s: {"device_id": "authz-session"}),
     # replication: town servers' node tokens only (tests/replication)
     "api.up_cursor": Rule(frozenset(), api=True, node=True),
     "api.up": Rule(frozenset(), api=True, node=True, body=lambda w, s: {"from": "", "to": ""}),

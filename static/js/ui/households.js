@@ -1,17 +1,18 @@
 // My households: by village and group, search, filters, counts; a
-// virtualised list (only the rows in view are in the DOM).
+// virtualised list (only the rows in view are in the DOM). Households typed in
+// on this phone are listed (and found) at once, 待同步 until the server has them.
 
 import * as store from '../db.js';
 import {maskId} from '../idnumber.js';
 import {allPending} from '../outbox.js';
-import {compareHouseholds, matches, rank} from '../search.js';
+import {compareHouseholds, isNewHousehold, localHousehold, matches, rank} from '../search.js';
 import {isRunning} from '../sync.js';
 import {clear, h} from './dom.js';
 
 const ROW_HEIGHT = 68;
 const HEADER_HEIGHT = 36;
 const OVERSCAN = 6;
-const FILTERS = [['all', '全部'], ['todo', '未排查'], ['done', '已排查'], ['returned', '被退回']];
+const FILTERS = [['all', '全部'], ['todo', '未排查'], ['done', '已排查'], ['pending', '待同步'], ['returned', '被退回']];
 
 let state = null;
 
@@ -51,16 +52,21 @@ export async function refresh() {
   if (!state) return;
   const auth = await store.getMeta('auth');
   const owner = auth?.user?.username;
-  const [households, pending, visits] = await Promise.all([
-    store.getAll('households'), allPending(), store.getAll('visits')]);
-  const pendingBy = new Map(pending.filter((r) => r.owner === owner && r.household_id).map((r) => [r.household_id, r]));
+  const [pulled, pending, visits, drafts, table] = await Promise.all([
+    store.getAll('households'), allPending(), store.getAll('visits'), store.getAll('drafts'), store.getMeta('pinyin')]);
+  const mine = pending.filter((r) => r.owner === owner);
+  const typedIn = mine.filter(isNewHousehold).map((r) => Object.assign(localHousehold(r, table), {_pending: r}));
+  const households = pulled.concat(typedIn);
+  const pendingBy = new Map(mine.filter((r) => r.household_id).map((r) => [r.household_id, r]));
+  const draftFor = new Set(drafts.filter((d) => d.owner === owner).map((d) => d.household_key));
   const returnedBy = new Set();
   const superseded = new Set(pending.map((r) => r.supersedes).concat(visits.map((v) => v.supersedes)).filter(Boolean));
   for (const v of visits) {
     if (v.review_status === 'returned' && !superseded.has(v.uuid) && (!v.owner || v.owner === owner)) returnedBy.add(v.household_id);
   }
   for (const hh of households) {
-    hh._pending = pendingBy.get(hh.id) || null;
+    if (!hh.local) hh._pending = pendingBy.get(hh.id) || null;
+    hh._draft = draftFor.has(hh.id);
     hh._returned = returnedBy.has(hh.id);
     hh._done = Boolean(hh.visited || hh._pending);
   }
@@ -77,7 +83,7 @@ function applyFilter() {
   const {filter, query} = state;
   const chosen = state.all.filter((x) => (filter === 'all'
     || (filter === 'todo' && !x._done) || (filter === 'done' && x._done)
-    || (filter === 'returned' && x._returned)) && matches(x, query));
+    || (filter === 'pending' && x._pending) || (filter === 'returned' && x._returned)) && matches(x, query));
   // Headers per village and group, then the households under them.
   const items = [];
   let last = null;
@@ -133,13 +139,17 @@ function row(x) {
   const tags = [];
   if (x.monitor_type && x.monitor_type !== 'none') tags.push(h('span', {class: 'badge bad'}, '监测对象'));
   if (x.category === 'lifted') tags.push(h('span', {class: 'badge warn'}, '脱贫户'));
+  if (x.local) tags.push(h('span', {class: 'badge'}, '新增'));
   const status = x._returned ? h('span', {class: 'badge bad'}, '被退回')
     : x._pending ? h('span', {class: `badge ${x._pending.status === 'rejected' ? 'bad' : 'warn'}`}, x._pending.status === 'rejected' ? '被拒收' : '待同步')
-      : x.visited ? h('span', {class: 'badge ok'}, '已排查') : h('span', {class: 'badge'}, '未排查');
-  return h('a', {class: `vlist-row rank-${rank(x)}`, role: 'listitem', href: `${state.scope}visit?h=${encodeURIComponent(x.id)}`,
+      : x._draft ? h('span', {class: 'badge info'}, '草稿')
+        : x.visited ? h('span', {class: 'badge ok'}, '已排查') : h('span', {class: 'badge'}, '未排查');
+  const href = x.local ? `visit?edit=${encodeURIComponent(x.uuid)}` : `visit?h=${encodeURIComponent(x.id)}`;
+  return h('a', {class: `vlist-row rank-${rank(x)}`, role: 'listitem', href: `${state.scope}${href}`,
     'data-link': true, dataset: {id: x.id}},
   h('span', {class: 'row-main'}, h('strong', {class: 'name'}, x.head_name), ' ', tags),
-  h('span', {class: 'row-sub muted'}, `${x.code || ''} · ${maskId(x.head_id)} · ${x.size ?? '?'}人`),
+  // No empty slot between separators (a household created in the field has no code).
+  h('span', {class: 'row-sub muted'}, [x.code, maskId(x.head_id), `${x.size ?? '?'}人`].filter(Boolean).join(' · ')),
   h('span', {class: 'row-status'}, status));
 }
 

@@ -1,10 +1,13 @@
 // Login: online once; the token then lives on the phone. Logging in as
 // another worker clears only the downloaded households, never the outbox.
+// One login: a worker who logged in on the web pages (/login) gets the token
+// from that session (docs/sync-protocol.md, "Authentication"), unless this
+// app's token was taken away (expired, revoked): then the password is asked.
 
 import {ApiError, request} from '../api.js';
 import * as store from '../db.js';
 import {deviceId} from '../outbox.js';
-import {syncNow} from '../sync.js';
+import {refreshPinyin, syncNow} from '../sync.js';
 import {h, toast} from './dom.js';
 
 export async function show(container, {auth, go, scope}) {
@@ -16,7 +19,7 @@ export async function show(container, {auth, go, scope}) {
   const button = h('button', {type: 'submit', class: 'primary wide big'}, '登录');
   const form = h('form', {class: 'card', novalidate: true},
     h('h1', {}, '网格员登录'),
-    auth?.user && !auth.token ? h('p', {class: 'notice warn'}, '登录已过期或已退出，请重新输入密码。未同步的记录仍保存在手机上。') : null,
+    auth?.user && !auth.token && !auth.logged_out ? h('p', {class: 'notice warn'}, '登录已过期或已退出，请重新输入密码。未同步的记录仍保存在手机上。') : null,
     h('div', {class: 'field'}, h('label', {for: 'login-username'}, '用户名'), username),
     h('div', {class: 'field'}, h('label', {for: 'login-password'}, '密码'), password),
     error, button,
@@ -39,12 +42,39 @@ export async function show(container, {auth, go, scope}) {
   });
   container.append(form);
   (username.value ? password : username).focus();
+  if (!auth?.user || auth.logged_out) {
+    const status = h('p', {class: 'muted', id: 'web-login-status'}, '正在检查网页登录…');
+    form.prepend(status);
+    fromWebLogin().then((done) => {
+      status.remove();
+      if (done) go(scope);
+    });
+  }
+}
+
+async function device() {
+  return {device_id: await deviceId(), device_name: navigator.userAgent.slice(0, 100)};
 }
 
 export async function logIn(username, password) {
-  const device = await deviceId();
-  const result = await request('POST', '/auth/token', {auth: false, body: {
-    username, password, device_id: device, device_name: navigator.userAgent.slice(0, 100)}});
+  await loggedIn(await request('POST', '/auth/token', {auth: false, body: {username, password, ...(await device())}}));
+}
+
+/** The token of the worker logged in on the web pages, or false (no web login, offline, not a worker). */
+async function fromWebLogin() {
+  if (!navigator.onLine) return false;
+  try {
+    const session = await request('GET', '/auth/session', {auth: false, cookies: true});
+    if (session.user.role !== 'worker') return false;
+    await loggedIn(await request('POST', '/auth/session-token', {auth: false, cookies: true,
+      headers: {'X-CSRFToken': session.csrf_token}, body: await device()}));
+    return true;
+  } catch (e) {
+    return false; // the password form stays
+  }
+}
+
+async function loggedIn(result) {
   const previous = await store.getMeta('auth');
   if (previous?.user && previous.user.username !== result.user.username) {
     // Another worker: their households are not ours; their unsynced visits
@@ -58,10 +88,30 @@ export async function logIn(username, password) {
   await requestPersistence();
   try {
     await store.setMeta('form', await request('GET', '/form', {token: result.token}));
+    await refreshPinyin(result.token);
   } catch (e) {
     toast(`未能下载排查表：${e.message}`, 'warn', 5000);
   }
   syncNow('login');
+}
+
+/** Logout revokes the token and ends the web login too; the outbox and drafts stay on the phone. */
+export async function logOut(go, scope) {
+  const auth = await store.getMeta('auth');
+  try {
+    await request('POST', '/auth/revoke', {token: auth?.token});
+  } catch (error) {
+    // Offline or already revoked: forgetting the token locally is enough.
+  }
+  await store.setMeta('auth', {...auth, token: null, logged_out: true});
+  try {
+    const session = await request('GET', '/auth/session', {auth: false, cookies: true});
+    const body = new URLSearchParams({csrf_token: session.csrf_token});
+    await fetch(document.getElementById('app').dataset.logout, {method: 'POST', body, credentials: 'same-origin'});
+  } catch (error) {
+    // No web login (or offline): nothing more to end.
+  }
+  go(`${scope}login`);
 }
 
 /** Ask the browser not to evict our data; remember the answer for the sync screen. */

@@ -1,4 +1,5 @@
-// Visits a supervisor returned, with the comment; tap to correct and resubmit.
+// Visits a supervisor returned, with the comment; tap to correct and resubmit
+// (or, returned as 仅需重签, to have the household sign again).
 
 import * as store from '../db.js';
 import {allPending} from '../outbox.js';
@@ -17,7 +18,8 @@ export async function show(container, {auth, scope}) {
       h('strong', {}, v.label || household?.head_name || '（未知农户）'),
       household ? h('span', {class: 'muted'}, ` ${household.village} ${household.group}`) : null,
       h('p', {class: 'notice warn'}, '退回意见：', v.review_comment || '（无）'),
-      h('a', {class: 'button primary', href: `${scope}visit?correct=${encodeURIComponent(v.uuid)}`, 'data-link': true}, '修改后重新提交')));
+      h('a', {class: 'button primary', href: `${scope}visit?correct=${encodeURIComponent(v.uuid)}`, 'data-link': true},
+        v.return_kind === 'resign' ? '仅需重签：请农户重新签字' : '修改后重新提交')));
   }
   container.append(h('h1', {}, `被退回的记录（${returned.length}）`),
     items.length ? h('ul', {class: 'plain'}, items) : h('p', {class: 'muted'}, '没有被退回的记录。'),

@@ -1,12 +1,11 @@
-// Sync: pending count, last successful sync, per-record errors, 同步,
-// 导出备份, storage (persisted? how much used), logout.
+// Sync: what is pending (by household), last successful sync, per-record
+// errors, 同步, 导出备份, storage (persisted? how much used), logout.
 
-import {request} from '../api.js';
 import * as store from '../db.js';
 import {allPending, backupFile} from '../outbox.js';
 import {appVersion, isRunning, syncNow} from '../sync.js';
-import {requestPersistence} from './login.js';
-import {clear, formatBytes, formatTime, h, toast} from './dom.js';
+import {logOut, requestPersistence} from './login.js';
+import {append, clear, formatBytes, formatTime, h, toast} from './dom.js';
 
 let view = null;
 
@@ -36,10 +35,15 @@ export async function refresh() {
       await refresh();
     }}, isRunning() ? '正在同步…' : '同步');
   const exportButton = h('button', {type: 'button', class: 'wide', id: 'export-button', onclick: exportBackup}, '导出备份');
-  clear(container).append(
+  // append() of dom.js: it leaves out the nulls (Element.append would print "null").
+  append(clear(container), [
     h('h1', {}, '同步'),
     h('div', {class: 'card'},
       h('p', {class: 'big-number'}, h('span', {id: 'pending-count'}, String(mine.length)), ' 条待同步'),
+      mine.length ? h('ul', {class: 'plain pending-list', id: 'pending-list'}, mine.map((r) => h('li', {dataset: {uuid: r.uuid}},
+        h('a', {href: `${scope}visit?edit=${encodeURIComponent(r.uuid)}`, 'data-link': true}, r.label || r.data?.head_name || '（未填姓名）'),
+        ' ', h('span', {class: `badge ${r.status === 'rejected' ? 'bad' : 'warn'}`}, r.status === 'rejected' ? '被拒收' : '待发送'),
+        !r.household_id && !r.supersedes ? h('span', {class: 'muted small'}, ' 新增农户') : null))) : null,
       others ? h('p', {class: 'muted'}, `另有其他网格员的 ${others} 条记录待他们登录后同步（不会删除）`) : null,
       h('p', {id: 'last-sync'}, `上次成功同步：${formatTime(last?.at)}`),
       lastError ? h('p', {class: 'error', id: 'last-error'}, `上次同步失败：${lastError.message}（${formatTime(lastError.at)}）`) : null,
@@ -51,7 +55,7 @@ export async function refresh() {
         h('a', {class: 'button', href: `${scope}visit?edit=${encodeURIComponent(r.uuid)}`, 'data-link': true}, '修改')))) : null,
     h('div', {class: 'card'},
       h('h2', {}, '备份'),
-      h('p', {class: 'muted'}, '手机无法连接服务器时，导出所有未同步记录，交管理员导入（fieldapp import-backup）。'),
+      h('p', {class: 'muted', id: 'backup-hint'}, '手机无法连接服务器时，导出所有未同步记录，把文件交给管理员导入。'),
       exportButton),
     h('div', {class: 'card', id: 'storage-info'},
       h('h2', {}, '本机存储'),
@@ -61,7 +65,7 @@ export async function refresh() {
       persisted !== true ? h('button', {type: 'button', onclick: async () => { await requestPersistence(); refresh(); }}, '申请持久存储') : null),
     h('div', {class: 'card'},
       h('p', {class: 'muted'}, `登录：${auth.user.display_name || auth.user.username} · 版本 ${appVersion()}`),
-      h('button', {type: 'button', class: 'wide', id: 'logout-button', onclick: () => logOut(go, scope)}, '退出登录')));
+      h('button', {type: 'button', class: 'wide', id: 'logout-button', onclick: () => logOut(go, scope)}, '退出登录'))]);
 }
 
 async function exportBackup() {
@@ -73,18 +77,6 @@ async function exportBackup() {
   a.click();
   a.remove();
   toast(`已导出 ${count} 条未同步记录`, 'ok');
-}
-
-/** Logout revokes the token; the outbox and drafts stay on the phone. */
-async function logOut(go, scope) {
-  const auth = await store.getMeta('auth');
-  try {
-    await request('POST', '/auth/revoke', {token: auth?.token});
-  } catch (error) {
-    // Offline or already revoked: forgetting the token locally is enough.
-  }
-  await store.setMeta('auth', {...auth, token: null});
-  go(`${scope}login`);
 }
 
 export function leave() { view = null; }

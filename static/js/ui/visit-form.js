@@ -1,14 +1,21 @@
 // The visit form, rendered from the form definition (/api/v1/form, kept in
 // meta). Inputs carry the field ids as ``name``; skip logic (``visible``),
 // computed fields and flags update as the worker types; every change is
-// written to the draft; 保存 moves the visit into the outbox.
+// written to the draft; 保存 moves the visit into the outbox. Choices whose
+// condition (``when``) fails are not offered; a flag shows once the answers
+// it reads are in. A household typed in (新增农户) is checked against the
+// households on the phone before it is saved (doorstep.js).
 
 import * as store from '../db.js';
-import {Form, todayInChina} from '../form.js';
+import {likelyMatches} from '../doorstep.js';
+import {defaultVisitDate, Form, todayInChina} from '../form.js';
 import {maskId} from '../idnumber.js';
-import {findDraft, isoNow, newUuid, saveDraft, saveVisit} from '../outbox.js';
+import {allPending, deleteDraft, findDraft, isoNow, newUuid, saveDraft, saveVisit} from '../outbox.js';
+import {isNewHousehold, localHousehold} from '../search.js';
 import {syncNow} from '../sync.js';
+import {doorstepPanel} from './doorstep-panel.js';
 import {h, toast} from './dom.js';
+import {goTo, jumpBar, missingButton} from './form-nav.js';
 import {signaturePad} from './signature.js';
 
 const HOUSEHOLD_TOP = ['head_name', 'head_id', 'phone', 'group', 'hamlet', 'size', 'labor_count', 'category',
@@ -31,7 +38,7 @@ async function loadFormDoc() {
 }
 
 /** Work out which visit the URL asks for: a household, a new household, a correction, an edit. */
-async function openDraft(params, owner, user) {
+async function openDraft(params, owner, user, doc) {
   const now = isoNow();
   const base = {owner, started_at: now, inputs: {}, supersedes: null, village: null, base_rev: null, household_id: null};
   if (params.get('edit')) {
@@ -41,7 +48,7 @@ async function openDraft(params, owner, user) {
     const draft = await findDraft(owner, key);
     return {draft: draft || {...base, ...pick(record), uuid: record.uuid, household_key: key, data: record.data,
       from_outbox: true},
-      serverErrors: record.errors || {}, record};
+      serverErrors: record.errors || {}, record, typedIn: isNewHousehold(record)};
   }
   if (params.get('correct')) {
     const old = await store.get('visits', params.get('correct'));
@@ -49,15 +56,18 @@ async function openDraft(params, owner, user) {
     const key = `correct:${old.uuid}`;
     const household = old.household_id ? await store.get('households', old.household_id) : null;
     const draft = await findDraft(owner, key);
+    const resign = old.return_kind === 'resign' && Boolean(old.data); // the answers came with it
+    const data = old.data ? {...old.data} : householdData(household);
+    if (resign) for (const f of doc.form.fields) if (f.type === 'image') delete data[f.id]; // to be signed again
     return {draft: draft || {...base, uuid: newUuid(), household_key: key, household_id: old.household_id,
       base_rev: household?.rev ?? null, supersedes: old.uuid, label: old.label || household?.head_name,
-      data: old.data || householdData(household)}, returned: old, household};
+      data}, returned: old, household, resign};
   }
   if (params.get('new')) {
     const key = 'new';
     const draft = await findDraft(owner, key);
     return {draft: draft || {...base, uuid: newUuid(), household_key: key, village: (user.villages || [])[0] || null,
-      data: {}}, isNew: true};
+      data: {}}, isNew: true, typedIn: true};
   }
   const id = params.get('h');
   const household = id ? await store.get('households', id) : null;
@@ -94,44 +104,66 @@ export async function show(container, {params, auth, go, scope, updatePendingBad
   const form = new Form(doc.form);
   const campaign = doc.campaign || {};
   const owner = auth.user.username;
-  const opened = await openDraft(params, owner, auth.user);
+  const opened = await openDraft(params, owner, auth.user, doc);
   const draft = opened.draft;
+  const today = todayInChina();
+  const outside = Boolean(campaign.end_date && (today > campaign.end_date || today < campaign.start_date));
   if (!draft.inputs || !Object.keys(draft.inputs).length) {
     const data = {...(draft.data || {})};
-    if (!data.visited_on) data.visited_on = todayInChina();
+    if (!data.visited_on) data.visited_on = defaultVisitDate(today, campaign.start_date, campaign.end_date);
     draft.inputs = Object.fromEntries(form.inputFields.map((f) => [f.id, toInput(f, data[f.id])]));
   }
   delete draft.data;
   s = {form, campaign, draft, go, scope, updatePendingBadge, requestBackgroundSync, owner,
-    touched: new Set(), submitted: false, dirty: false,
+    touched: new Set(), submitted: false, dirty: false, resign: Boolean(opened.resign),
     serverErrors: opened.serverErrors || {}, context: {monitoring_line: campaign.monitoring_line ?? 7600,
       start: campaign.start_date || null, end: campaign.end_date || null},
     wrappers: {}, saveTimer: null, saving: null};
+  s.settings = {monitoring_line: s.context.monitoring_line};
 
   const title = opened.isNew ? '新增农户（花名册外）' : `${draft.label || opened.household?.head_name || ''}`;
+  const place = opened.household ? [opened.household.village, opened.household.group].filter(Boolean).join(' ') : '';
   const head = h('div', {class: 'form-head card'},
     h('h1', {}, title),
-    opened.household ? h('p', {class: 'muted'}, `${opened.household.village} ${opened.household.group} · ${opened.household.code || ''} · ${maskId(opened.household.head_id)}`) : null,
+    opened.household ? h('p', {class: 'muted'}, [place, opened.household.code, maskId(opened.household.head_id)].filter(Boolean).join(' · ')) : null,
+    opened.typedIn && !opened.isNew ? h('p', {class: 'muted'}, '本机新增的农户，同步前可修改') : null,
     opened.returned ? h('div', {class: 'notice warn', id: 'review-comment'}, h('strong', {}, '审核退回意见：'), opened.returned.review_comment || '（无）') : null,
+    s.resign ? h('div', {class: 'notice info', id: 'resign-notice'}, h('strong', {}, '仅需重签：'), '其他回答保持不变，请农户在下方重新签字后保存。') : null,
+    outside ? h('div', {class: 'notice warn', id: 'campaign-notice'},
+      `今天（${today}）不在排查期间（${campaign.start_date}至${campaign.end_date}）。走访日期${today > campaign.end_date ? '已预填为排查期间最后一天，' : ''}请按实际走访日期填写。`) : null,
     Object.keys(s.serverErrors).length ? h('div', {class: 'notice bad', id: 'server-errors'}, h('strong', {}, '服务器拒收：'),
       Object.entries(s.serverErrors).map(([k, msgs]) => h('div', {}, `${form.byId[k]?.label || k}：${[].concat(msgs).join('；')}`))) : null);
   const formEl = h('form', {class: 'visit-form', id: 'visit-form', novalidate: true});
-  if (opened.isNew && (auth.user.villages || []).length > 1) {
+  if (opened.typedIn) s.doorstep = await doorstep(draft.uuid);
+  if (opened.typedIn && (auth.user.villages || []).length > 1) {
     const select = h('select', {id: 'new-village', 'aria-label': '村'},
       auth.user.villages.map((v) => h('option', {value: v, selected: v === draft.village}, v)));
     select.addEventListener('change', () => { draft.village = select.value; changed(true); });
     formEl.append(h('div', {class: 'field'}, h('label', {for: 'new-village'}, '村'), select));
   }
+  const fieldsets = {};
   for (const section of form.sections) {
     const fieldset = h('fieldset', {class: 'section card', dataset: {section: section.id}}, h('legend', {}, section.label));
     for (const f of form.fields.filter((x) => x.section === section.id)) fieldset.append(renderField(f));
+    fieldsets[section.id] = fieldset;
     formEl.append(fieldset);
   }
+  if (s.doorstep) {
+    // Under the questions it is about, where the worker is typing.
+    s.wrappers[form.inFormOrder(IDENTITY).at(-1)]?.after(s.doorstep.panel);
+  }
+  if (s.resign) {
+    // Every answer stands: only the signature can be given again.
+    for (const f of form.fields) if (f.type !== 'image') s.wrappers[f.id].inert = true;
+  }
+  s.jumpBar = jumpBar(form.sections, fieldsets);
+  s.missingButton = missingButton(s.wrappers);
   s.flagsEl = h('div', {class: 'flags', id: 'flags', 'aria-live': 'polite'});
   s.statusEl = h('p', {class: 'save-status muted', id: 'save-status', role: 'status'});
   const saveButton = h('button', {type: 'submit', class: 'primary big wide', id: 'save-visit'}, '保存');
-  formEl.append(s.flagsEl, h('div', {class: 'form-actions'}, s.statusEl, saveButton,
-    h('a', {class: 'button wide', href: scope, 'data-link': true}, '返回列表（草稿已保存）')));
+  formEl.append(s.flagsEl, h('div', {class: 'form-actions'}, s.statusEl,
+    h('div', {class: 'row'}, s.missingButton, saveButton),
+    h('a', {class: 'button wide', href: scope, 'data-link': true, id: 'back-to-list'}, '返回列表（草稿已保存）')));
   formEl.addEventListener('input', onInput);
   formEl.addEventListener('change', onInput);
   formEl.addEventListener('submit', async (event) => {
@@ -139,7 +171,7 @@ export async function show(container, {params, auth, go, scope, updatePendingBad
     saveButton.disabled = true;
     try { await submit(); } finally { saveButton.disabled = false; }
   });
-  container.append(head, formEl);
+  container.append(s.jumpBar, head, formEl);
   s.formEl = formEl;
   update();
 }
@@ -186,7 +218,7 @@ function renderField(f) {
 
 function radios(f, options, value) {
   return h('div', {class: 'options', role: 'radiogroup', 'aria-labelledby': `f-${f.id}-label`},
-    options.map(([code, label]) => h('label', {class: 'option'},
+    options.map(([code, label]) => h('label', {class: 'option', dataset: {code}},
       h('input', {type: 'radio', name: f.id, value: code, checked: value === code}), h('span', {}, label))));
 }
 
@@ -204,6 +236,48 @@ function onInput(event) {
   if (event.type === 'change') s.touched.add(f.id);
   delete s.serverErrors[f.id];
   changed(event.type === 'change');
+  if (event.type === 'change' && IDENTITY.includes(f.id)) checkDoorstep();
+}
+
+const IDENTITY = ['head_name', 'head_id', 'group'];
+
+/** The duplicate check of a household typed in: the phone's households (pulled and
+ *  typed in, this one left out) and the name readings, loaded once per form. */
+async function doorstep(ownUuid) {
+  const [households, pending, table, auth] = await Promise.all([store.getAll('households'), allPending(),
+    store.getMeta('pinyin'), store.getMeta('auth')]);
+  const mine = pending.filter((r) => r.owner === auth?.user?.username && isNewHousehold(r) && r.uuid !== ownUuid);
+  const panel = doorstepPanel({
+    onOpen: async (x) => {
+      // The same household: this 新增农户 is given up (not its outbox record, if it has one).
+      const {go, scope, draft} = s;
+      clearTimeout(s.saveTimer);
+      s.dirty = false;
+      await s.saving;
+      await deleteDraft(draft.uuid);
+      s = null;
+      go(x.local ? `${scope}visit?edit=${encodeURIComponent(x.uuid)}` : `${scope}visit?h=${encodeURIComponent(x.id)}`);
+    },
+    onGoOn: () => {
+      for (const m of s.doorstep.matches) s.doorstep.dismissed.add(m.household.id);
+      panel.show([]);
+      if (s.doorstep.fromSubmit) submit();
+    },
+  });
+  return {pool: [...households, ...mine.map((r) => localHousehold(r, table))], table, panel,
+    dismissed: new Set(), matches: [], fromSubmit: false};
+}
+
+/** Show the likely matches of the household typed in; returns them. */
+function checkDoorstep() {
+  const d = s.doorstep;
+  if (!d) return [];
+  const entry = {head_name: s.draft.inputs.head_name, head_id: s.draft.inputs.head_id,
+    group: s.draft.inputs.group, village: s.draft.village};
+  d.matches = entry.head_name || entry.head_id
+    ? likelyMatches(entry, d.pool, d.table).filter((m) => !d.dismissed.has(m.household.id)) : [];
+  d.panel.show(d.matches, s.draft.village);
+  return d.matches;
 }
 
 function changed(now) {
@@ -240,9 +314,8 @@ function collect() {
 }
 
 function update() {
-  const {form} = s;
+  const {form, settings} = s;
   const data = collect();
-  const settings = {monitoring_line: s.context.monitoring_line};
   const result = form.validate(data, s.context);
   s.result = result;
   s.data = data;
@@ -261,6 +334,14 @@ function update() {
     const messages = [...(show ? result.errors[f.id] || [] : []), ...[].concat(s.serverErrors[f.id] || [])];
     wrapper.querySelector('.error').textContent = messages.join('；');
     wrapper.classList.toggle('has-error', messages.length > 0);
+    if (f.type === 'choice' && f.choices.some((c) => c.when)) {
+      // Offer only what can be valid for these answers (a choice made earlier
+      // that no longer can stays in view, with its error).
+      wrapper.querySelectorAll('label.option').forEach((el) => {
+        const choice = f.choices.find((c) => c.code === el.dataset.code);
+        el.hidden = !form.choiceAllowed(choice, result.values, settings) && s.draft.inputs[f.id] !== choice.code;
+      });
+    }
     if (f.type === 'multi' && f.ordered) {
       const order = s.draft.inputs[f.id] || [];
       wrapper.querySelectorAll('.order').forEach((el) => {
@@ -269,24 +350,34 @@ function update() {
       });
     }
   }
-  const flags = form.flagRules.filter((flag) => result.flags[flag.id]);
+  const missing = form.missing(result.values, settings);
+  s.missingButton.update(missing);
+  const bySection = {};
+  for (const id of missing) bySection[form.byId[id].section] = (bySection[form.byId[id].section] || 0) + 1;
+  s.jumpBar.update(bySection);
+  const flags = form.flagRules.filter((flag) => result.flags[flag.id] && form.flagReady(flag, result.values, settings));
   s.flagsEl.replaceChildren(...(flags.length ? [h('strong', {}, '提示：'), ...flags.map((flag) => h('span', {class: 'badge warn', dataset: {flag: flag.id}}, flag.label))] : []));
 }
 
 async function submit() {
   s.submitted = true;
   update();
-  const errors = Object.keys(s.result.errors);
+  const errors = s.form.inFormOrder(Object.keys(s.result.errors));
   if (errors.length) {
     toast(`还有 ${errors.length} 处需要修改`, 'bad');
-    const first = s.wrappers[errors[0]];
-    first?.scrollIntoView({block: 'center'});
-    first?.querySelector('input, textarea, select')?.focus({preventScroll: true});
+    goTo(s.wrappers[errors[0]]); // the first in the order of the form
+    return;
+  }
+  if (checkDoorstep().length) {
+    s.doorstep.fromSubmit = true;
+    s.doorstep.panel.scrollIntoView({block: 'center'});
+    toast('请先确认是否为已有农户', 'warn');
     return;
   }
   s.statusEl.textContent = '正在保存…';
   const values = {...s.result.values};
-  const draft = {...s.draft, label: s.draft.label || values.head_name};
+  // A household typed in is known by the name typed (it may just have been corrected).
+  const draft = {...s.draft, label: isNewHousehold(s.draft) ? values.head_name : s.draft.label || values.head_name};
   await s.saving;
   try {
     await saveVisit(draft, values, {campaignId: s.campaign.id, formVersion: s.form.version});
