@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fieldapp import audit
-from fieldapp.db import write_transaction
+from fieldapp.db import AnySession, write_transaction
 from fieldapp.models import Node, ReplicationCommand, ReplicationReject, Town, utcnow
 from fieldapp.tokens import hash_token
 
@@ -48,7 +48,7 @@ class NodeStatus:
         return now - seen
 
 
-def create_node(session: Session, name: str, town_name: str) -> tuple[Node, str]:
+def create_node(session: AnySession, name: str, town_name: str) -> tuple[Node, str]:
     """Register a town server; returns the node and its token (shown once, never stored)."""
     name, town_name = name.strip(), town_name.strip()
     if not NAME.match(name):
@@ -73,7 +73,7 @@ def create_node(session: Session, name: str, town_name: str) -> tuple[Node, str]
     return node, token
 
 
-def revoke_node(session: Session, name: str) -> Node:
+def revoke_node(session: AnySession, name: str) -> Node:
     """Revoke a node's token: its calls get 401 from now on; its data stays."""
     with write_transaction(session):
         node = session.scalar(sa.select(Node).where(Node.name == name))
@@ -85,7 +85,7 @@ def revoke_node(session: Session, name: str) -> Node:
     return node
 
 
-def new_token(session: Session, name: str) -> str:
+def new_token(session: AnySession, name: str) -> str:
     """A new token for a node (after a revocation, or a lost one): the old one stops working."""
     token = secrets.token_urlsafe(32)
     with write_transaction(session):
@@ -98,7 +98,7 @@ def new_token(session: Session, name: str) -> str:
     return token
 
 
-def node_for_token(session: Session, token: str | None) -> tuple[int | None, str | None]:
+def node_for_token(session: AnySession, token: str | None) -> tuple[int | None, str | None]:
     """The node id a presented token opens, or why not (``unauthenticated``, ``node_revoked``)."""
     if not token:
         return None, "unauthenticated"
@@ -110,7 +110,7 @@ def node_for_token(session: Session, token: str | None) -> tuple[int | None, str
     return row.id, None
 
 
-def node_statuses(session: Session) -> list[NodeStatus]:
+def node_statuses(session: AnySession) -> list[NodeStatus]:
     """Every node with what is waiting each way, by name."""
     pending_down = dict(session.execute(
         sa.select(ReplicationCommand.node_id, sa.func.count()).where(ReplicationCommand.status == "pending")

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from fieldapp import audit
 from fieldapp.access import Scoped
+from fieldapp.db import AnySession
 from fieldapp.db.changes import next_change
 from fieldapp.models import Node, ReplicationCommand, Village
 from fieldapp.review.errors import AlreadyDecided
 
 
-def owner(session: Session, village_id: int | None) -> Node | None:
+def owner(session: AnySession, village_id: int | None) -> Node | None:
     """The node (town server) that owns the data of this village, if any."""
     if village_id is None:
         return None
@@ -30,7 +31,7 @@ def owner(session: Session, village_id: int | None) -> Node | None:
                           .where(Village.id == village_id))
 
 
-def waiting(session: Session, kind: str, target: str) -> ReplicationCommand | None:
+def waiting(session: AnySession, kind: str, target: str) -> ReplicationCommand | None:
     """The decision on ``target`` sent to its town and not yet settled, if any."""
     return session.scalar(sa.select(ReplicationCommand).where(
         ReplicationCommand.kind == kind, ReplicationCommand.target == target,
