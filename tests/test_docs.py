@@ -43,6 +43,15 @@ def test_every_cli_command_is_documented(path: str) -> None:
     assert f"fieldapp {path}" in README, f"`fieldapp {path}` is missing from README.md"
 
 
+@pytest.mark.parametrize("folder", sorted(
+    f"{top}/{path.name}/" for top in ("fieldapp", "sync")
+    for path in (Path(__file__).parent.parent / top).iterdir()
+    if path.is_dir() and not path.name.startswith((".", "__"))))
+def test_every_package_is_in_the_layout(folder: str) -> None:
+    layout = README.split("\n## Layout", 1)[1]
+    assert f"| `{folder}` |" in layout, f"`{folder}` has no line in README.md's layout section"
+
+
 # -- docs/: the contract, checked against the code it describes ------------------
 
 ROOT = Path(__file__).parent.parent
