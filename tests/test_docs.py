@@ -148,21 +148,40 @@ def error_codes_in_code() -> set[str]:
     return {kind.code for kind in KINDS.values()}
 
 
+def _error_classes(trees: list[ast.Module]) -> set[str]:
+    """``SyncError`` and the classes derived from it, found by name in the sources."""
+    found = {"SyncError"}
+    while True:
+        more = {node.name for tree in trees for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+                and any(getattr(base, "id", getattr(base, "attr", None)) in found for base in node.bases)}
+        if more <= found:
+            return found
+        found |= more
+
+
 def test_every_error_raised_is_in_the_catalogue() -> None:
-    """``SyncError("kind", ...)`` and ``json_error("kind", ...)`` name kinds of the catalogue
-    (a typo on a path no test takes would be a 500 instead of the error meant)."""
+    """``SyncError("kind", ...)``, its subclasses' (``Invalid("kind")``, ``NodeError("kind")``)
+    and ``json_error("kind", ...)`` name kinds of the catalogue (a typo on a path no test
+    takes would be a 500 instead of the error meant), as a literal, never a message."""
     from sync.errors import KINDS
 
+    trees = [ast.parse(path.read_text(encoding="utf-8"))
+             for folder in ("fieldapp", "sync") for path in (ROOT / folder).rglob("*.py")]
+    classes = _error_classes(trees)
+    assert {"ReviewError", "Invalid", "NotFound", "NodeError", "DedupError"} <= classes
     named: set[str] = set()
-    for folder in ("fieldapp", "sync"):
-        for path in (ROOT / folder).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Call) and _call_name(node) in ("SyncError", "json_error"):
-                    kind = _literal_argument(node, 0, "kind")
-                    if kind is not None:
-                        named.add(kind)
-    assert {"bad_cursor", "busy", "cursor_mismatch", "invalid_credentials"} <= named
+    not_literal: list[str] = []
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _call_name(node) in classes | {"json_error"}:
+                kind = _literal_argument(node, 0, "kind")
+                if kind is not None:
+                    named.add(kind)
+                elif _call_name(node) not in ("SyncError", "json_error") and node.args:
+                    not_literal.append(ast.unparse(node))
+    assert {"bad_cursor", "busy", "cursor_mismatch", "invalid_credentials", "merge_undone"} <= named
     assert sorted(named - set(KINDS)) == []
+    assert not_literal == [], "a domain error takes a kind of sync/errors.py KINDS, not a message"
 
 
 def test_sync_protocol_lists_every_error_code() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from fieldapp import audit
@@ -45,7 +44,7 @@ def send(session: Session, node: Node, user: Scoped, kind: str, target: str,
     :raises AlreadyDecided: a decision on the same record is already on its way
     """
     if waiting(session, kind, target) is not None:
-        raise AlreadyDecided(_("已有发往{town}的决定在等待同步，请同步后再处理").format(town=node.town.name))
+        raise AlreadyDecided("decision_waiting", town=node.town.name)
     command = ReplicationCommand(node_id=node.id, seq=next_change(session), kind=kind, target=target,
                                  payload=payload, created_by_id=user.id, status="pending")
     session.add(command)
