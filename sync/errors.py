@@ -149,6 +149,29 @@ KINDS: dict[str, ErrorKind] = _kinds(
     ("campaign_already_closed", "conflict", 409, "该排查活动已结束", "This campaign is already closed"),
     # a refusal of the use case the page calls (fieldapp/users.py, campaigns.py), in Chinese as it came
     ("admin_refused", "invalid", 422, "{reason}", "{reason}"),
+    # -- roster files (sync/roster_file.py: roster import, the upload page, dedup check) ------
+    ("roster_file_missing", "invalid", 422, "文件不存在：{path}", "File not found: {path}"),
+    ("roster_old_excel", "invalid", 422, "不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）后再导入",
+     "Old Excel (.xls) files are not supported; save the file in Excel as .xlsx or CSV (UTF-8) and import it again"),
+    ("roster_unknown_encoding", "invalid", 422, "无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）",
+     "Cannot detect the file encoding: save it as CSV (UTF-8) or Excel (.xlsx)"),
+    ("roster_bad_excel", "invalid", 422, "无法读取 Excel 文件：{error}", "Cannot read the Excel file: {error}"),
+    ("roster_bad_csv", "invalid", 422, "无法读取 CSV 文件：{error}", "Cannot read the CSV file: {error}"),
+    ("roster_too_unpacked", "invalid", 422, "Excel 文件解压后有 {mb} MB，超过上限 {max} MB：请分批导入",
+     "The Excel file unpacks to {mb} MB, over the limit of {max} MB: import it in parts"),
+    ("roster_zip_ratio", "invalid", 422, "Excel 文件的 {part} 压缩比异常（{ratio} 倍），不像正常的表格，未导入",
+     "The Excel file's {part} is compressed abnormally ({ratio} times); it does not look like a normal "
+     "spreadsheet and was not imported"),
+    ("roster_no_header", "invalid", 422,
+     "找不到表头：前10行中没有包含“户编号、乡镇、村、村民小组、户主姓名、户主身份证号、家庭人口数、户类型”等列名的行",
+     'Header row not found: none of the first 10 rows contains column names such as "户编号", "乡镇", "村", '
+     '"村民小组", "户主姓名", "户主身份证号", "家庭人口数", "户类型" (household code, town, village, village group, '
+     "head of household, head's ID number, household size, household type)"),
+    ("roster_columns_missing", "invalid", 422, "缺少必填列：{columns}", "Missing required columns: {columns}"),
+    ("roster_match_columns_missing", "invalid", 422, "缺少列：{columns}", "Missing columns: {columns}"),
+    ("roster_columns_repeated", "invalid", 422, "列重复：{columns}", "Duplicate columns: {columns}"),
+    ("roster_too_many_rows", "invalid", 422, "花名册超过 {max} 行：请分批导入（上限见 FIELDAPP_ROSTER_MAX_ROWS）",
+     "The roster has more than {max} rows: import it in parts (the limit is FIELDAPP_ROSTER_MAX_ROWS)"),
     # -- nodes of the central tier (fieldapp node ...) --------------------------------------
     ("node_name_invalid", "invalid", 422, "节点名称只能用小写字母、数字、- 和 _（最多40个字符），例如 baoan",
      "A node name takes lower-case letters, digits, - and _ (at most 40 characters), e.g. baoan"),
