@@ -67,7 +67,7 @@ def _init_extensions(app: Flask) -> None:
         g.pop("_login_user", None)
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
-    @login_manager.user_loader
+    @login_manager.user_loader  # type: ignore[untyped-decorator]  # Flask-Login ships no types
     def _load_user(session_id: str) -> User | None:
         # "<user id>.<session version>": a session from before the version last went up is dead
         user_id, _, version = session_id.partition(".")

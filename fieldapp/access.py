@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import abort
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required as _login_required
+from sqlalchemy.orm import QueryableAttribute
 
+from fieldapp.db import AnySession
 from fieldapp.models import Household, User
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def login_required(view: F) -> F:
+    """Flask-Login's ``login_required`` (logged in, else redirect to /login), typed:
+    Flask-Login ships no types."""
+    return cast(F, _login_required(view))
 
 
 class Scoped(Protocol):
@@ -77,7 +86,7 @@ def in_scope(user: Scoped, village_id: int | None) -> bool:
     return scope is None or village_id in scope
 
 
-def scope_filter(user: Scoped, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+def scope_filter(user: Scoped, column: sa.ColumnElement[Any] | QueryableAttribute[Any]) -> sa.ColumnElement[bool]:
     """A WHERE clause limiting ``column`` (a village id column) to the user's scope."""
     scope = village_scope(user)
     if scope is None:
@@ -85,7 +94,7 @@ def scope_filter(user: Scoped, column: sa.ColumnElement[Any]) -> sa.ColumnElemen
     return column.in_(scope) if scope else sa.false()
 
 
-def household_or_404(session: Any, user: User, household_id: str) -> Household:
+def household_or_404(session: AnySession, user: User, household_id: str) -> Household:
     """The household if it exists and is in scope; out of scope looks like not found."""
     household = session.get(Household, household_id)
     if household is None or not in_scope(user, household.village_id):
