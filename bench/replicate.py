@@ -69,9 +69,15 @@ def build_town(index: int, visits: float) -> Path:
         env = {**os.environ, "FIELDAPP_DATABASE_URL": f"sqlite:///{folder}/town.db", "FIELDAPP_INSTANCE_PATH": folder}
         print(f"building {town_name(index)} (seed {2023 + index}) ...", flush=True)
         cli(["demo", "--no-serve", "--visits", str(visits), "--seed", str(2023 + index)], env)
-        with sqlite3.connect(f"{folder}/town.db") as connection:
-            connection.execute("UPDATE towns SET name = ?", (town_name(index),))
-        shutil.copyfile(f"{folder}/town.db", path)
+        connection = sqlite3.connect(f"{folder}/town.db")
+        try:
+            with connection:
+                connection.execute("UPDATE towns SET name = ?", (town_name(index),))
+            # The database is in WAL mode: copy one file that holds everything, not a file
+            # whose latest commits are still in its -wal beside it.
+            connection.execute("VACUUM INTO ?", (str(path),))
+        finally:
+            connection.close()
     return path
 
 
@@ -230,7 +236,10 @@ def many_towns(folder: Path, towns: list[Path], page: int) -> dict[str, float]:
         pull.done.set()
         failed = [err for (out, err), p in zip(outputs, processes, strict=True) if p.returncode != 0]
         if failed:
-            raise RuntimeError(f"{len(failed)} towns failed: {failed[0][-1500:]}")
+            errors = [line for line in central.server.log_path.read_text(errors="replace").splitlines()
+                      if "Error" in line or "error" in line]
+            raise RuntimeError(f"{len(failed)} towns failed: {failed[0][-1500:]}\ncentral's log:\n"
+                               + "\n".join(errors[-30:]))
         totals = [parse(out) for out, _err in outputs]
         return {"seconds": seconds, "visits": sum(t.get("visits", 0) for t in totals),
                 "households": sum(t.get("households", 0) for t in totals),

@@ -117,6 +117,7 @@ class _PageWriter:
         self.villages: dict[str, int] = {}
         self.users: dict[str, int] = {}
         self.bad_households: set[str] = set()
+        self.accepted: set[str] = set()  # households central holds: stored from this page, or before
         self.bad_visits: set[str] = set()
 
     # -- the whole page ------------------------------------------------------
@@ -255,6 +256,7 @@ class _PageWriter:
             row.update(town_id=self.node.town_id, village_id=village_id, change_seq=self._number())
             rows.append(row)
             self.households.append(item["id"])
+            self.accepted.add(item["id"])
         self._upsert(table, rows, ["id"])
         self._count("households", len(rows))
 
@@ -274,16 +276,31 @@ class _PageWriter:
         self._reject("household", item["id"], reason, item)
 
     def _dependent(self, kind: str, key: str, item: dict[str, Any], household_ids: Iterable[Any]) -> bool:
-        """Whether the row hangs on a refused household (then it is refused too)."""
+        """Whether the row hangs on a household central does not hold: refused in this page,
+        or refused in an earlier one (then it is refused too, with the reason)."""
         if any(h in self.bad_households for h in household_ids if h):
             self._reject(kind, key, "所属农户未能同步", item)
             return True
         return False
 
+    def _note_absent(self, household_ids: set[Any]) -> None:
+        """Households named by the page's rows that central holds neither from this page nor
+        from before (refused in an earlier page): their rows are refused, never a failed page."""
+        unknown = sorted(h for h in household_ids if h and h not in self.bad_households
+                         and h not in self.accepted)
+        held: set[Any] = set()
+        for start in range(0, len(unknown), 900):
+            held.update(self.session.scalars(sa.select(Household.id).where(
+                Household.id.in_(unknown[start:start + 900]))))
+        self.accepted.update(held)
+        self.bad_households.update(set(unknown) - held)
+
     def _rows(self, kind: str, model: Any, items: list[dict[str, Any]], key: str,
               households: Callable[[dict[str, Any]], Iterable[Any]],
               fix: Callable[[dict[str, Any], dict[str, Any]], None]) -> list[dict[str, Any]]:
         table = _table(model)
+        self._note_absent({h for item in items for h in households(item)})
+        village_required = "village_id" in table.c and not table.c.village_id.nullable
         rows = []
         for item in items:
             if self._dependent(kind, str(item.get(key)), item, households(item)):
@@ -292,6 +309,9 @@ class _PageWriter:
             if key != "id":
                 row.pop("id", None)  # the town's own integer id; central numbers its rows itself
             fix(row, item)
+            if village_required and row.get("village_id") is None:
+                self._reject(kind, str(item.get(key)), f"村不属于本节点的乡镇（{self.town_name}）", item)
+                continue
             row["change_seq"] = self._number()
             rows.append(row)
         return rows

@@ -13,6 +13,7 @@ from fieldapp.db.changes import next_change
 from fieldapp.extensions import db
 from fieldapp.models import (
     AppliedCommand,
+    Campaign,
     DecisionConflict,
     DuplicateCandidate,
     Household,
@@ -298,6 +299,37 @@ def test_rows_central_cannot_store_are_kept_as_rejects(county: County) -> None:
         assert db.session.get(Household, stray_id) is None
         node = db.session.scalar(sa.select(Node).where(Node.name == "baoan"))
         assert node is not None and node.up_pending == 0
+
+
+def test_a_row_of_a_household_refused_in_an_earlier_page_is_refused_not_the_page(county: County) -> None:
+    """A household central refused in an earlier round: its visit, arriving later, is kept as
+    a reject with the reason, and the page's other rows are stored (the page used to fail
+    with a 500 on every retry, and the town's replication stayed stuck)."""
+    baoan = county.towns[0]
+    with baoan.context():
+        other = factories.make_town(name="外镇", code=None)
+        stray = factories.make_household(factories.make_village(other, "外村"), "石磊")
+        stray.change_seq = next_change(db.session)
+        db.session.commit()
+        stray_id = stray.id
+    assert baoan.replicate(county.central).ok
+    with baoan.context():
+        campaign = db.session.scalar(sa.select(Campaign))
+        worker = db.session.scalar(sa.select(User).where(User.username == "baoan_w0"))
+        household = db.session.get(Household, stray_id)
+        assert campaign is not None and worker is not None and household is not None
+        seq = next_change(db.session)
+        stray_visit = factories.make_visit(household, worker, campaign, server_seq=seq, change_seq=seq)
+        stray_uuid = stray_visit.uuid
+        db.session.commit()
+    good = push(baoan, "baoan_w0", [visit_record(baoan, baoan.households[0])])
+    report = baoan.replicate(county.central)
+    assert report.ok and report.up["visits"] == 2 and report.up_rejected == 1
+    with county.central.app_context():
+        assert db.session.scalar(sa.select(ReplicationReject.reason).where(
+            ReplicationReject.key == stray_uuid)) == "所属农户未能同步"
+        assert db.session.scalar(sa.select(Visit).where(Visit.uuid == stray_uuid)) is None
+        assert db.session.scalar(sa.select(Visit).where(Visit.uuid == good[0]["uuid"])) is not None
         db.session.remove()
 
 
