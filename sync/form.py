@@ -305,6 +305,11 @@ class FormDefinition:
         for field_id, formula in self._formulas:
             values[field_id] = scope[field_id] = formula(scope, _NO_SETTINGS)  # formulas read no campaign setting
 
+    def active_records(self, repeat_id: str, records: Any) -> Any:
+        """The records of a repeat that count (its ``active`` rule: members not 迁出 or 死亡)."""
+        plan = next((r for r in self._repeats if r.id == repeat_id), None)
+        return plan.active_records(records) if plan is not None else records
+
     def scope(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """``values`` as the form's expressions see them: a repeat holds only its
         records that count (those whose ``active`` rule holds)."""

@@ -144,7 +144,8 @@ def _unsafe_numbers(data: Mapping[str, Any]) -> list[str]:
         if kind is int:
             unsafe = not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
         elif kind is list:
-            unsafe = any(type(v) is int and not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER for v in value)
+            unsafe = any(type(v) is int and not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER for v in value) or any(
+                bool(_unsafe_numbers(v)) for v in value if type(v) is dict)  # a repeat's records
         else:
             continue
         if unsafe:
