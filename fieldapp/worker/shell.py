@@ -38,6 +38,7 @@ SHELL_STATIC = (
     "js/ui/login.js",
     "js/ui/households.js",
     "js/ui/visit-form.js",
+    "js/ui/members.js",
     "js/ui/form-nav.js",
     "js/ui/doorstep-panel.js",
     "js/ui/signature.js",
