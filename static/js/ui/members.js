@@ -1,14 +1,8 @@
-// The household members (家庭成员) of a form with a repeat (2024.1): one card per
-// member, rendered from the repeat's fields in the form definition. Members
-// come prefilled (the household's members from the pull: the roster, then the
-// last accepted visit); adding one asks for its reason (新生, 婚入, 其他),
-// removing a prefilled one too (迁出, 死亡, 其他) and keeps it, greyed, in the
-// list with change 'removed' (the visit records the change; it no longer
-// counts). Editing a prefilled member marks it 'edited'. A member added in
-// this visit is simply taken out again.
-//
-// State: ``entries`` = [{origin: 'prefill'|'new', inputs: {field id: string}}],
-// kept in the draft (so it works offline and survives a reload).
+// 家庭成员 (form 2024.1): one card per member, from the repeat's fields. Members
+// come prefilled (the pull: roster, then last visit); adding asks a reason
+// (新生, 婚入, 其他), removing a prefilled one too (迁出, 死亡, 其他) and keeps it
+// greyed with change 'removed'; editing one marks it 'edited'. State in the draft:
+// entries = [{origin: 'prefill'|'new', inputs: {field id: string}}].
 
 import {evaluate, truthy} from '../expr.js';
 import {parseNumber} from '../form.js';
@@ -54,10 +48,7 @@ function reasons(repeat, change) {
   return (f?.choices || []).filter((c) => !c.when || truthy(evaluate(c.when, {change})));
 }
 
-/**
- * The members editor. ``state.entries`` is the draft's list; ``onChange(structural)``
- * is called after every change (structural: a member added, removed or restored).
- */
+/** The editor over ``state.entries``; ``onChange(structural)`` after each change. */
 export function membersEditor(form, repeat, state, onChange) {
   const list = h('div', {class: 'members-list', id: 'members-list'});
   const addReasons = h('div', {class: 'options reasons', id: 'member-add-reasons', hidden: true},
@@ -163,7 +154,7 @@ export function membersEditor(form, repeat, state, onChange) {
     }));
   }
 
-  /** Errors, skip logic and the derived birth date and sex, after each validation. */
+  /** Errors, skip logic, derived birth date and sex. */
   function update(result, data, settings, showAll) {
     const records = result.values[repeat.id] || [];
     cards.forEach((el, index) => {
@@ -185,7 +176,7 @@ export function membersEditor(form, repeat, state, onChange) {
     });
   }
 
-  /** The card holding the first error among ``keys`` (for 保存 with errors). */
+  /** The field of an error key (members.0.name). */
   function wrapperOf(key) {
     const [, index, field] = key.split('.');
     return cards[Number(index)]?.querySelector(`[data-member-field="${field}"]`) || cards[Number(index)] || root;
