@@ -23,6 +23,7 @@ from fieldapp.models import (
     Conflict,
     DuplicateCandidate,
     Household,
+    HouseholdMember,
     HouseholdRevision,
     SyncBatch,
     Village,
@@ -30,6 +31,7 @@ from fieldapp.models import (
     new_uuid,
 )
 from sync.dedup import BlockingKeys, HouseholdRecord
+from sync.dedup.members import MemberOf
 from sync.form import load_form
 from sync.store import (
     BatchWrite,
@@ -148,6 +150,17 @@ class SqlStore:
             .order_by(Household.id)
         )
         return [HouseholdRecord(*row) for row in rows]
+
+    def find_member_households(self, id_number: str) -> list[MemberOf]:
+        if not id_number:
+            return []
+        rows = self.session.execute(
+            sa.select(HouseholdMember.household_id, HouseholdMember.name, HouseholdMember.relation)
+            .join(Household, Household.id == HouseholdMember.household_id)
+            .where(HouseholdMember.id_number == id_number, Household.merged_into_id.is_(None))
+            .order_by(HouseholdMember.household_id)
+        )
+        return [MemberOf(*row) for row in rows]
 
     def dismissed_pairs(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         wanted = sorted(set(pairs))

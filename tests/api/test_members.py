@@ -130,3 +130,24 @@ def test_reports_count_people_from_the_members(api, town) -> None:
     [row] = [r for r in progress_by_village(db.session, "2023-jzpc").rows if r.village == town.village_a.name]
     # 2 members who count (the child moved out) + 4 people of the 2023.1 visit
     assert row.visited == 2 and row.visited_people == 2 + 4
+
+
+def test_a_new_householder_who_is_a_member_elsewhere_is_proposed_with_that_evidence(api, town) -> None:
+    from fieldapp.households import write_members
+    from fieldapp.models import DuplicateCandidate, utcnow
+    head = town.households_a[0]
+    write_members(db.session, {head.id: [member(head.head_name, head.head_id, "self"),
+                                         member("王小明", CHILD_ID, "child")]}, utcnow(), source="roster")
+    db.session.commit()
+    token = api.login("worker_a")
+    # the son set up his own household: a new household, a name and group unlike his father's
+    split = record(None, head_name="王小明", head_id=CHILD_ID, phone="13912340000", group="5组", size=2,
+                   labor_count=1)
+    [result] = api.push_ok(token, [split])
+    assert result["status"] == "duplicate_suspected", result
+    assert result["duplicate_of"] == [head.id]
+    db.session.rollback()
+    [candidate] = db.session.scalars(sa.select(DuplicateCandidate)).all()
+    assert {candidate.household_a_id, candidate.household_b_id} == {head.id, result["household_id"]}
+    assert candidate.evidence == ["新户主是已有户的家庭成员（王小明，与户主关系：子女）"]
+    assert CHILD_ID not in str(candidate.evidence)
