@@ -56,4 +56,5 @@ ROSTER_FILE_ERRORS = (
     _l("Excel 文件解压后有 %(mb)s MB，超过上限 %(max)s MB：请分批导入"),
     _l("Excel 文件的 %(part)s 压缩比异常（%(ratio)s 倍），不像正常的表格，未导入"),
     _l("花名册超过 %(max)s 行：请分批导入（上限见 FIELDAPP_ROSTER_MAX_ROWS）"),
+    _l("家庭成员表缺少必填列：%(columns)s"),
 )
