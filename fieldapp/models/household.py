@@ -100,7 +100,7 @@ class HouseholdMember(Base):
     id_number: Mapped[str | None] = mapped_column(sa.String(18), index=True)
     relation: Mapped[str | None] = mapped_column(sa.String(20))
     # The member's other answers (健康状况, 劳动技能, ...), keyed by the form's member field ids.
-    answers: Mapped[dict] = mapped_column(JSONType, default=dict)
+    answers: Mapped[dict[str, object]] = mapped_column(JSONType, default=dict)
     source: Mapped[str] = mapped_column(sa.String(10), default="roster")  # roster | visit
     visit_uuid: Mapped[str | None] = mapped_column(sa.String(36))
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -57,7 +57,7 @@ def format_value(f: Field | None, value: Any, *, mask: bool = True) -> str:
     if f.type == "image":
         return _("已签字")
     if f.type == "repeat":
-        return _("%(n)s人", n=len(value)) if isinstance(value, list) else "—"
+        return str(_("%(n)s人", n=len(value))) if isinstance(value, list) else "—"
     if mask and f.type in MASKED_TYPES:
         return MASKED_TYPES[f.type](str(value))
     if f.type in ("money", "computed") and isinstance(value, int | float):

@@ -50,7 +50,7 @@ class MemberProblem(Problem):
 class MemberRowError(RowError):
     @property
     def message(self) -> str:
-        return _("家庭成员表") + super().message
+        return str(_("家庭成员表")) + super().message
 
 
 def member_fields() -> dict[str, Field]:
