@@ -87,3 +87,16 @@ def test_user_create_refusals_leave_nothing(runner: FlaskCliRunner, town, args, 
     db.session.expire_all()
     assert db.session.scalar(sa.select(User).where(User.username == "someone")) is None
     assert _audit("user_create") == []
+
+
+def test_campaign_create_with_form_2024_serves_the_members_form(runner: FlaskCliRunner, town, client) -> None:
+    result = runner.invoke(args=[*CREATE, "--form-version", "2024.1", "--activate"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.get(Campaign, "2024-jzpc").form_version == "2024.1"
+    assert db.session.get(Campaign, "2023-jzpc").form_version == DEFAULT_VERSION == "2023.1"
+    token = client.post("/api/v1/auth/token", json={"username": "worker_a", "password": "pass-word-123",
+                                                      "device_id": "d1"}).get_json()["token"]
+    form = client.get("/api/v1/form", headers={"Authorization": f"Bearer {token}"}).get_json()["form"]
+    assert form["version"] == "2024.1"
+    assert next(f for f in form["fields"] if f["id"] == "members")["type"] == "repeat"
