@@ -113,16 +113,26 @@ def _update(session: Session, updates: list[HouseholdUpdate], now: dt.datetime) 
 
 
 def write_members(session: Session, members: Mapping[str, Sequence[Mapping[str, Any]]], now: dt.datetime, *,
-                  source: str, visit_uuids: Mapping[str, str] | None = None) -> None:
+                  source: str, visit_uuids: Mapping[str, str] | None = None, renumber: bool = False) -> None:
     """Replace each named household's members with ``members[household_id]``: the
     records of the form's members repeat (or of a roster's members sheet) that
     count, i.e. without those removed (迁出, 死亡), in their order.
 
     :param source: ``roster`` or ``visit``
     :param visit_uuids: the visit each household's list comes from
+    :param renumber: give the households a new change number, so that phones and the
+        replication feed carry the new members (a visit's household takes one anyway)
     """
     if not members:
         return
+    if renumber:
+        from fieldapp.db.changes import next_change
+
+        first = next_change(session, len(members))
+        session.execute(_HOUSEHOLDS.update().where(_HOUSEHOLDS.c.id == sa.bindparam("h_id"))
+                        .values(change_seq=sa.bindparam("h_seq"), updated_at=now),
+                        [{"h_id": household_id, "h_seq": first + offset}
+                         for offset, household_id in enumerate(sorted(members))])
     ids = list(members)
     for start in range(0, len(ids), 900):
         session.execute(_MEMBERS.delete().where(_MEMBERS.c.household_id.in_(ids[start:start + 900])))

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from fieldapp.households import write_members
+from fieldapp.households import load_members, write_members
 from fieldapp.models import Household, HouseholdMember
 from fieldapp.roster.reader import RawRow
 from fieldapp.roster.validate import (
@@ -138,5 +138,14 @@ def store_members(session: Session, town_codes: dict[str, set[int]], members: di
     by_visit = set(session.scalars(sa.select(HouseholdMember.household_id).where(
         HouseholdMember.household_id.in_([row.id for row in found]), HouseholdMember.source == "visit")))
     lists = {row.id: wanted[row.code] for row in found if row.id not in by_visit}
-    write_members(session, lists, now, source="roster")
-    return len(lists)
+    current = load_members(session, lists)
+    changed = {household_id: records for household_id, records in lists.items()
+               if current.get(household_id, []) != _stored(records)}
+    write_members(session, changed, now, source="roster", renumber=True)
+    return len(changed)
+
+
+def _stored(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records as :func:`load_members` gives them back (to tell what a re-import changes)."""
+    return [{"name": r.get("name"), "id_number": r.get("id_number"), "relation": r.get("relation"),
+             **{k: v for k, v in r.items() if k not in ("name", "id_number", "relation")}} for r in records]

@@ -105,3 +105,21 @@ def test_members_a_visit_recorded_are_kept_on_reimport(app: Flask, write: WriteR
         import_roster(path)
         assert [(m.name, m.source) for m in members_of("H001")] == [("王建国", "visit")]
         assert len(members_of("H002")) == 1
+
+
+def test_a_reimport_with_new_members_renumbers_the_household_and_the_same_file_changes_nothing(
+        app: Flask, write: WriteRoster) -> None:
+    first = write(sample_rows(), "roster.xlsx", members=member_rows())
+    with app.app_context():
+        import_roster(first)
+        seq = db.session.scalar(sa.select(Household.change_seq).where(Household.code == "H002"))
+        again = import_roster(first)
+        assert again.members_households == 0
+        assert db.session.scalar(sa.select(Household.change_seq).where(Household.code == "H002")) == seq
+        rows = member_rows()
+        rows.append({"code": "H002", "name": "刘小芳", "id_number": CHILD, "relation": "子女"})
+        changed = import_roster(write(sample_rows(), "roster2.xlsx", members=rows))
+        assert changed.members_households == 1 and changed.unchanged == 8
+        db.session.rollback()
+        assert db.session.scalar(sa.select(Household.change_seq).where(Household.code == "H002")) > seq
+        assert [m.name for m in members_of("H002")] == ["刘伟", "刘小芳"]
