@@ -77,33 +77,53 @@ def _records(repeat: Any) -> list[Mapping[str, Any]]:
     """The records of a repeat answer (``None`` is none); anything else is an error."""
     if repeat is None:
         return []
-    if not isinstance(repeat, list) or not all(isinstance(r, Mapping) for r in repeat):
+    if type(repeat) is not list:
         raise ExpressionError(f"not a repeat: {repeat!r}")
+    for record in repeat:
+        if type(record) is not dict and not isinstance(record, Mapping):
+            raise ExpressionError(f"not a repeat: {repeat!r}")
     return repeat
 
 
-ItemRule = Callable[[Mapping[str, Any]], Any]
+ItemRule = Callable[[Any], Any]
 
 
-def _count(repeat: Any, rule: ItemRule | None, data: Mapping[str, Any]) -> int:
+class RecordScope:
+    """What a rule over a record reads: the record's keys first, then the form's
+    (``{**data, **record}`` without copying either; expressions only call ``get``)."""
+
+    __slots__ = ("outer", "record")
+
+    def __init__(self, record: Mapping[str, Any], outer: Any) -> None:
+        self.record = record
+        self.outer = outer
+
+    def get(self, key: str, default: Any = None) -> Any:
+        record = self.record
+        if key in record:
+            return record[key]
+        return self.outer.get(key, default)
+
+
+def _count(repeat: Any, rule: ItemRule | None, data: Any) -> int:
     records = _records(repeat)
     if rule is None:
         return len(records)
-    return sum(1 for r in records if rule({**data, **r}))
+    return sum(1 for r in records if rule(RecordScope(r, data)))
 
 
-def _any(repeat: Any, rule: ItemRule, data: Mapping[str, Any]) -> bool:
-    return any(bool(rule({**data, **r})) for r in _records(repeat))
+def _any(repeat: Any, rule: ItemRule, data: Any) -> bool:
+    return any(bool(rule(RecordScope(r, data))) for r in _records(repeat))
 
 
-def _all(repeat: Any, rule: ItemRule, data: Mapping[str, Any]) -> bool:
-    return all(bool(rule({**data, **r})) for r in _records(repeat))
+def _all(repeat: Any, rule: ItemRule, data: Any) -> bool:
+    return all(bool(rule(RecordScope(r, data))) for r in _records(repeat))
 
 
-def _sum_two(first: Any, second: ItemRule, data: Mapping[str, Any]) -> float:
+def _sum_two(first: Any, second: ItemRule, data: Any) -> float:
     """``sum(a, b)``: over the records of ``a`` when it is a list, else ``a + b``."""
     if isinstance(first, list):
-        return sum(_num(second({**data, **r})) for r in _records(first))
+        return sum(_num(second(RecordScope(r, data))) for r in _records(first))
     return _num(first) + _num(second(data))
 
 
@@ -136,10 +156,13 @@ def id_sex(value: Any) -> str | None:
 
 def age(birth: Any, on: Any) -> int | None:
     """Whole years from ``birth`` to ``on`` (both ``'YYYY-MM-DD'``), or ``None``."""
-    dates = [_ISO_DATE.fullmatch(v) if isinstance(v, str) else None for v in (birth, on)]
-    if not all(dates):
+    if type(birth) is not str or type(on) is not str:
         return None
-    (by, bm, bd), (oy, om, od) = ((int(g) for g in d.groups()) for d in dates if d)
+    first, second = _ISO_DATE.fullmatch(birth), _ISO_DATE.fullmatch(on)
+    if first is None or second is None:
+        return None
+    by, bm, bd = int(first[1]), int(first[2]), int(first[3])
+    oy, om, od = int(second[1]), int(second[2]), int(second[3])
     if not (_valid_date(by, bm, bd) and _valid_date(oy, om, od)):
         return None
     return oy - by - (1 if (om, od) < (bm, bd) else 0)

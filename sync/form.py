@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from sync.expr import Evaluator, compile_expression, compiled, evaluate
+from sync.expr import Evaluator, RecordScope, compile_expression, compiled, evaluate
 from sync.idnumber import check_id
 from sync.normalize import normalize_group, normalize_name, normalize_phone, phone_error
 
@@ -291,7 +291,7 @@ class FormDefinition:
                 errors.setdefault(field_id, []).append(error)
         if self._repeats:
             for key, relation, value, item in item_pending:
-                error = relation(value, {**scope, **item}, settings)
+                error = relation(value, RecordScope(item, scope), settings)
                 if error:
                     errors.setdefault(key, []).append(error)
             for repeat in self._repeats:
@@ -849,14 +849,16 @@ class _RepeatPlan:
         if not isinstance(raw, list):
             return raw
         records: list[dict[str, Any]] = []
+        ids = self.ids
         for index, given in enumerate(raw):
             record = self.empty.copy()
-            for key in given:
-                if key not in self.ids:
-                    errors.setdefault(self.form.item_key(self.id, index, str(key)), []).append(
-                        self.form.messages["unknown_field"])
+            prefix = self.form.item_key(self.id, index, "")
+            if not ids.issuperset(given):
+                for key in given:
+                    if key not in ids:
+                        errors.setdefault(prefix + str(key), []).append(self.form.messages["unknown_field"])
             for field_id, check, when_empty, when_given in self.plans:
-                key = self.form.item_key(self.id, index, field_id)
+                key = prefix + field_id
                 answer = given.get(field_id)
                 if answer is not None:
                     try:
