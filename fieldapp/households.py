@@ -10,17 +10,22 @@ sets household columns itself. The change numbers must be given first
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from fieldapp.models import HOUSEHOLD_FIELDS, Household, HouseholdRevision
+from fieldapp.db import AnySession
+from fieldapp.models import HOUSEHOLD_FIELDS, Household, HouseholdMember, HouseholdRevision
 from sync.store import UNCHANGED, HouseholdChanges, HouseholdState, HouseholdUpdate, StaleHousehold
 
 _HOUSEHOLDS: sa.Table = Household.__table__  # type: ignore[assignment]
 _REVISIONS: sa.Table = HouseholdRevision.__table__  # type: ignore[assignment]
+_MEMBERS: sa.Table = HouseholdMember.__table__  # type: ignore[assignment]
+# A member record's keys that are columns; the change and its reason stay with the visit.
+_MEMBER_COLUMNS = ("name", "id_number", "relation")
+_MEMBER_CHANGE = ("change", "change_reason")
 _FIELD_COLUMNS = [getattr(Household, name) for name in HOUSEHOLD_FIELDS]
 # Rows per executemany: keeps each statement's parameter list (and memory) bounded.
 CHUNK = 2000
@@ -106,3 +111,55 @@ def _update(session: Session, updates: list[HouseholdUpdate], now: dt.datetime) 
             result = session.execute(statement, chunk)
             if checked and result.rowcount != len(chunk):  # type: ignore[attr-defined]
                 raise StaleHousehold(f"{len(chunk) - result.rowcount} of {len(chunk)} households changed")  # type: ignore[attr-defined]
+
+
+def write_members(session: Session, members: Mapping[str, Sequence[Mapping[str, Any]]], now: dt.datetime, *,
+                  source: str, visit_uuids: Mapping[str, str] | None = None, renumber: bool = False) -> None:
+    """Replace each named household's members with ``members[household_id]``: the
+    records of the form's members repeat (or of a roster's members sheet) that
+    count, i.e. without those removed (迁出, 死亡), in their order.
+
+    :param source: ``roster`` or ``visit``
+    :param visit_uuids: the visit each household's list comes from
+    :param renumber: give the households a new change number, so that phones and the
+        replication feed carry the new members (a visit's household takes one anyway)
+    """
+    if not members:
+        return
+    if renumber:
+        from fieldapp.db.changes import next_change
+
+        first = next_change(session, len(members))
+        session.execute(_HOUSEHOLDS.update().where(_HOUSEHOLDS.c.id == sa.bindparam("h_id"))
+                        .values(change_seq=sa.bindparam("h_seq"), updated_at=now),
+                        [{"h_id": household_id, "h_seq": first + offset}
+                         for offset, household_id in enumerate(sorted(members))])
+    ids = list(members)
+    for start in range(0, len(ids), 900):
+        session.execute(_MEMBERS.delete().where(_MEMBERS.c.household_id.in_(ids[start:start + 900])))
+    rows = [
+        {"household_id": household_id, "position": position, "name": str(record.get("name") or "")[:20],
+         "id_number": record.get("id_number"), "relation": record.get("relation"),
+         "answers": {k: v for k, v in record.items() if k not in _MEMBER_COLUMNS and k not in _MEMBER_CHANGE},
+         "source": source, "visit_uuid": (visit_uuids or {}).get(household_id), "updated_at": now}
+        for household_id, records in members.items()
+        for position, record in enumerate(records)
+    ]
+    for start in range(0, len(rows), CHUNK):
+        session.execute(_MEMBERS.insert(), rows[start:start + CHUNK])
+
+
+def load_members(session: AnySession, household_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each household's members as form records (name, id_number, relation and the other answers)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    wanted = sorted(set(household_ids))
+    for start in range(0, len(wanted), 900):
+        query = (sa.select(_MEMBERS.c.household_id, _MEMBERS.c.name, _MEMBERS.c.id_number,
+                           _MEMBERS.c.relation, _MEMBERS.c.answers)
+                 .where(_MEMBERS.c.household_id.in_(wanted[start:start + 900]))
+                 .order_by(_MEMBERS.c.household_id, _MEMBERS.c.position))
+        for row in session.execute(query):
+            record = {"name": row.name, "id_number": row.id_number, "relation": row.relation,
+                      **(row.answers or {})}
+            found.setdefault(row.household_id, []).append(record)
+    return found

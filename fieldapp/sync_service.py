@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from fieldapp import access, audit
+from fieldapp import access, audit, households
 from fieldapp.campaigns import active_campaign, active_select
 from fieldapp.db import changes, write_transaction
 from fieldapp.extensions import db
@@ -174,14 +174,16 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
         fields = [f.id for f in form.household_fields]
         full = access.holds_full_values(user.role)
         answers = _returned_answers(session, [v.uuid for v in kept_visits if v.review_status == "returned"])
+        # A form with members: each household's members as the phone prefills them.
+        members = households.load_members(session, [row.id for row in live]) if "members" in form.by_id else None
         # Every change up to ``current`` was there to be read, so when nothing
         # more is left the client may jump to ``current``.
         cursor = last if more and last is not None else Cursor(max(current, after.seq, 0))
         body = {
             "cursor": str(cursor),
             "more": more,
-            "households": [_household_json(row, fields, bool(row.visited)) if full
-                           else _masked(_household_json(row, fields, bool(row.visited)), form)
+            "households": [_household_json(row, fields, bool(row.visited), members) if full
+                           else _masked(_household_json(row, fields, bool(row.visited), members), form)
                            for row in live],
             "removed": removed,
             "visits": [_visit_json(v, answers.get(v.uuid)) for v in kept_visits],
@@ -275,18 +277,24 @@ def _masked(household: dict[str, Any], form: FormDefinition) -> dict[str, Any]:
             household["attributes"][f.id] = mask(household["attributes"].get(f.id)) or None
             if f.id in household:
                 household[f.id] = household["attributes"][f.id]
+    for record in household["attributes"].get("members") or ():
+        record["id_number"] = mask_id(record.get("id_number")) or None
     household["masked"] = True
     return household
 
 
-def _household_json(h: sa.Row[Any], fields: list[str], visited: bool) -> dict[str, Any]:
+def _household_json(h: sa.Row[Any], fields: list[str], visited: bool,
+                    members: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    attributes: dict[str, Any] = {name: getattr(h, name, None) for name in fields}
+    if members is not None:
+        attributes["members"] = members.get(h.id, [])
     return {
         "id": h.id, "code": h.code, "village": h.village_name, "village_id": h.village_id,
         "group": h.group, "hamlet": h.hamlet, "head_name": h.head_name,
         "head_pinyin": h.head_pinyin, "head_initials": h.head_initials, "head_id": h.head_id,
         "phone": h.phone, "size": h.size, "labor_count": h.labor_count, "category": h.category,
         "monitor_type": h.monitor_type, "risk_eliminated": h.risk_eliminated, "source": h.source,
-        "rev": h.rev, "attributes": {name: getattr(h, name, None) for name in fields},
+        "rev": h.rev, "attributes": attributes,
         "visited": visited, "masked": False,
     }
 

@@ -23,6 +23,7 @@ from fieldapp.models import (
     Conflict,
     DuplicateCandidate,
     Household,
+    HouseholdMember,
     HouseholdRevision,
     SyncBatch,
     Village,
@@ -30,6 +31,8 @@ from fieldapp.models import (
     new_uuid,
 )
 from sync.dedup import BlockingKeys, HouseholdRecord
+from sync.dedup.members import MemberOf
+from sync.form import load_form
 from sync.store import (
     BatchWrite,
     CampaignInfo,
@@ -153,6 +156,17 @@ class SqlStore:
         )
         return [HouseholdRecord(*row) for row in rows]
 
+    def find_member_households(self, id_number: str) -> list[MemberOf]:
+        if not id_number:
+            return []
+        rows = self.session.execute(
+            sa.select(HouseholdMember.household_id, HouseholdMember.name, HouseholdMember.relation)
+            .join(Household, Household.id == HouseholdMember.household_id)
+            .where(HouseholdMember.id_number == id_number, Household.merged_into_id.is_(None))
+            .order_by(HouseholdMember.household_id)
+        )
+        return [MemberOf(*row) for row in rows]
+
     def dismissed_pairs(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         wanted = sorted(set(pairs))
         found: set[tuple[str, str]] = set()
@@ -215,6 +229,7 @@ class SqlStore:
                 .values(review_status="superseded", change_seq=sa.bindparam("b_seq")),
                 [{"b_uuid": uuid, "b_seq": seq} for uuid, seq in batch.superseded.items()],
             )
+        self._write_members(batch, now)
         # Conflicts and candidates take their visit's change number (a town's replication feed).
         seqs = {v.uuid: v.server_seq for v in batch.visits}
         if batch.conflicts:
@@ -234,6 +249,18 @@ class SqlStore:
                  "created_at": now, "change_seq": seqs[c.visit_uuid]}
                 for c in batch.candidates
             ])
+
+    def _write_members(self, batch: BatchWrite, now: dt.datetime) -> None:
+        """A visit under a form with members (2024.1) replaces its household's members
+        (the last visit of the batch for a household wins, as it is the latest)."""
+        members: dict[str, list[Any]] = {}
+        sources: dict[str, str] = {}
+        for visit in batch.visits:
+            records = visit.data.get("members") if isinstance(visit.data, dict) else None
+            if isinstance(records, list):
+                members[visit.household_id] = load_form(visit.form_version).active_records("members", records)
+                sources[visit.household_id] = visit.uuid
+        households.write_members(self.session, members, now, source="visit", visit_uuids=sources)
 
     def commit(self) -> None:
         self.session.commit()

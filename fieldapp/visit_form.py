@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import Field as WTField
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
@@ -40,7 +41,15 @@ class VisitFormBase(FlaskForm):
             raw[f.id] = field.data
         data = self.definition.coerce_strings(_MultiDict(raw))
         self.validation = self.definition.validate(data, self.form_context)
-        for field_id, messages in self.validation.errors.items():
+        for key, messages in self.validation.errors.items():
+            # a member's error (members.0.id_number) is shown on the members field
+            field_id, _, item = key.partition(".")
+            if item:
+                index, _, sub = item.partition(".")
+                repeat = self.definition.by_id.get(field_id)
+                label = next((s.label for s in repeat.fields if s.id == sub), sub) if repeat else sub
+                messages = [gettext("第%(n)s人 %(label)s：%(message)s", n=int(index) + 1, label=label, message=m)
+                            if index.isdigit() else m for m in messages]
             field = getattr(self, field_id, None)
             if field is not None:
                 field.errors = list(field.errors) + messages
@@ -80,6 +89,9 @@ def _wtfield(f: Field) -> WTField | None:
         return MultiCheckboxField(choices=[SelectChoice(c.code, c.label) for c in f.choices], validate_choice=False, **kw)
     if f.type == "image":
         return HiddenField(**kw)
+    if f.type == "repeat":
+        # The web form takes the members as JSON (the phone has the table editor).
+        return TextAreaField(**{**kw, "render_kw": {**kw["render_kw"], "rows": 6}})
     raise ValueError(f"unknown field type {f.type!r} in form definition")
 
 

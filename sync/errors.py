@@ -169,6 +169,8 @@ KINDS: dict[str, ErrorKind] = _kinds(
      "head of household, head's ID number, household size, household type)"),
     ("roster_columns_missing", "invalid", 422, "缺少必填列：{columns}", "Missing required columns: {columns}"),
     ("roster_match_columns_missing", "invalid", 422, "缺少列：{columns}", "Missing columns: {columns}"),
+    ("roster_member_columns_missing", "invalid", 422, "家庭成员表缺少必填列：{columns}",
+     "The members sheet lacks required columns: {columns}"),
     ("roster_columns_repeated", "invalid", 422, "列重复：{columns}", "Duplicate columns: {columns}"),
     ("roster_too_many_rows", "invalid", 422, "花名册超过 {max} 行：请分批导入（上限见 FIELDAPP_ROSTER_MAX_ROWS）",
      "The roster has more than {max} rows: import it in parts (the limit is FIELDAPP_ROSTER_MAX_ROWS)"),

@@ -12,7 +12,15 @@ these rules so that they agree on every input:
 - ``<``, ``<=``, ``>``, ``>=`` with a ``None`` side are false;
 - ``round(x)`` rounds half up to an integer, ``round2(x)`` to cents, both
   ``None`` for ``None``; ``len(x)`` is 0 for ``None``; ``sum(a, b, ...)``;
-  ``contains(list, code)``.
+  ``contains(list, code)``;
+- over a repeat (a list of records, e.g. ``members``): ``count(rs)``,
+  ``count(rs, cond)``, ``any(rs, cond)``, ``all(rs, cond)`` and
+  ``sum(rs, expr)``; ``cond``/``expr`` are evaluated for each record, whose
+  keys are read before the form's (``null`` is no record); ``sum(a, b)`` with a
+  first argument that is not a list is the sum of two numbers;
+- ``id_birth(id)`` (``'YYYY-MM-DD'`` from an 18-character ID number),
+  ``id_sex(id)`` (``'男'``/``'女'``), ``age(birth, on)`` (whole years), each
+  ``None`` when it cannot be read.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -65,13 +73,128 @@ def _sum(*values: Any) -> float:
     return sum(_num(v) for v in values)
 
 
+def _records(repeat: Any) -> list[Mapping[str, Any]]:
+    """The records of a repeat answer (``None`` is none); anything else is an error."""
+    if repeat is None:
+        return []
+    if type(repeat) is not list:
+        raise ExpressionError(f"not a repeat: {repeat!r}")
+    for record in repeat:
+        if type(record) is not dict and not isinstance(record, Mapping):
+            raise ExpressionError(f"not a repeat: {repeat!r}")
+    return repeat
+
+
+ItemRule = Callable[[Any], Any]
+
+
+class RecordScope(Mapping[str, Any]):
+    """What a rule over a record reads: the record's keys first, then the form's
+    (``{**data, **record}`` without copying either; expressions only call ``get``,
+    which is the fast path)."""
+
+    __slots__ = ("outer", "record")
+
+    def __init__(self, record: Mapping[str, Any], outer: Any) -> None:
+        self.record = record
+        self.outer = outer
+
+    def get(self, key: str, default: Any = None) -> Any:
+        record = self.record
+        if key in record:
+            return record[key]
+        return self.outer.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self.record:
+            return self.record[key]
+        return self.outer[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.record
+        yield from (key for key in self.outer if key not in self.record)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _count(repeat: Any, rule: ItemRule | None, data: Any) -> int:
+    records = _records(repeat)
+    if rule is None:
+        return len(records)
+    return sum(1 for r in records if rule(RecordScope(r, data)))
+
+
+def _any(repeat: Any, rule: ItemRule, data: Any) -> bool:
+    return any(bool(rule(RecordScope(r, data))) for r in _records(repeat))
+
+
+def _all(repeat: Any, rule: ItemRule, data: Any) -> bool:
+    return all(bool(rule(RecordScope(r, data))) for r in _records(repeat))
+
+
+def _sum_two(first: Any, second: ItemRule, data: Any) -> float:
+    """``sum(a, b)``: over the records of ``a`` when it is a list, else ``a + b``."""
+    if isinstance(first, list):
+        return sum(_num(second(RecordScope(r, data))) for r in _records(first))
+    return _num(first) + _num(second(data))
+
+
+_ID_BIRTH = re.compile(r"[0-9]{6}([0-9]{4})([0-9]{2})([0-9]{2})[0-9]{3}[0-9X]")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def _valid_date(year: int, month: int, day: int) -> bool:
+    if not (1 <= year and 1 <= month <= 12 and day >= 1):
+        return False
+    days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28,
+            31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return day <= days
+
+
+def id_birth(value: Any) -> str | None:
+    """The birth date written in an 18-character ID number, or ``None``."""
+    match = _ID_BIRTH.fullmatch(value) if isinstance(value, str) else None
+    if not match or not _valid_date(*(int(g) for g in match.groups())):
+        return None
+    return "-".join(match.groups())
+
+
+def id_sex(value: Any) -> str | None:
+    """男 for an odd sequence digit (the 17th character), 女 for an even one."""
+    if not isinstance(value, str) or not _ID_BIRTH.fullmatch(value):
+        return None
+    return "男" if int(value[16]) % 2 else "女"
+
+
+def age(birth: Any, on: Any) -> int | None:
+    """Whole years from ``birth`` to ``on`` (both ``'YYYY-MM-DD'``), or ``None``."""
+    if type(birth) is not str or type(on) is not str:
+        return None
+    first, second = _ISO_DATE.fullmatch(birth), _ISO_DATE.fullmatch(on)
+    if first is None or second is None:
+        return None
+    by, bm, bd = int(first[1]), int(first[2]), int(first[3])
+    oy, om, od = int(second[1]), int(second[2]), int(second[3])
+    if not (_valid_date(by, bm, bd) and _valid_date(oy, om, od)):
+        return None
+    return oy - by - (1 if (om, od) < (bm, bd) else 0)
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "round": lambda x: round_half_up(x, 0),
     "round2": lambda x: round_half_up(x, 2),
     "len": _len,
     "contains": _contains,
     "sum": _sum,
+    "id_birth": id_birth,
+    "id_sex": id_sex,
+    "age": age,
 }
+# Functions over a repeat: their second argument is evaluated per record.
+REPEAT_FUNCTIONS: dict[str, Callable[..., Any]] = {"count": _count, "any": _any, "all": _all}
+_ARITY = {"round": (1, 1), "round2": (1, 1), "len": (1, 1), "contains": (2, 2), "id_birth": (1, 1),
+          "id_sex": (1, 1), "age": (2, 2), "count": (1, 2), "any": (2, 2), "all": (2, 2)}
 
 
 @lru_cache(maxsize=512)
@@ -89,10 +212,12 @@ def compile_expression(source: str) -> ast.Expression:
     for node in ast.walk(tree):
         if not isinstance(node, allowed):
             raise ExpressionError(f"{type(node).__name__} not allowed in {source!r}")
-        if isinstance(node, ast.Call) and not (
-            isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
-        ):
-            raise ExpressionError(f"unknown function in {source!r}")
+        if isinstance(node, ast.Call):
+            if not (isinstance(node.func, ast.Name) and (node.func.id in FUNCTIONS or node.func.id in REPEAT_FUNCTIONS)):
+                raise ExpressionError(f"unknown function in {source!r}")
+            low, high = _ARITY.get(node.func.id, (0, 10**6))
+            if not low <= len(node.args) <= high:
+                raise ExpressionError(f"{node.func.id}() takes {low}–{high} arguments in {source!r}")
     return tree
 
 
@@ -102,7 +227,7 @@ def names_in(source: str) -> set[str]:
     return {
         n.id for n in ast.walk(tree)
         if isinstance(n, ast.Name) and n.id not in _CONSTANTS and n.id not in FUNCTIONS
-        and not n.id.startswith("__setting_")
+        and n.id not in REPEAT_FUNCTIONS and not n.id.startswith("__setting_")
     }
 
 
@@ -192,9 +317,21 @@ class _Emitter:
             return self._compare(node)
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name)
-            function = self._object(FUNCTIONS[node.func.id])
+            name = node.func.id
+            if name in REPEAT_FUNCTIONS or name == "sum" and len(node.args) == 2:
+                return self._over_records(name, node.args)
+            function = self._object(FUNCTIONS[name])
             return f"{function}({', '.join(self.emit(a) for a in node.args)})"
         raise ExpressionError(f"cannot evaluate {type(node).__name__}")
+
+    def _over_records(self, name: str, args: list[ast.expr]) -> str:
+        """``count any all`` and two-argument ``sum``: the rule (second
+        argument) becomes a function of one record's scope, which rebinds
+        ``data`` (the record's keys over the form's), so the code emitted for
+        it reads names as anywhere else."""
+        function = self._object(_sum_two if name == "sum" else REPEAT_FUNCTIONS[name])
+        rule = f"(lambda data: {self.emit(args[1])})" if len(args) > 1 else "None"
+        return f"{function}({self.emit(args[0])}, {rule}, data)"
 
     def evaluator(self, code: str, filename: str) -> Evaluator:
         """``def expression(data, settings): return <code>``, compiled in a

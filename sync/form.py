@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from sync.expr import Evaluator, compile_expression, compiled, evaluate
+from sync.expr import Evaluator, RecordScope, compile_expression, compiled, evaluate
 from sync.idnumber import check_id
 from sync.normalize import normalize_group, normalize_name, normalize_phone, phone_error
 
@@ -125,6 +126,8 @@ class Field:
     household: bool = False
     choices: tuple[Choice, ...] = ()
     spec: Mapping[str, Any] = field(default_factory=dict)
+    fields: tuple[Field, ...] = ()
+    """A repeat's fields (one record per member); empty for any other type."""
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.spec.get(key, default)
@@ -162,22 +165,31 @@ class FormDefinition:
             compile_expression(expression)
         self._plan()
 
-    @staticmethod
-    def _field(spec: Mapping[str, Any]) -> Field:
+    @classmethod
+    def _field(cls, spec: Mapping[str, Any], section: str | None = None) -> Field:
         choices = tuple(
             Choice(str(c["code"]), c["label"], c.get("label_en", c["label"]), c.get("when"), c.get("reason"))
             for c in spec.get("choices", [])
         )
+        sub = tuple(cls._field(item, spec["id"]) for item in spec.get("fields", ())) if spec["type"] == "repeat" else ()
+        if spec["type"] == "repeat" and (not sub or any(s.type == "repeat" for s in sub)):
+            raise ValueError(f"repeat {spec['id']!r} needs fields, and no repeat inside")
         return Field(
-            id=spec["id"], section=spec["section"], label=spec["label"],
+            id=spec["id"], section=section or spec["section"], label=spec["label"],
             label_en=spec.get("label_en", spec["label"]), type=spec["type"],
             required=spec.get("required", False), household=bool(spec.get("household", False)),
-            choices=choices, spec=dict(spec),
+            choices=choices, spec=dict(spec), fields=sub,
         )
+
+    @property
+    def repeats(self) -> list[Field]:
+        return [f for f in self.fields if f.type == "repeat"]
 
     def _expressions(self) -> list[str]:
         found: list[str] = []
-        for f in self.fields:
+        for f in [*self.fields, *(s for r in self.repeats for s in r.fields)]:
+            if f.get("active"):
+                found.append(f.get("active"))
             for key in ("visible", "empty_unless", "formula"):
                 if f.get(key):
                     found.append(f.get(key))
@@ -262,23 +274,52 @@ class FormDefinition:
                     continue
             if when_empty is not None and field_id not in errors:
                 pending.append((field_id, when_empty, None))
-        self._compute(values)
         settings = context.settings()
+        scope = values
+        if self._repeats:
+            # Records first (their types and computed fields); the form's
+            # expressions then see only the records that count (``active``).
+            item_pending: list[tuple[str, RelationCheck, Any, dict[str, Any]]] = []
+            scope = dict(values)
+            for repeat in self._repeats:
+                records = repeat.check_records(values, errors, context, item_pending)
+                scope[repeat.id] = records
+        self._compute(values, scope)
         for field_id, relation, value in pending:
-            error = relation(value, values, settings)
+            error = relation(value, scope, settings)
             if error:
                 errors.setdefault(field_id, []).append(error)
+        if self._repeats:
+            for key, relation, value, item in item_pending:
+                error = relation(value, RecordScope(item, scope), settings)
+                if error:
+                    errors.setdefault(key, []).append(error)
+            for repeat in self._repeats:
+                repeat.check_unique(values, errors)
         for field_id, when, require, message in self._cross_checks:
-            if field_id not in errors and when(values, settings) and not require(values, settings):
+            if field_id not in errors and when(scope, settings) and not require(scope, settings):
                 errors.setdefault(field_id, []).append(message)
-        return Validation(values=values, errors=errors, flags=self._flag_values(values, settings))
+        return Validation(values=values, errors=errors, flags=self._flag_values(scope, settings))
 
-    def _compute(self, values: dict[str, Any]) -> None:
+    def _compute(self, values: dict[str, Any], scope: dict[str, Any]) -> None:
         for field_id, formula in self._formulas:
-            values[field_id] = formula(values, _NO_SETTINGS)  # formulas read no campaign setting
+            values[field_id] = scope[field_id] = formula(scope, _NO_SETTINGS)  # formulas read no campaign setting
+
+    def active_records(self, repeat_id: str, records: Any) -> Any:
+        """The records of a repeat that count (its ``active`` rule: members not 迁出 or 死亡)."""
+        plan = next((r for r in self._repeats if r.id == repeat_id), None)
+        return plan.active_records(records) if plan is not None else records
+
+    def scope(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` as the form's expressions see them: a repeat holds only its
+        records that count (those whose ``active`` rule holds)."""
+        scope = dict(values)
+        for repeat in self._repeats:
+            scope[repeat.id] = repeat.active_records(values.get(repeat.id))
+        return scope
 
     def compute_flags(self, values: Mapping[str, Any], context: FormContext) -> dict[str, bool]:
-        return self._flag_values(values, context.settings())
+        return self._flag_values(self.scope(values) if self._repeats else values, context.settings())
 
     def _flag_values(self, values: Mapping[str, Any], settings: Mapping[str, Any]) -> dict[str, bool]:
         scope = dict(values)  # later rules read earlier flags; the values must not gain them
@@ -315,6 +356,7 @@ class FormDefinition:
         self._flag_rules: list[tuple[str, Evaluator]] = [
             (flag["id"], compiled(flag["rule"])) for flag in self.flags
         ]
+        self._repeats = [_RepeatPlan(self, f) for f in self.repeats]
 
     def _type_check(self, f: Field) -> TypeCheck:
         """The checker of ``f``'s type, with the field's limits already read."""
@@ -387,6 +429,10 @@ class FormDefinition:
 
         return check
 
+    def item_key(self, repeat: str, index: int, field_id: str) -> str:
+        """The error key of a record's field: ``members.0.id_number`` (index from 0)."""
+        return f"{repeat}.{index}.{field_id}"
+
     # -- the HTML form's strings --------------------------------------------
 
     def coerce_strings(self, form: Mapping[str, Any]) -> dict[str, Any]:
@@ -407,6 +453,8 @@ class FormDefinition:
                               "false": False, "0": False, "no": False, "否": False}.get(str(raw).strip(), raw)
             elif f.type in {"int", "money"}:
                 data[f.id] = _parse_number(str(raw))
+            elif f.type == "repeat" and isinstance(raw, str):
+                data[f.id] = _parse_json(raw)
             else:
                 data[f.id] = raw
         return data
@@ -434,6 +482,14 @@ def _parse_number(text: str) -> Any:
     except ValueError:
         return text
     return int(number) if number.is_integer() else number
+
+
+def _parse_json(text: str) -> Any:
+    """A repeat written as JSON text (the web form's field); unparseable text stays text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _is_empty(value: Any) -> bool:
@@ -746,9 +802,106 @@ def _image(form: FormDefinition, f: Field) -> TypeCheck:
     return check
 
 
+def _repeat(form: FormDefinition, f: Field) -> TypeCheck:
+    """The shape of a repeat answer: a list of at most ``max_items`` objects
+    (each record is checked field by field afterwards, by :class:`_RepeatPlan`)."""
+    most = int(f.get("max_items", 20))
+
+    def check(raw: Any, context: FormContext) -> Any:
+        if _is_empty(raw):
+            return _UNANSWERED
+        if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+            raise _Rejected(None, form.message("repeat", f))
+        if len(raw) > most:
+            raise _Rejected(None, form.message("repeat_max", f, max=most))
+        return raw
+
+    return check
+
+
+class _RepeatPlan:
+    """What validate does for a repeat's records: each record's fields are
+    checked as the form's are (type, computed, then relations against the
+    record's and the form's values), errors keyed ``members.<i>.<field>``."""
+
+    def __init__(self, form: FormDefinition, f: Field) -> None:
+        self.form = form
+        self.id = f.id
+        self.field = f
+        self.ids = frozenset(s.id for s in f.fields)
+        inputs = [s for s in f.fields if s.type != "computed"]
+        self.plans = [_FieldPlan(s.id, form._type_check(s), form._when_empty(s), form._when_given(s)) for s in inputs]
+        self.formulas = [(s.id, _rule(s.get("formula"))) for s in f.fields if s.type == "computed"]
+        self.empty: dict[str, Any] = dict.fromkeys([*(s.id for s in inputs), *(fid for fid, _ in self.formulas)])
+        self.active = compiled(f.get("active")) if f.get("active") else None
+        self.unique: str | None = f.get("unique")
+
+    def active_records(self, records: Any) -> Any:
+        if not isinstance(records, list) or self.active is None:
+            return records
+        return [r for r in records if isinstance(r, Mapping) and self.active(r, _NO_SETTINGS)]
+
+    def check_records(self, values: dict[str, Any], errors: dict[str, list[str]], context: FormContext,
+                      pending: list[tuple[str, RelationCheck, Any, dict[str, Any]]]) -> Any:
+        """Normalise each record of ``values[self.id]`` in place; queue their
+        relation checks; return the records that count (``None`` if none given)."""
+        raw = values.get(self.id)
+        if not isinstance(raw, list):
+            return raw
+        records: list[dict[str, Any]] = []
+        ids = self.ids
+        for index, given in enumerate(raw):
+            record = self.empty.copy()
+            prefix = self.form.item_key(self.id, index, "")
+            if not ids.issuperset(given):
+                for key in given:
+                    if key not in ids:
+                        errors.setdefault(prefix + str(key), []).append(self.form.messages["unknown_field"])
+            for field_id, check, when_empty, when_given in self.plans:
+                key = prefix + field_id
+                answer = given.get(field_id)
+                if answer is not None:
+                    try:
+                        value = check(answer, context)
+                    except _Rejected as rejected:
+                        record[field_id] = rejected.value
+                        errors.setdefault(key, []).append(rejected.message)
+                        continue
+                    if value is not _UNANSWERED:
+                        record[field_id] = value
+                        if when_given is not None:
+                            pending.append((key, when_given, value, record))
+                        continue
+                if when_empty is not None:
+                    pending.append((key, when_empty, None, record))
+            for field_id, formula in self.formulas:
+                record[field_id] = formula(record, _NO_SETTINGS)
+            records.append(record)
+        values[self.id] = records
+        return self.active_records(records)
+
+    def check_unique(self, values: Mapping[str, Any], errors: dict[str, list[str]]) -> None:
+        """The ``unique`` field's answers differ between records (a later one names the first)."""
+        records = values.get(self.id)
+        if not self.unique or not isinstance(records, list):
+            return
+        first: dict[Any, int] = {}
+        sub = next(s for s in self.field.fields if s.id == self.unique)
+        for index, record in enumerate(records):
+            value = record.get(self.unique)
+            key = self.form.item_key(self.id, index, self.unique)
+            if value is None or key in errors:
+                continue
+            if value in first:
+                errors[key] = [self.form.message("duplicate", sub, other=first[value] + 1)]
+            else:
+                first[value] = index
+
+
 _TYPE_CHECKS: dict[str, Callable[[FormDefinition, Field], TypeCheck]] = {
     "text": _text, "id18": _id18, "phone": _phone, "group": _group, "int": _int, "money": _money,
     "yesno": _yesno, "choice": _choice, "multi": _multi, "date": _date, "image": _image,
+    "repeat": _repeat,
 }
 
 

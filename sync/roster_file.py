@@ -98,17 +98,25 @@ EXTRA_COLUMNS: tuple[Column, ...] = (
 BY_KEY: dict[str, Column] = {c.key: c for c in (*COLUMNS, *EXTRA_COLUMNS)}
 
 
-@dataclass(frozen=True)
-class Needs:
-    """What one use of a roster file needs: its columns, and how a missing one is reported
-    (``missing_kind``: a kind of the error catalogue with a ``{columns}`` placeholder)."""
 
-    columns: tuple[str, ...]
-    missing_kind: str
-
-
-IMPORT_NEEDS = Needs(tuple(c.key for c in COLUMNS if c.required), "roster_columns_missing")
-MATCHING_NEEDS = Needs(("head_name", "head_id"), "roster_match_columns_missing")
+MEMBER_COLUMNS: tuple[Column, ...] = (
+    Column("code", "户编号", True, ("户码", "户编码")),
+    Column("name", "姓名", True, ("成员姓名",)),
+    Column("id_number", "公民身份号码", True, ("身份证号", "身份证号码", "成员身份证号", "证件号码")),
+    Column("relation", "与户主关系", True, ("关系",)),
+    Column("health", "健康状况", False, ()),
+    Column("disability_type", "残疾类别", False, ()),
+    Column("disability_grade", "残疾等级", False, ()),
+    Column("skill", "劳动技能", False, ()),
+    Column("work", "务工状况", False, ()),
+    Column("work_months", "务工时间（月）", False, ("务工时间", "务工月数")),
+    Column("school", "在校生状况", False, ()),
+    Column("medical_insured", "是否参加城乡居民基本医疗保险", False, ("是否参加基本医疗保险", "医保")),
+    Column("pension_insured", "是否参加城乡居民基本养老保险", False, ("是否参加基本养老保险", "养老保险")),
+    Column("dibao", "是否享受低保/特困供养", False, ("是否享受低保", "低保/特困")),
+)
+"""The optional members sheet (家庭成员; an XLSX file's later sheet, or a second CSV
+file), one row per member keyed by 户编号; the keys are the form's member field ids."""
 
 
 def header_key(text: object) -> str:
@@ -120,10 +128,40 @@ def header_key(text: object) -> str:
     return cleaned.lower()
 
 
-_LOOKUP: dict[str, str] = {
-    header_key(name): column.key
-    for column in BY_KEY.values() for name in (column.label, column.key, *column.synonyms)
-}
+@dataclass(frozen=True)
+class ColumnSet:
+    """The columns one kind of sheet may have, and how their headers are looked up."""
+
+    by_key: dict[str, Column]
+    lookup: dict[str, str]
+
+    @classmethod
+    def of(cls, columns: Sequence[Column]) -> ColumnSet:
+        return cls({c.key: c for c in columns},
+                   {header_key(name): c.key for c in columns for name in (c.label, c.key, *c.synonyms)})
+
+
+HOUSEHOLD_SHEET = ColumnSet.of((*COLUMNS, *EXTRA_COLUMNS))
+MEMBER_SHEET = ColumnSet.of(MEMBER_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What one use of a roster file needs: its columns, and how a missing one is reported
+    (``missing_kind``: a kind of the error catalogue with a ``{columns}`` placeholder);
+    ``sheet`` the kind of sheet."""
+
+    columns: tuple[str, ...]
+    missing_kind: str
+    sheet: ColumnSet = HOUSEHOLD_SHEET
+
+
+IMPORT_NEEDS = Needs(tuple(c.key for c in COLUMNS if c.required), "roster_columns_missing")
+MATCHING_NEEDS = Needs(("head_name", "head_id"), "roster_match_columns_missing")
+MEMBER_NEEDS = Needs(tuple(c.key for c in MEMBER_COLUMNS if c.required), "roster_member_columns_missing",
+                     MEMBER_SHEET)
+
+_LOOKUP: dict[str, str] = HOUSEHOLD_SHEET.lookup
 
 
 @dataclass
@@ -135,25 +173,25 @@ class HeaderMatch:
     repeated: list[str] = field(default_factory=list)
 
     def missing(self, needs: Needs) -> list[Column]:
-        return [BY_KEY[key] for key in needs.columns if key not in self.positions]
+        return [needs.sheet.by_key[key] for key in needs.columns if key not in self.positions]
 
     @property
     def score(self) -> int:
         return len(self.positions)
 
 
-def match_headers(cells: Sequence[object]) -> HeaderMatch:
+def match_headers(cells: Sequence[object], sheet: ColumnSet = HOUSEHOLD_SHEET) -> HeaderMatch:
     """Map each recognised header cell to its column key; a repeated column is reported."""
     match = HeaderMatch()
     for index, cell in enumerate(cells):
         text = header_key(cell)
         if not text:
             continue
-        key = _LOOKUP.get(text)
+        key = sheet.lookup.get(text)
         if key is None:
             match.ignored.append(str(cell).strip())
         elif key in match.positions:
-            match.repeated.append(BY_KEY[key].display)
+            match.repeated.append(sheet.by_key[key].display)
         else:
             match.positions[key] = index
     return match
@@ -207,7 +245,7 @@ class RosterSource:
 
 
 def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = None,
-               limits: ReadLimits = NO_LIMITS) -> RosterTable:
+               limits: ReadLimits = NO_LIMITS, sheet: int = 0) -> RosterTable:
     """Read ``path`` into raw rows keyed by column.
 
     :param needs: the columns the caller cannot do without
@@ -215,7 +253,7 @@ def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = N
     :param limits: what the file may expand to (:class:`ReadLimits`)
     :raises RosterFileError: the file as a whole cannot be read (Chinese message)
     """
-    with open_roster(path, needs, progress, limits) as source:
+    with open_roster(path, needs, progress, limits, sheet) as source:
         positions = source.header.positions.items()
         rows = [RawRow(number, {key: (cells[index] if index < len(cells) else None) for key, index in positions})
                 for number, cells in source.lines]
@@ -223,9 +261,38 @@ def read_table(path: str | Path, needs: Needs, progress: ReadProgress | None = N
                        ignored_headers=source.header.ignored, header_row=source.header_row)
 
 
+def read_members(path: str | Path, limits: ReadLimits = NO_LIMITS) -> RosterTable | None:
+    """The members sheet: in an XLSX roster, the first sheet after the first whose
+    header names the member columns (the template's 填写说明 sheet does not);
+    ``None`` when there is none. A CSV file is a members file itself.
+
+    :raises RosterFileError: the sheet or file cannot be read
+    """
+    path = Path(path)
+    if path.suffix.lower() not in {".xlsx", ".xlsm"} and not zipfile.is_zipfile(path):
+        return read_table(path, MEMBER_NEEDS, None, limits)
+    _check_unpacked(path, limits)
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        count = len(workbook.worksheets)
+        workbook.close()
+    except Exception as exc:  # noqa: BLE001 - read_table reported the same file as readable
+        raise RosterFileError("roster_bad_excel", error=exc) from exc
+    for index in range(1, count):
+        try:
+            return read_table(path, MEMBER_NEEDS, None, limits, index)
+        except RosterFileError as error:
+            if error.kind in ("roster_no_header", "roster_member_columns_missing"):
+                continue
+            raise
+    return None
+
+
 @contextmanager
 def open_roster(path: str | Path, needs: Needs, progress: ReadProgress | None = None,
-                limits: ReadLimits = NO_LIMITS) -> Iterator[RosterSource]:
+                limits: ReadLimits = NO_LIMITS, sheet: int = 0) -> Iterator[RosterSource]:
     """Open ``path``, find its header and hand out its data lines (see :func:`read_table`).
 
     :raises RosterFileError: the file as a whole cannot be read (also while the lines are read)
@@ -239,7 +306,7 @@ def open_roster(path: str | Path, needs: Needs, progress: ReadProgress | None = 
     rows: Generator[Sequence[object], None, None]
     if suffix in {".xlsx", ".xlsm"} or zipfile.is_zipfile(path):
         _check_unpacked(path, limits)
-        rows, encoding = _xlsx_rows(path, progress), "xlsx"
+        rows, encoding = _xlsx_rows(path, progress, sheet), "xlsx"
     else:
         encoding = csv_encoding(path)
         rows = _csv_rows(path, encoding)
@@ -307,7 +374,8 @@ def _csv_rows(path: Path, encoding: str) -> Generator[Sequence[object], None, No
 _BROKEN_XLSX = (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, TypeError, ValueError)
 
 
-def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Sequence[object], None, None]:
+def _xlsx_rows(path: Path, progress: ReadProgress | None = None,
+               index: int = 0) -> Generator[Sequence[object], None, None]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -316,7 +384,7 @@ def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Se
     except (InvalidFileException, OSError, *_BROKEN_XLSX) as exc:
         raise RosterFileError("roster_bad_excel", error=exc) from exc
     try:
-        sheet = workbook.worksheets[0]
+        sheet = workbook.worksheets[index]
         total = sheet.max_row or 0  # from the sheet's stored dimension; 0 when unknown
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             if progress and total and number % 2000 == 0:
@@ -342,7 +410,7 @@ def _is_blank(cells: Sequence[object]) -> bool:
 def _find_header(rows: Iterator[Sequence[object]], needs: Needs) -> tuple[HeaderMatch, int]:
     best: HeaderMatch | None = None
     for number, cells in enumerate(rows, start=1):
-        candidate = match_headers(cells)
+        candidate = match_headers(cells, needs.sheet)
         if best is None or candidate.score > best.score:
             best = candidate
         if candidate.score and not candidate.missing(needs):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sync.dedup import BlockingKeys, HouseholdRecord
+from sync.dedup.members import MemberOf
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,9 @@ class Store(Protocol):
 
     def find_duplicates(self, keys: BlockingKeys) -> list[HouseholdRecord]:
         """Live (not merged) households found under any of the blocking keys."""
+
+    def find_member_households(self, id_number: str) -> list[MemberOf]:
+        """Live households that list ``id_number`` among their members."""
 
     def dismissed_pairs(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """Those of the canonical ``(a, b)`` pairs a supervisor dismissed before."""

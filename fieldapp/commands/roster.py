@@ -1,4 +1,4 @@
-"""``fieldapp roster import FILE [--skip-bad-rows]``."""
+"""``fieldapp roster import FILE [--skip-bad-rows] [--members MEMBERS]``."""
 
 from __future__ import annotations
 
@@ -65,14 +65,17 @@ def register(app: Flask) -> None:
                   help="Import the good rows and list the bad ones (default: import nothing if any row is bad).")
     @click.option("--max-errors", default=200, show_default=True, type=int,
                   help="How many bad rows to list (0 = all).")
-    def import_command(file: Path, skip_bad_rows: bool, max_errors: int) -> None:
+    @click.option("--members", "members_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="A members file (家庭成员, CSV or XLSX) keyed by 户编号; an XLSX roster's members sheet "
+                       "is read without it.")
+    def import_command(file: Path, skip_bad_rows: bool, max_errors: int, members_file: Path | None) -> None:
         """Import a roster file: CSV (UTF-8, UTF-8 with BOM, GB18030) or XLSX (导入花名册).
 
         All or nothing unless --skip-bad-rows; importing the same file again changes nothing.
         """
         progress = ProgressBars() if file.stat().st_size >= PROGRESS_MIN_BYTES else None
         try:
-            result = import_roster(file, skip_bad_rows=skip_bad_rows, progress=progress)
+            result = import_roster(file, skip_bad_rows=skip_bad_rows, progress=progress, members_path=members_file)
         except RosterFileError as exc:
             raise click.ClickException(str(exc)) from exc
         finally:
@@ -83,5 +86,7 @@ def register(app: Flask) -> None:
             hint = "" if skip_bad_rows else _("（改正后重新导入，或加 --skip-bad-rows 只导入正确的行）")
             raise click.ClickException(result.summary() + hint)
         click.echo(result.summary())
+        if result.members_households:
+            click.echo(_("家庭成员：%(n)s 户", n=result.members_households))
 
     app.cli.add_command(group)

@@ -4,7 +4,12 @@ from fieldapp.models.audit import AuditLog, ChangeCounter
 from fieldapp.models.base import Base, new_uuid, utcnow
 from fieldapp.models.campaign import Campaign
 from fieldapp.models.geo import Town, Village, VillageGroup
-from fieldapp.models.household import HOUSEHOLD_FIELDS, Household, HouseholdRevision
+from fieldapp.models.household import (
+    HOUSEHOLD_FIELDS,
+    Household,
+    HouseholdMember,
+    HouseholdRevision,
+)
 from fieldapp.models.replication import (
     AppliedCommand,
     DecisionConflict,
@@ -29,7 +34,7 @@ from fieldapp.models.visit import RETURN_KINDS, REVIEW_STATUSES, SYNC_STATUSES, 
 __all__ = [
     "AppliedCommand", "DecisionConflict", "Node", "ReplicationCommand", "ReplicationReject", "UpstreamState",
     "AuditLog", "Base", "Campaign", "ChangeCounter", "Conflict", "DayProgress", "DeviceToken",
-    "DuplicateCandidate", "HOUSEHOLD_FIELDS", "Household", "HouseholdMerge",
+    "DuplicateCandidate", "HOUSEHOLD_FIELDS", "Household", "HouseholdMember", "HouseholdMerge",
     "HouseholdDayProgress", "HouseholdProgress", "HouseholdRevision", "LoginAttempt", "RETURN_KINDS",
     "REVIEW_STATUSES", "ROLES", "SYNC_STATUSES", "ReportCursor", "ScopeRemoval", "SyncBatch", "Town", "User", "Village", "VillageGroup",
     "VillageProgress", "Visit", "WorkerHouseholdProgress", "WorkerVillageProgress", "new_uuid",

@@ -82,3 +82,26 @@ class HouseholdRevision(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     # The household's change number when this revision was written (a town's replication feed).
     change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0, index=True)
+
+
+class HouseholdMember(Base):
+    """A member of a household (家庭成员) as last known: from the roster's members
+    sheet, then from each accepted visit under a form with members (2024.1),
+    which replaces the list. Removed members (迁出, 死亡) are not kept here; the
+    visit that removed them keeps the change and its reason. ``id_number`` is
+    indexed: dedup looks up whether a new householder is a member elsewhere."""
+
+    __tablename__ = "household_members"
+    __table_args__ = (sa.UniqueConstraint("household_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[str] = mapped_column(sa.ForeignKey("households.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(sa.String(20))
+    id_number: Mapped[str | None] = mapped_column(sa.String(18), index=True)
+    relation: Mapped[str | None] = mapped_column(sa.String(20))
+    # The member's other answers (健康状况, 劳动技能, ...), keyed by the form's member field ids.
+    answers: Mapped[dict[str, object]] = mapped_column(JSONType, default=dict)
+    source: Mapped[str] = mapped_column(sa.String(10), default="roster")  # roster | visit
+    visit_uuid: Mapped[str | None] = mapped_column(sa.String(36))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from fieldapp import audit
 from fieldapp.db import write_transaction
 from fieldapp.db.changes import next_change
+from fieldapp.households import write_members
 from fieldapp.models import (
     Campaign,
     Conflict,
@@ -259,6 +260,14 @@ class _PageWriter:
             self.accepted.add(item["id"])
         self._upsert(table, rows, ["id"])
         self._count("households", len(rows))
+        # Their members as the town holds them (a household item of the feed carries them).
+        applied = {row["id"] for row in rows}
+        by_source: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for item in items:
+            if item["id"] in applied and isinstance(item.get("members"), list):
+                by_source.setdefault(item.get("members_source") or "roster", {})[item["id"]] = item["members"]
+        for source, lists in by_source.items():
+            write_members(self.session, lists, self.now, source=source)
 
     def _keep(self, kind: str, items: list[dict[str, Any]], refused: Callable[[dict[str, Any]], bool],
               reason: str) -> list[dict[str, Any]]:

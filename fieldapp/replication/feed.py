@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fieldapp.db import changes
+from fieldapp.households import load_members
 from fieldapp.models import (
     AppliedCommand,
     Campaign,
@@ -27,6 +28,7 @@ from fieldapp.models import (
     DecisionConflict,
     DuplicateCandidate,
     Household,
+    HouseholdMember,
     HouseholdMerge,
     HouseholdRevision,
     SyncBatch,
@@ -164,7 +166,24 @@ def _whole_rows(session: Session, chosen: list[tuple[FeedCursor, Stream, Any]]) 
         for start in range(0, len(wanted), 900):
             rows = session.execute(sa.select(stream.table).where(column.in_(wanted[start:start + 900]))).mappings()
             found[stream.name].update((row[stream.key], dump(stream.table, row)) for row in rows)
+    _attach_members(session, found["households"])
     return found
+
+
+def _attach_members(session: Session, households: dict[Any, dict[str, Any]]) -> None:
+    """A household goes up with its members (form 2024.1) as they stand: ``members`` (the
+    records) and ``members_source``. Members change only with a household's change number
+    (a visit touches its household), so the household's place in the feed carries them."""
+    if not households:
+        return
+    members = load_members(session, households)
+    sources = dict(session.execute(
+        sa.select(HouseholdMember.household_id, HouseholdMember.source)
+        .where(HouseholdMember.household_id.in_(sorted(members)), HouseholdMember.position == 0)).all()) \
+        if members else {}
+    for household_id, item in households.items():
+        item["members"] = members.get(household_id, [])
+        item["members_source"] = sources.get(household_id)
 
 
 def _ride_along(session: Session, body: dict[str, Any], to: FeedCursor) -> None:

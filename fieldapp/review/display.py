@@ -56,6 +56,8 @@ def format_value(f: Field | None, value: Any, *, mask: bool = True) -> str:
         return "、".join(f.choice_label(v) for v in value)
     if f.type == "image":
         return _("已签字")
+    if f.type == "repeat":
+        return str(_("%(n)s人", n=len(value))) if isinstance(value, list) else "—"
     if mask and f.type in MASKED_TYPES:
         return MASKED_TYPES[f.type](str(value))
     if f.type in ("money", "computed") and isinstance(value, int | float):
@@ -73,10 +75,28 @@ def field_label(version: str, field_id: str) -> str:
 
 
 @dataclass
+class Table:
+    """A repeat's records (the household members): one row per record."""
+
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
 class Row:
     label: str
     value: str
     image: str | None = None  # the field id of an image answer (served by review.visit_image)
+    table: Table | None = None  # a repeat's records, shown as a table
+
+
+def repeat_table(f: Field, records: Any, *, mask: bool = True) -> Table:
+    """The records of repeat ``f`` as labels and values (ID numbers masked unless ``mask`` is false)."""
+    rows = []
+    for record in records if isinstance(records, list) else []:
+        if isinstance(record, Mapping):
+            rows.append([format_value(sub, record.get(sub.id), mask=mask) for sub in f.fields])
+    return Table([sub.label for sub in f.fields], rows)
 
 
 @dataclass
@@ -85,13 +105,28 @@ class Section:
     rows: list[Row]
 
 
+MEMBERS_VERSION = "2024.1"  # the form whose member fields label a household's stored members
+
+
+def household_members(household_id: str, *, mask: bool = True) -> Table | None:
+    """A household's stored members (roster, last visit) as a table; None when it has none."""
+    from fieldapp.extensions import db
+    from fieldapp.households import load_members
+
+    records = load_members(db.session, [household_id]).get(household_id)
+    if not records:
+        return None
+    return repeat_table(load_form(MEMBERS_VERSION).by_id["members"], records, mask=mask)
+
+
 def answer_sections(version: str, data: Mapping[str, Any], *, mask: bool = True) -> list[Section]:
     """Every answer of a visit, by section, by label; fields not shown on the form are left out."""
     form = form_for(version)
     sections = []
     for section in form.sections:
         rows = [Row(f.label, format_value(f, data.get(f.id), mask=mask),
-                    f.id if f.type == "image" and png_payload(data.get(f.id)) is not None else None)
+                    f.id if f.type == "image" and png_payload(data.get(f.id)) is not None else None,
+                    repeat_table(f, data.get(f.id), mask=mask) if f.type == "repeat" else None)
                 for f in form.fields if f.section == section["id"]
                 and (f.id in data and data.get(f.id) not in (None, []) or f.required is True)]
         if rows:

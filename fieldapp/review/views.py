@@ -292,6 +292,7 @@ def _household_page(item: Household, *, full: bool) -> str:
         "review/household.html", household=item, history=queries.revision_history(item),
         visits=queries.household_visits(item), merges=queries.household_merges(item), undo=ConfirmForm(),
         version=DEFAULT_VERSION, full=full, reveal=ConfirmForm(),
+        members=display.household_members(item.id, mask=not full),
         survivor=db.session.get(Household, item.merged_into_id) if item.merged_into_id else None,
     )
 

@@ -19,8 +19,9 @@ from sync.roster_file import (
     RosterTable,
     read_table,
 )
+from sync.roster_file import read_members as read_member_table
 
-__all__ = ["RawRow", "RosterFileError", "RosterTable", "read_roster"]
+__all__ = ["RawRow", "RosterFileError", "RosterTable", "read_members", "read_roster"]
 
 
 def read_roster(path: str | Path, progress: ReadProgress | None = None,
@@ -35,6 +36,15 @@ def read_roster(path: str | Path, progress: ReadProgress | None = None,
         return read_table(path, IMPORT_NEEDS, progress, limits)
     except RosterFileError as exc:
         exc.args = (page_message(exc),)  # str(exc): the message in the user's language
+        raise
+
+
+def read_members(path: str | Path, limits: ReadLimits = NO_LIMITS) -> RosterTable | None:
+    """The members sheet of an XLSX roster, or a members CSV file (None: no such sheet)."""
+    try:
+        return read_member_table(path, limits)
+    except RosterFileError as exc:
+        exc.args = (page_message(exc),)
         raise
 
 

@@ -46,7 +46,8 @@ from fieldapp.models import (
     new_uuid,
     utcnow,
 )
-from fieldapp.roster.reader import RawRow, configured_limits, read_roster
+from fieldapp.roster.members import check_members, store_members
+from fieldapp.roster.reader import RawRow, configured_limits, read_members, read_roster
 from fieldapp.roster.validate import Problem, RosterRecord, RowError, check_rows
 from sync.households import HouseholdWriter
 from sync.normalize import group_number
@@ -72,6 +73,7 @@ class ImportResult:
     towns_created: list[str] = field(default_factory=list)
     villages_created: list[str] = field(default_factory=list)
     groups_created: int = 0
+    members_households: int = 0  # households whose members the members sheet wrote
     error_count: int = 0  # set by keep_errors: every bad row, when ``errors`` lists only the first
 
     @property
@@ -115,7 +117,8 @@ class ImportResult:
 
 def import_roster(path: str | Path, skip_bad_rows: bool = False, progress: ProgressFn | None = None,
                   *, user: User | None = None, session: Session | None = None,
-                  today: dt.date | None = None, max_errors: int | None = None) -> ImportResult:
+                  today: dt.date | None = None, max_errors: int | None = None,
+                  members_path: str | Path | None = None) -> ImportResult:
     """Import the roster file at ``path`` (CSV or XLSX), within ``FIELDAPP_ROSTER_MAX_ROWS``
     rows and ``FIELDAPP_ROSTER_MAX_UNPACKED_MB`` unpacked.
 
@@ -123,21 +126,29 @@ def import_roster(path: str | Path, skip_bad_rows: bool = False, progress: Progr
     :param progress: ``progress(stage, done, total)`` for a progress bar
     :param user: who imports (for the audit log); None from the command line
     :param max_errors: list at most this many bad rows (all are counted); None for all
+    :param members_path: a members file (CSV or XLSX) keyed by 户编号; an XLSX roster's
+        members sheet is found without it
     :raises RosterFileError: the file as a whole cannot be read, or is beyond the limits
     """
     path = Path(path)
     table = read_roster(path, (lambda done, total: progress("read", done, total)) if progress else None,
                         configured_limits())
+    members = read_members(Path(members_path) if members_path else path, configured_limits()) \
+        if members_path or path.suffix.lower() == ".xlsx" else None
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    details: dict[str, Any] = {"sha256": digest, "encoding": table.encoding}
+    if members is not None:
+        details["member_rows"] = len(members.rows)
     return import_rows(table.rows, skip_bad_rows, progress, user=user, session=session, today=today,
-                       source=path.name, details={"sha256": digest, "encoding": table.encoding},
-                       max_errors=max_errors)
+                       source=path.name, details=details, max_errors=max_errors,
+                       member_rows=members.rows if members is not None else None)
 
 
 def import_rows(rows: Sequence[RawRow], skip_bad_rows: bool = False, progress: ProgressFn | None = None,
                 *, user: User | None = None, session: Session | None = None, today: dt.date | None = None,
                 source: str = "rows", details: dict[str, Any] | None = None,
-                transaction: bool = True, max_errors: int | None = None) -> ImportResult:
+                transaction: bool = True, max_errors: int | None = None,
+                member_rows: Sequence[RawRow] | None = None) -> ImportResult:
     """Import already-read rows (the demo calls this directly).
 
     :param transaction: False when the caller has begun the write transaction
@@ -145,20 +156,27 @@ def import_rows(rows: Sequence[RawRow], skip_bad_rows: bool = False, progress: P
     :param max_errors: list at most this many bad rows (all are counted); None for all
     """
     result = _import_rows(rows, skip_bad_rows, progress, user=user, session=session, today=today,
-                          source=source, details=details, transaction=transaction, max_errors=max_errors)
+                          source=source, details=details, transaction=transaction, max_errors=max_errors,
+                          member_rows=member_rows)
     result.keep_errors(max_errors)
     return result
 
 
 def _import_rows(rows: Sequence[RawRow], skip_bad_rows: bool, progress: ProgressFn | None, *,
                  user: User | None, session: Session | None, today: dt.date | None, source: str,
-                 details: dict[str, Any] | None, transaction: bool, max_errors: int | None) -> ImportResult:
+                 details: dict[str, Any] | None, transaction: bool, max_errors: int | None,
+                 member_rows: Sequence[RawRow] | None = None) -> ImportResult:
     if session is None:
         from fieldapp.extensions import db
 
         session = db.session()
     result = ImportResult(source=source, total_rows=len(rows))
     records, errors = check_rows(rows, today, (lambda d, t: progress("check", d, t)) if progress else None)
+    members: dict[str, list[dict[str, Any]]] = {}
+    if member_rows:
+        codes = {_text_code(raw) for raw in rows}
+        members, member_errors = check_members(member_rows, codes, today)
+        errors = [*errors, *member_errors]
     result.errors = errors
     if not records:
         return result
@@ -174,6 +192,14 @@ def _import_rows(rows: Sequence[RawRow], skip_bad_rows: bool, progress: Progress
                 session.rollback()
             return result
         writer.write(records)
+        if members:
+            imported = {r.code for r in records}
+            town_ids: dict[str, int] = {name: id_ for name, id_ in session.execute(sa.select(Town.name, Town.id))}
+            town_codes: dict[str, set[int]] = {}
+            for r in records:
+                town_codes.setdefault(r.code, set()).add(town_ids[r.town])
+            result.members_households = store_members(
+                session, {c: t for c, t in town_codes.items() if c in imported}, members, utcnow())
         audit.record(session, user, "roster_import", "roster", source, details={
             **(details or {}), "rows": result.total_rows, "created": result.created,
             "updated": result.updated, "unchanged": result.unchanged,
@@ -181,6 +207,7 @@ def _import_rows(rows: Sequence[RawRow], skip_bad_rows: bool, progress: Progress
             "bad_rows": [e.number for e in result.errors][:max_errors],
             "bad_row_count": len(result.errors),
             "villages_created": result.villages_created,
+            "members_households": result.members_households,
         })
         if transaction:
             session.commit()
@@ -190,6 +217,13 @@ def _import_rows(rows: Sequence[RawRow], skip_bad_rows: bool, progress: Progress
         raise
     result.imported = True
     return result
+
+
+def _text_code(raw: RawRow) -> str:
+    """A household row's 户编号 as the members sheet names it."""
+    from fieldapp.roster.validate import _clean
+
+    return _clean(raw.values.get("code"))
 
 
 @dataclass

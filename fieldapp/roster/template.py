@@ -1,6 +1,7 @@
 """The roster template offered on the upload page: the Chinese headers (required ones
 marked ``*``, which header matching ignores), one example row that imports as it is, and,
-in the XLSX, a second sheet 填写说明 with each column's rule. The text columns are
+in the XLSX, a second sheet 填写说明 with each column's rule and a third, 家庭成员 (the
+optional members sheet, one example member). The text columns are
 formatted as text, so that an ID number typed into Excel keeps its 18 digits.
 
 The columns themselves are ``sync.roster_file.COLUMNS``; :data:`RULES` says in Chinese
@@ -19,7 +20,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from fieldapp.roster.writer import NUMERIC
-from sync.roster_file import COLUMNS, Column
+from sync.roster_file import COLUMNS, MEMBER_COLUMNS, Column
 
 
 def _l(text: str) -> str:
@@ -48,6 +49,16 @@ EXAMPLES: dict[str, str | int] = {
     "code": "示例-0001", "town": "保安镇", "village": "沼山村", "group": "3组", "hamlet": "王祖湾",
     "head_name": "王建国", "head_id": "420281196803150219", "phone": "13907140001", "size": 4,
     "labor_count": 2, "category": "一般农户", "monitor_type": "非监测对象", "risk_eliminated": "",
+}
+
+
+# The members sheet (optional, XLSX template only): one example member, the example
+# household's head, that imports as it is (docs/visit-form.md, "The members sheet").
+MEMBER_EXAMPLE: dict[str, str | int] = {
+    "code": "示例-0001", "name": "王建国", "id_number": "420281196803150219", "relation": "本人",
+    "health": "健康", "disability_type": "", "disability_grade": "", "skill": "普通劳动力",
+    "work": "未务工", "work_months": "", "school": "非在校生", "medical_insured": "是",
+    "pension_insured": "是", "dibao": "否",
 }
 
 
@@ -120,6 +131,17 @@ def template_xlsx() -> bytes:
         rules.append([item.label, "是" if item.required else "否", item.rule, str(item.example)])
     for letter, width in (("A", 16), ("B", 8), ("C", 80), ("D", 22)):
         rules.column_dimensions[letter].width = width
+    members = book.create_sheet("家庭成员")
+    members.append([c.label + ("*" if c.required else "") for c in MEMBER_COLUMNS])
+    members.append([MEMBER_EXAMPLE[c.key] for c in MEMBER_COLUMNS])
+    for index, column in enumerate(MEMBER_COLUMNS, start=1):
+        letter = get_column_letter(index)
+        members.column_dimensions[letter].width = 22 if column.key in ("id_number", "code") else 14
+        members.cell(row=1, column=index).font = Font(bold=True)
+        if column.key not in NUMERIC:
+            members.column_dimensions[letter].number_format = "@"
+            members.cell(row=2, column=index).number_format = "@"
+    members.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

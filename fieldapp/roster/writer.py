@@ -12,22 +12,24 @@ import csv
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from sync.roster_file import COLUMNS
+from sync.roster_file import COLUMNS, MEMBER_COLUMNS
 
-NUMERIC = {"size", "labor_count"}
+NUMERIC = {"size", "labor_count", "work_months"}
 
 
 def write_roster(path: str | Path, rows: Iterable[Mapping[str, object]], *, encoding: str = "utf-8-sig",
-                 headers: str = "label") -> Path:
+                 headers: str = "label", members: Iterable[Mapping[str, object]] | None = None) -> Path:
     """Write ``rows`` (dicts keyed by column key) to ``path``; the suffix picks CSV or XLSX.
 
     :param headers: ``label`` for the Chinese names, ``key`` for the English aliases
+    :param members: rows of the members sheet (XLSX only: a CSV roster's members are
+        a file of their own, :func:`write_members`)
     """
     path = Path(path)
     names = [c.label if headers == "label" else c.key for c in COLUMNS]
     keys = [c.key for c in COLUMNS]
     if path.suffix.lower() == ".xlsx":
-        _write_xlsx(path, names, keys, rows)
+        _write_xlsx(path, names, keys, rows, members)
         return path
     with path.open("w", encoding=encoding, newline="") as handle:
         writer = csv.writer(handle)
@@ -37,12 +39,33 @@ def write_roster(path: str | Path, rows: Iterable[Mapping[str, object]], *, enco
     return path
 
 
-def _write_xlsx(path: Path, names: list[str], keys: list[str], rows: Iterable[Mapping[str, object]]) -> None:
+def write_members(path: str | Path, rows: Iterable[Mapping[str, object]], *,
+                  encoding: str = "utf-8-sig") -> Path:
+    """A members file (家庭成员) in CSV, keyed by 户编号."""
+    path = Path(path)
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([c.label for c in MEMBER_COLUMNS])
+        for row in rows:
+            writer.writerow(["" if row.get(c.key) is None else row.get(c.key) for c in MEMBER_COLUMNS])
+    return path
+
+
+def _write_xlsx(path: Path, names: list[str], keys: list[str], rows: Iterable[Mapping[str, object]],
+                members: Iterable[Mapping[str, object]] | None = None) -> None:
     import openpyxl
 
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("花名册")
-    sheet.append(names)
+    _append(sheet, names, keys, rows)
+    if members is not None:
+        _append(workbook.create_sheet("家庭成员"), [c.label for c in MEMBER_COLUMNS],
+                [c.key for c in MEMBER_COLUMNS], members)
+    workbook.save(path)
+
+
+def _append(sheet: object, names: list[str], keys: list[str], rows: Iterable[Mapping[str, object]]) -> None:
+    sheet.append(names)  # type: ignore[attr-defined]
     for row in rows:
         cells: list[object] = []
         for key in keys:
@@ -53,5 +76,4 @@ def _write_xlsx(path: Path, names: list[str], keys: list[str], rows: Iterable[Ma
                 cells.append(int(value))
             else:
                 cells.append(str(value))
-        sheet.append(cells)
-    workbook.save(path)
+        sheet.append(cells)  # type: ignore[attr-defined]

@@ -38,6 +38,7 @@ SHELL_STATIC = (
     "js/ui/login.js",
     "js/ui/households.js",
     "js/ui/visit-form.js",
+    "js/ui/members.js",
     "js/ui/form-nav.js",
     "js/ui/doorstep-panel.js",
     "js/ui/signature.js",
@@ -82,7 +83,7 @@ def precache_urls() -> list[str]:
 
 
 def shell_size() -> tuple[int, int]:
-    """(bytes, files) of the shell's static files, icons excluded (the 150 KB budget)."""
+    """(bytes, files) of the shell's static files, icons excluded (the 160 KB budget)."""
     static = _static_dir()
     files = [static / name for name in SHELL_STATIC if not name.startswith("icons/")]
     return sum(p.stat().st_size for p in files), len(files)

@@ -1,7 +1,8 @@
 // The form's expression language, evaluated exactly as sync/expr.py does.
 //
 // Expressions are a subset of Python syntax: or / and / not, chained
-// comparisons, + - * /, unary -, calls of round round2 len sum contains,
+// comparisons, + - * /, unary -, calls of round round2 len sum contains
+// id_birth id_sex age, count any all (and two-argument sum) over a repeat,
 // field ids, $settings, numbers, strings, true/false/null (and Python's
 // True/False/None). Python's semantics are kept on purpose, not JS's:
 // null counts as 0 in arithmetic, x/0 is null, comparisons with null are
@@ -86,7 +87,10 @@ function tokenize(source) {
   return tokens;
 }
 
-const FUNCTION_ARITY = {round: 1, round2: 1, len: 1, contains: 2, sum: null};
+// [fewest, most] arguments; sum takes any number (two may be a repeat and a rule).
+const FUNCTION_ARITY = {round: [1, 1], round2: [1, 1], len: [1, 1], contains: [2, 2], sum: null,
+  id_birth: [1, 1], id_sex: [1, 1], age: [2, 2], count: [1, 2], any: [2, 2], all: [2, 2]};
+const REPEAT_FUNCTIONS = new Set(['count', 'any', 'all']);
 
 class Parser {
   constructor(source) {
@@ -206,6 +210,8 @@ class Parser {
         if (!this.isOp(')')) this.fail('argument list');
       }
       this.next();
+      const arity = FUNCTION_ARITY[node.id];
+      if (arity && (args.length < arity[0] || args.length > arity[1])) this.fail(`${node.id}() with ${args.length} arguments`);
       node = {kind: 'call', name: node.id, args};
     }
     if (this.isOp('.') || this.isOp('[') || this.isOp('(')) this.fail('attribute, subscript or call');
@@ -305,7 +311,60 @@ const FUNCTIONS = {
     throw new ExpressionError('contains() needs a list');
   },
   sum: (...values) => values.reduce((total, v) => total + toNumber(v), 0),
+  id_birth: (x) => idBirth(x),
+  id_sex: (x) => (typeof x === 'string' && ID_BIRTH.test(x) ? (Number(x[16]) % 2 ? '男' : '女') : null),
+  age: (birth, on) => age(birth, on),
 };
+
+const ID_BIRTH = /^\d{6}(\d{4})(\d{2})(\d{2})\d{3}[\dX]$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function validDate(y, m, d) {
+  if (!(y >= 1 && m >= 1 && m <= 12 && d >= 1)) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+}
+
+/** The birth date in an 18-character ID number, as sync/expr.py id_birth. */
+export function idBirth(x) {
+  const m = typeof x === 'string' ? ID_BIRTH.exec(x) : null;
+  if (!m || !validDate(Number(m[1]), Number(m[2]), Number(m[3]))) return null;
+  return `${m[1]}-${m[2]}-${m[3]}`;
+}
+
+/** Whole years from birth to on (both 'YYYY-MM-DD'), as sync/expr.py age. */
+export function age(birth, on) {
+  const parts = [birth, on].map((v) => (typeof v === 'string' ? ISO_DATE.exec(v) : null));
+  if (!parts[0] || !parts[1]) return null;
+  const [by, bm, bd] = parts[0].slice(1).map(Number);
+  const [oy, om, od] = parts[1].slice(1).map(Number);
+  if (!validDate(by, bm, bd) || !validDate(oy, om, od)) return null;
+  return oy - by - (om < bm || (om === bm && od < bd) ? 1 : 0);
+}
+
+/** The records of a repeat answer (null is none); anything else is an error. */
+function records(repeat) {
+  if (repeat === null || repeat === undefined) return [];
+  if (!Array.isArray(repeat) || repeat.some((r) => r === null || typeof r !== 'object' || Array.isArray(r))) {
+    throw new ExpressionError('not a repeat');
+  }
+  return repeat;
+}
+
+/** count / any / all, and sum of two arguments: the rule is evaluated in each record's scope. */
+function overRecords(node, data, settings) {
+  const first = evalNode(node.args[0], data, settings);
+  const rule = node.args[1];
+  const inRecord = (r) => evalNode(rule, {...data, ...r}, settings);
+  if (node.name === 'sum') {
+    if (Array.isArray(first)) return records(first).reduce((total, r) => total + toNumber(inRecord(r)), 0);
+    return toNumber(first) + toNumber(evalNode(rule, data, settings));
+  }
+  const list = records(first);
+  if (node.name === 'count') return rule ? list.filter((r) => truthy(inRecord(r))).length : list.length;
+  if (node.name === 'any') return list.some((r) => truthy(inRecord(r)));
+  return list.every((r) => truthy(inRecord(r)));
+}
 
 function compare(op, left, right) {
   if (op === '==') return pyEquals(left, right);
@@ -351,9 +410,10 @@ function evalNode(node, data, settings) {
       return true;
     }
     case 'call': {
+      if (REPEAT_FUNCTIONS.has(node.name) || (node.name === 'sum' && node.args.length === 2)) {
+        return overRecords(node, data, settings);
+      }
       const args = node.args.map((a) => evalNode(a, data, settings));
-      const arity = FUNCTION_ARITY[node.name];
-      if (arity !== null && args.length !== arity) throw new ExpressionError(`${node.name}() takes ${arity} argument(s)`);
       return FUNCTIONS[node.name](...args);
     }
     default:

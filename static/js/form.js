@@ -3,7 +3,7 @@
 // so that the worker sees the server's Chinese messages before syncing.
 // tests/worker/test_form_parity.py runs both validators over one table.
 
-import {evaluate, namesIn} from './expr.js';
+import {evaluate, namesIn, truthy} from './expr.js';
 import {validateId} from './idnumber.js';
 import {normalizeGroup, normalizeName, normalizePhone, phoneError} from './normalize.js';
 
@@ -54,6 +54,7 @@ export class Form {
     this.checks = json.checks || [];
     this.flagRules = json.flags || [];
     this.inputFields = this.fields.filter((f) => f.type !== 'computed');
+    this.repeats = this.fields.filter((f) => f.type === 'repeat');
     this.order = new Map(this.fields.map((f, i) => [f.id, i]));
     this.flagInputs = this.flagInputIds();
   }
@@ -119,23 +120,94 @@ export class Form {
       values[f.id] = value;
       if (error) add(f.id, error);
     }
-    this.compute(values);
+    let scope = values;
+    const itemPending = [];
+    if (this.repeats.length) {
+      scope = {...values};
+      for (const repeat of this.repeats) scope[repeat.id] = this.checkRecords(repeat, values, add, ctx, itemPending);
+    }
+    this.compute(values, scope);
     for (const f of this.inputFields) {
       if (errors[f.id]) continue;
-      const error = this.checkRelations(f, values, settings);
+      const error = this.checkRelations(f, scope, settings);
       if (error) add(f.id, error);
     }
+    for (const [key, f, record] of itemPending) {
+      const error = this.checkRelations(f, {...scope, ...record}, settings);
+      if (error) add(key, error);
+    }
+    for (const repeat of this.repeats) this.checkUnique(repeat, values, errors);
     for (const check of this.checks) {
       if (errors[check.field]) continue;
-      if (evaluate(check.when, values, settings) && !evaluate(check.require, values, settings)) {
+      if (evaluate(check.when, scope, settings) && !evaluate(check.require, scope, settings)) {
         add(check.field, check.message);
       }
     }
-    return {values, errors, flags: this.computeFlags(values, settings)};
+    return {values, errors, flags: this.computeFlags(scope, settings)};
   }
 
-  compute(values) {
-    for (const f of this.fields) if (f.type === 'computed') values[f.id] = evaluate(f.formula, values);
+  compute(values, scope = values) {
+    for (const f of this.fields) {
+      if (f.type === 'computed') { values[f.id] = evaluate(f.formula, scope); scope[f.id] = values[f.id]; }
+    }
+  }
+
+  /** The error key of a record's field: ``members.0.id_number``. */
+  itemKey(repeat, index, fieldId) { return `${repeat}.${index}.${fieldId}`; }
+
+  /** The records of a repeat that count (its ``active`` rule). */
+  activeRecords(repeat, records) {
+    if (!Array.isArray(records) || !repeat.active) return records;
+    return records.filter((r) => r && typeof r === 'object' && truthy(evaluate(repeat.active, r)));
+  }
+
+  /** Each record of ``values[repeat.id]`` normalised in place, its relation checks
+   *  queued (as _RepeatPlan.check_records in sync/form.py); the records that count. */
+  checkRecords(repeat, values, add, ctx, pending) {
+    const given = values[repeat.id];
+    if (!Array.isArray(given)) return given;
+    const ids = new Set(repeat.fields.map((f) => f.id));
+    const inputs = repeat.fields.filter((f) => f.type !== 'computed');
+    const records = given.map((item, index) => {
+      const record = Object.fromEntries([...inputs, ...repeat.fields.filter((f) => f.type === 'computed')].map((f) => [f.id, null]));
+      for (const key of Object.keys(item)) if (!ids.has(key)) add(this.itemKey(repeat.id, index, key), this.messages.unknown_field);
+      for (const f of inputs) {
+        const raw = Object.prototype.hasOwnProperty.call(item, f.id) ? item[f.id] : null;
+        const key = this.itemKey(repeat.id, index, f.id);
+        if (!isEmpty(raw)) {
+          const [value, error] = this.checkType(f, raw, ctx);
+          record[f.id] = value;
+          if (error) { add(key, error); continue; }
+        }
+        pending.push([key, f, record]);
+      }
+      for (const f of repeat.fields) if (f.type === 'computed') record[f.id] = evaluate(f.formula, record);
+      return record;
+    });
+    values[repeat.id] = records;
+    return this.activeRecords(repeat, records);
+  }
+
+  /** The ``unique`` field differs between records (a later one names the first). */
+  checkUnique(repeat, values, errors) {
+    const records = values[repeat.id];
+    if (!repeat.unique || !Array.isArray(records)) return;
+    const f = repeat.fields.find((x) => x.id === repeat.unique);
+    const first = new Map();
+    records.forEach((record, index) => {
+      const value = record[repeat.unique];
+      const key = this.itemKey(repeat.id, index, repeat.unique);
+      if (value === null || value === undefined || errors[key]) return;
+      if (first.has(value)) errors[key] = [this.message('duplicate', f, {other: first.get(value) + 1})];
+      else first.set(value, index);
+    });
+  }
+
+  /** ``values`` as the expressions see them (a repeat holds its records that count). */
+  scope(values) {
+    const scope = {...values};
+    for (const repeat of this.repeats) scope[repeat.id] = this.activeRecords(repeat, values[repeat.id]);
+    return scope;
   }
 
   computeFlags(values, settings) {
@@ -168,7 +240,7 @@ export class Form {
     if (f.max_field && values[f.max_field] !== null && values[f.max_field] !== undefined && value > values[f.max_field]) {
       return this.message('max_field', f, {other: this.byId[f.max_field].label});
     }
-    const selected = Array.isArray(value) ? value : f.type === 'choice' ? [value] : [];
+    const selected = f.type === 'multi' && Array.isArray(value) ? value : f.type === 'choice' ? [value] : [];
     for (const code of selected) {
       const choice = f.choices.find((c) => c.code === code);
       if (!this.choiceAllowed(choice, values, settings)) {
@@ -202,6 +274,8 @@ export class Form {
         data[f.id] = Object.prototype.hasOwnProperty.call(map, key) ? map[key] : raw;
       } else if (f.type === 'int' || f.type === 'money') {
         data[f.id] = parseNumber(String(raw));
+      } else if (f.type === 'repeat' && typeof raw === 'string') {
+        try { data[f.id] = JSON.parse(raw); } catch (error) { data[f.id] = raw; }
       } else {
         data[f.id] = raw;
       }
@@ -305,6 +379,14 @@ const TYPES = {
         return [raw, this.message('date_campaign', f, {start: ctx.start, end: ctx.end})];
       }
     }
+    return [raw, null];
+  },
+  repeat(f, raw) {
+    if (!Array.isArray(raw) || raw.some((item) => item === null || typeof item !== 'object' || Array.isArray(item))) {
+      return [null, this.message('repeat', f)];
+    }
+    const most = f.max_items ?? 20;
+    if (raw.length > most) return [null, this.message('repeat_max', f, {max: most})];
     return [raw, null];
   },
   image(f, raw) {

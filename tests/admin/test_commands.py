@@ -107,3 +107,16 @@ def test_node_create_twice_is_refused(runner: FlaskCliRunner, town) -> None:
     assert again.exit_code == 1 and "节点已存在：baoan" in again.output
     other = runner.invoke(args=["node", "create", "baoan2", "--town", "保安镇"])
     assert other.exit_code == 1 and "乡镇 保安镇 已有节点" in other.output
+
+
+def test_campaign_create_with_form_2024_serves_the_members_form(runner: FlaskCliRunner, town, client) -> None:
+    result = runner.invoke(args=[*CREATE, "--form-version", "2024.1", "--activate"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.get(Campaign, "2024-jzpc").form_version == "2024.1"
+    assert db.session.get(Campaign, "2023-jzpc").form_version == DEFAULT_VERSION == "2023.1"
+    token = client.post("/api/v1/auth/token", json={"username": "worker_a", "password": "pass-word-123",
+                                                      "device_id": "d1"}).get_json()["token"]
+    form = client.get("/api/v1/form", headers={"Authorization": f"Bearer {token}"}).get_json()["form"]
+    assert form["version"] == "2024.1"
+    assert next(f for f in form["fields"] if f["id"] == "members")["type"] == "repeat"

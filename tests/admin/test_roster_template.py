@@ -49,6 +49,7 @@ def test_the_template_as_downloaded_imports(admin_client, town, file_format) -> 
         assert isinstance(id_cell.value, str) and len(id_cell.value) == 18
         assert id_cell.number_format == "@"  # text: Excel keeps all 18 digits
         assert book.worksheets[1].title == "填写说明"
+        assert book.worksheets[2].title == "家庭成员"  # the optional members sheet
     else:
         assert response.data.startswith(b"\xef\xbb\xbf")
         assert response.data.decode("utf-8-sig").splitlines()[0].split(",") == HEADERS
@@ -60,6 +61,9 @@ def test_the_template_as_downloaded_imports(admin_client, town, file_format) -> 
     assert "已导入 1 行" in html
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Household)) == before + 1
+    if file_format == "xlsx":  # its example member came along
+        from fieldapp.models import HouseholdMember
+        assert db.session.scalar(sa.select(HouseholdMember.name)) == "王建国"
 
 
 def test_the_template_is_for_admins(client, town) -> None:

@@ -392,3 +392,35 @@ def test_dedup_run_at_central_proposes_pairs_across_towns_only(county: County) -
     towns = {baoan.households[1]: "baoan", copy_id: "baoan", hdq.households[2]: "hdq"}
     assert rows and all(source == "county" for source, _a, _b in rows)
     assert all(towns.get(a) != towns.get(b) for _source, a, b in rows)
+
+
+def test_household_members_go_up_with_their_household(county: County) -> None:
+    from fieldapp.households import load_members, write_members
+    from fieldapp.models import utcnow
+    from tests.members_data import CHILD_ID, SPOUSE_ID, member
+
+    baoan = county.towns[0]
+    household_id = baoan.households[0]
+    with baoan.context():
+        household = db.session.get(Household, household_id)
+        write_members(db.session, {household_id: [member(household.head_name, household.head_id, "self"),
+                                                  member("李秀英", SPOUSE_ID, "spouse")]}, utcnow(), source="roster",
+                      renumber=True)
+        db.session.commit()
+    county.round()
+    with county.central.app_context():
+        pulled = load_members(db.session, [household_id])[household_id]
+        assert [m["id_number"] for m in pulled][1:] == [SPOUSE_ID]
+        db.session.remove()
+    # a visit later records a new member: the household goes up again with its new members
+    with baoan.context():
+        household = db.session.get(Household, household_id)
+        write_members(db.session, {household_id: [member(household.head_name, household.head_id, "self"),
+                                                  member("王小明", CHILD_ID, "child")]}, utcnow(), source="visit")
+        db.session.commit()
+    push(baoan, "baoan_w0", [visit_record(baoan, household_id)])
+    county.round()
+    with county.central.app_context():
+        pulled = load_members(db.session, [household_id])[household_id]
+        assert [m["name"] for m in pulled][1:] == ["王小明"]
+        db.session.remove()

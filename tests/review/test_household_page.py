@@ -74,3 +74,23 @@ def test_pages_with_personal_data_are_not_stored(client, auth, scene, username, 
     response = client.get(url)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_members_are_masked_and_revealed_with_the_householder(client, auth, scene) -> None:
+    from fieldapp.households import write_members
+    from fieldapp.models import utcnow
+    from tests.members_data import SPOUSE_ID, member
+    household = scene.town.households_a[2]
+    write_members(db.session, {household.id: [member(household.head_name, household.head_id, "self"),
+                                              member("李秀英", SPOUSE_ID, "spouse", health="disabled",
+                                                     disability_type="physical", disability_grade="2")]},
+                  utcnow(), source="roster")
+    db.session.commit()
+    auth.login("admin")
+    html = client.get(f"/review/households/{household.id}").get_data(as_text=True)
+    assert "家庭成员" in html and "李秀英" in html and "肢体残疾" in html and "二级" in html
+    assert SPOUSE_ID not in html and mask_id(SPOUSE_ID) in html
+    full = post_form(client, f"/review/households/{household.id}/full", {},
+                     token_url=f"/review/households/{household.id}").get_data(as_text=True)
+    assert SPOUSE_ID in full
+    assert len(_reveals()) == 1

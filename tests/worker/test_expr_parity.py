@@ -110,18 +110,74 @@ HAND_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("x - y - z", {"x": 10, "y": 3, "z": 2}, {}),
     ("x / y / z", {"x": 12, "y": 3, "z": 2}, {}),
     ("0.1 + 0.2 == 0.3", {}, {}),
+    # functions over a repeat, and the ID functions
+    ("count(ms)", {"ms": [{"w": "a"}, {"w": "b"}]}, {}),
+    ("count(ms, w == 'a')", {"ms": [{"w": "a"}, {"w": "b"}, {"w": "a"}]}, {}),
+    ("count(ms, w)", {"ms": [{"w": ""}, {"w": []}, {"w": "0"}, {"w": 0}]}, {}),
+    ("count(ms)", {}, {}),
+    ("count(ms)", {"ms": 5}, {}),
+    ("count(ms)", {"ms": [1]}, {}),
+    ("count(ms)", {"ms": [[]]}, {}),
+    ("count()", {}, {}),
+    ("count(ms, a, b)", {"ms": []}, {}),
+    ("any(ms, w == x)", {"ms": [{"w": "a"}, {"w": "b"}], "x": "b"}, {}),
+    ("any(ms, w == x)", {"ms": [{"w": "a", "x": "a"}], "x": "b"}, {}),
+    ("any(ms)", {"ms": []}, {}),
+    ("all(ms, n > 0)", {"ms": [{"n": 1}, {"n": None}]}, {}),
+    ("all(ms, n > 0)", {"ms": []}, {}),
+    ("all(ms, n > $line)", {"ms": [{"n": 8000}]}, {"line": 7600}),
+    ("sum(ms, n)", {"ms": [{"n": 1}, {"n": None}, {"n": 2.5}]}, {}),
+    ("sum(ms, n * 2)", {"ms": [{"n": True}]}, {}),
+    ("sum(ms, n)", {"ms": [{"n": "a"}]}, {}),
+    ("sum(a, b)", {"a": 1, "b": 2}, {}),
+    ("sum(a, b)", {"a": None, "b": 2}, {}),
+    ("sum(a, b)", {"a": [], "b": 2}, {}),
+    ("count(ms, count(ms) > 1)", {"ms": [{"n": 1}, {"n": 2}]}, {}),
+    ("id_birth(x)", {"x": "420281197005010021"}, {}),
+    ("id_birth(x)", {"x": "420281197002300021"}, {}),
+    ("id_birth(x)", {"x": "42028120000229002X"}, {}),
+    ("id_birth(x)", {"x": "42028119000229002X"}, {}),
+    ("id_birth(x)", {"x": "42028119700501002x"}, {}),
+    ("id_birth(x)", {"x": "420281197005010021\n"}, {}),
+    ("id_birth(x)", {"x": 5}, {}),
+    ("id_birth(x)", {}, {}),
+    ("id_sex(x)", {"x": "420281201409010132"}, {}),
+    ("id_sex(x)", {"x": "420281201409010122"}, {}),
+    ("id_sex(x)", {"x": "4202812014090101"}, {}),
+    ("age(b, on)", {"b": "2014-09-01", "on": "2024-08-31"}, {}),
+    ("age(b, on)", {"b": "2014-09-01", "on": "2024-09-01"}, {}),
+    ("age(b, on)", {"b": "2014-02-29", "on": "2024-09-01"}, {}),
+    ("age(b, on)", {"b": "2012-02-29", "on": "2024-02-28"}, {}),
+    ("age(b, on)", {"b": None, "on": "2024-09-01"}, {}),
+    ("age(b, on)", {"b": "2014-09-01", "on": "2024/09/01"}, {}),
+    ("age(b)", {}, {}),
 ]
 
 
-def _form_expressions() -> list[str]:
-    form = load_form("2023.1")
+def _form_expressions(version: str = "2023.1") -> list[str]:
+    form = load_form(version)
     return sorted(set(form._expressions()))
 
 
-def _random_answers(rng: random.Random) -> dict[str, Any]:
-    form = load_form("2023.1")
+def _random_members(rng: random.Random, version: str) -> list[dict[str, Any]]:
+    """Records for the repeat of ``version`` (the member fields drawn like the form's)."""
+    repeat = load_form(version).by_id["members"]
+    records = []
+    for _ in range(rng.randint(0, 4)):
+        record = _random_answers(rng, version, repeat.fields)
+        record["birth_date"] = rng.choice([None, "2014-09-01", "2019-01-31", "1970-05-01"])
+        record["id_number"] = rng.choice([None, "420281197005010021", "x"])
+        records.append(record)
+    return records
+
+
+def _random_answers(rng: random.Random, version: str = "2023.1", fields: Any = None) -> dict[str, Any]:
+    form = load_form(version)
     data: dict[str, Any] = {}
-    for f in form.fields:
+    for f in fields if fields is not None else form.fields:
+        if f.type == "repeat":
+            data[f.id] = _random_members(rng, version)
+            continue
         roll = rng.random()
         if roll < 0.15:
             continue
@@ -154,6 +210,12 @@ def _table() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
         answers = _random_answers(rng)
         settings = {"monitoring_line": rng.choice([7600, 7600.5, 0])}
         cases += [(e, answers, settings) for e in expressions]
+    members = _form_expressions("2024.1")
+    for _ in range(60):
+        answers = _random_answers(rng, "2024.1")
+        answers["visited_on"] = rng.choice(["2024-10-12", None, "2020-01-01"])
+        answers["head_id"] = rng.choice(["420281197005010021", None])
+        cases += [(e, answers, {"monitoring_line": 7600}) for e in members]
     return cases
 
 

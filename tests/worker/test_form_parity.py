@@ -148,3 +148,59 @@ def _matches(template: str, message: str) -> bool:
             return False
         position = found + len(part)
     return True
+
+
+# -- form 2024.1: the members repeat ------------------------------------------
+
+def _members_table() -> list[dict[str, Any]]:
+    """2024.1 answers that exercise the repeat: each record's fields, the
+    removed members, the household figures checked against the members."""
+    from tests.members_data import BABY_ID, CHILD_ID, member, visit_2024, with_member
+    removed = with_member(2, change="removed", change_reason="moved_out")
+    born = visit_2024(size=4)
+    born["members"].append(member("王小宝", BABY_ID, "child", skill="none", school="preschool",
+                                  change="added", change_reason="born"))
+    duplicate = visit_2024()
+    duplicate["members"][2]["id_number"] = duplicate["members"][1]["id_number"]
+    return [
+        visit_2024(), visit_2024(size=4), visit_2024(labor_count=3), removed, {**removed, "size": 2}, born,
+        duplicate, with_member(0, relation="spouse"), with_member(1, medical_insured=False),
+        {**with_member(1, medical_insured=False), "medical_uninsured": True, "risk_types": ["illness"], "risk_note": "x"},
+        with_member(0, health="chronic"), with_member(0, health="disabled"),
+        with_member(0, health="disabled", disability_type="physical", disability_grade="2"),
+        with_member(0, disability_type="physical"), with_member(1, work_months=None), with_member(1, work_months=13),
+        with_member(2, work_months=3), with_member(2, school="none"),
+        {**with_member(2, school="none"), "school_dropout": True, "risk_types": ["schooling"], "risk_note": "辍学"},
+        with_member(2, id_number=CHILD_ID[:-1] + "0"), with_member(2, id_number="4202812014"),
+        with_member(2, id_number=420281201409010132), with_member(2, name="王"), with_member(2, name=None),
+        with_member(2, change="removed"), with_member(2, change="removed", change_reason="born"),
+        with_member(2, change="edited", change_reason="other"), with_member(2, change="edited", change_reason="died"),
+        with_member(2, relation="cousin"), with_member(2, shoe_size=42), with_member(2, medical_insured="是"),
+        visit_2024(members="x"), visit_2024(members=[1]), visit_2024(members=[]), visit_2024(members=None),
+        visit_2024(members=[member("王某某", CHILD_ID, "child")] * 21),
+        visit_2024(work_in_city=5), visit_2024(dropout_count=2),
+        {**with_member(2, change="removed", change_reason="died"), "size": 2, "labor_count": 2},
+    ]
+
+
+@pytest.mark.e2e
+def test_phone_and_server_validate_members_alike(module_page: Any) -> None:
+    from tests.members_data import CONTEXT_2024, JS_CONTEXT_2024
+    form = load_form("2024.1")
+    table = _members_table()
+    js = module_page.evaluate(JS_VALIDATE, [form.to_json(), table, JS_CONTEXT_2024])
+    for data, phone in zip(table, js, strict=True):
+        server = form.validate(data, CONTEXT_2024)
+        assert phone["errors"] == server.errors, data
+        assert phone["flags"] == server.flags, data
+        assert phone["values"] == server.values, data
+
+
+def test_the_members_table_exercises_the_repeat() -> None:
+    from tests.members_data import CONTEXT_2024
+    form = load_form("2024.1")
+    results = [form.validate(data, CONTEXT_2024) for data in _members_table()]
+    assert results[0].ok and results[4].ok and results[5].ok
+    keys = {key for r in results for key in r.errors}
+    assert {"size", "labor_count", "members", "medical_uninsured", "serious_illness", "school_dropout"} <= keys
+    assert sum(1 for key in keys if key.startswith("members.")) >= 10

@@ -82,7 +82,9 @@ def test_manifest_is_installable(client: Any) -> None:
 def test_shell_fits_the_budget(app: Any) -> None:
     with app.app_context():
         size, files = shell_size()
-    assert size < 150 * 1024, f"shell is {size} bytes"
+    # 150 KB until issue 19: the members repeat of form 2024.1 (js/ui/members.js, the
+    # repeat in form.js and expr.js) adds about 17 KB.
+    assert size < 160 * 1024, f"shell is {size} bytes"
     assert files >= 20
 
 

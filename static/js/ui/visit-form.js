@@ -15,6 +15,7 @@ import {isNewHousehold, localHousehold} from '../search.js';
 import {syncNow} from '../sync.js';
 import {doorstepPanel} from './doorstep-panel.js';
 import {h, toast} from './dom.js';
+import {entriesFrom, membersEditor, recordsOf} from './members.js';
 import {goTo, jumpBar, missingButton} from './form-nav.js';
 import {signaturePad} from './signature.js';
 
@@ -111,14 +112,15 @@ export async function show(container, {params, auth, go, scope, updatePendingBad
   if (!draft.inputs || !Object.keys(draft.inputs).length) {
     const data = {...(draft.data || {})};
     if (!data.visited_on) data.visited_on = defaultVisitDate(today, campaign.start_date, campaign.end_date);
-    draft.inputs = Object.fromEntries(form.inputFields.map((f) => [f.id, toInput(f, data[f.id])]));
+    draft.inputs = Object.fromEntries(form.inputFields.map((f) => [f.id,
+      f.type === 'repeat' ? entriesFrom(f, data[f.id]) : toInput(f, data[f.id])]));
   }
   delete draft.data;
   s = {form, campaign, draft, go, scope, updatePendingBadge, requestBackgroundSync, owner,
     touched: new Set(), submitted: false, dirty: false, resign: Boolean(opened.resign),
     serverErrors: opened.serverErrors || {}, context: {monitoring_line: campaign.monitoring_line ?? 7600,
       start: campaign.start_date || null, end: campaign.end_date || null},
-    wrappers: {}, saveTimer: null, saving: null};
+    wrappers: {}, members: {}, saveTimer: null, saving: null};
   s.settings = {monitoring_line: s.context.monitoring_line};
 
   const title = opened.isNew ? '新增农户（花名册外）' : `${draft.label || opened.household?.head_name || ''}`;
@@ -132,7 +134,7 @@ export async function show(container, {params, auth, go, scope, updatePendingBad
     outside ? h('div', {class: 'notice warn', id: 'campaign-notice'},
       `今天（${today}）不在排查期间（${campaign.start_date}至${campaign.end_date}）。走访日期${today > campaign.end_date ? '已预填为排查期间最后一天，' : ''}请按实际走访日期填写。`) : null,
     Object.keys(s.serverErrors).length ? h('div', {class: 'notice bad', id: 'server-errors'}, h('strong', {}, '服务器拒收：'),
-      Object.entries(s.serverErrors).map(([k, msgs]) => h('div', {}, `${form.byId[k]?.label || k}：${[].concat(msgs).join('；')}`))) : null);
+      Object.entries(s.serverErrors).map(([k, msgs]) => h('div', {}, `${errorLabel(form, k)}：${[].concat(msgs).join('；')}`))) : null);
   const formEl = h('form', {class: 'visit-form', id: 'visit-form', novalidate: true});
   if (opened.typedIn) s.doorstep = await doorstep(draft.uuid);
   if (opened.typedIn && (auth.user.villages || []).length > 1) {
@@ -182,6 +184,14 @@ function renderField(f) {
   let control;
   if (f.type === 'computed') {
     control = h('output', {id, name: f.id, class: 'computed'}, '—');
+  } else if (f.type === 'repeat') {
+    if (!Array.isArray(s.draft.inputs[f.id])) s.draft.inputs[f.id] = [];
+    const editor = membersEditor(s.form, f, {entries: s.draft.inputs[f.id], touched: s.touched}, (structural) => {
+      if (structural) s.touched.add(f.id);
+      changed(structural);
+    });
+    s.members[f.id] = editor;
+    control = editor.el;
   } else if (f.type === 'yesno') {
     control = radios(f, [['true', '是'], ['false', '否']], value);
   } else if (f.type === 'choice') {
@@ -208,7 +218,7 @@ function renderField(f) {
     else Object.assign(attrs, {type: 'text'});
     control = h('input', attrs);
   }
-  const label = ['yesno', 'choice', 'multi', 'image'].includes(f.type)
+  const label = ['yesno', 'choice', 'multi', 'image', 'repeat'].includes(f.type)
     ? h('span', {class: 'label', id: `${id}-label`}, f.label) : h('label', {for: id}, f.label);
   const wrapper = h('div', {class: `field field-${f.type}`, dataset: {field: f.id}},
     label, h('span', {class: 'req', hidden: true}, '必填'), control, h('p', {class: 'error', id: `${id}-error`}));
@@ -307,6 +317,7 @@ function collect() {
   const {form} = s;
   const data = form.coerceStrings(s.draft.inputs);
   const settings = {monitoring_line: s.context.monitoring_line};
+  for (const f of form.repeats) data[f.id] = recordsOf(form, f, s.draft.inputs[f.id] || [], data, settings);
   for (let pass = 0; pass < 2; pass += 1) {
     for (const f of form.inputFields) if (f.visible && !form.isVisible(f, data, settings)) data[f.id] = null;
   }
@@ -326,10 +337,11 @@ function update() {
     wrapper.hidden = !visible;
     if (f.type === 'computed') {
       const v = result.values[f.id];
-      wrapper.querySelector('output').textContent = v === null || v === undefined ? '—' : `${v.toLocaleString('zh-CN')} 元`;
+      wrapper.querySelector('output').textContent = v === null || v === undefined ? '—' : `${v.toLocaleString('zh-CN')} ${f.unit ?? '元'}`;
       continue;
     }
     wrapper.querySelector('.req').hidden = !(visible && form.isRequired(f, result.values, settings));
+    if (f.type === 'repeat') s.members[f.id].update(result, data, settings, s.submitted);
     const show = s.submitted || s.touched.has(f.id);
     const messages = [...(show ? result.errors[f.id] || [] : []), ...[].concat(s.serverErrors[f.id] || [])];
     wrapper.querySelector('.error').textContent = messages.join('；');
@@ -362,10 +374,14 @@ function update() {
 async function submit() {
   s.submitted = true;
   update();
-  const errors = s.form.inFormOrder(Object.keys(s.result.errors));
+  const keys = Object.keys(s.result.errors);
+  // a member's error (members.0.id_number) counts under its repeat
+  const errors = s.form.inFormOrder([...new Set(keys.map((k) => k.split('.')[0]))]);
   if (errors.length) {
-    toast(`还有 ${errors.length} 处需要修改`, 'bad');
-    goTo(s.wrappers[errors[0]]); // the first in the order of the form
+    toast(`还有 ${keys.length} 处需要修改`, 'bad');
+    const first = errors[0]; // the first in the order of the form
+    const memberKey = s.members[first] && !s.result.errors[first] && keys.find((k) => k.startsWith(`${first}.`));
+    goTo(memberKey ? s.members[first].wrapperOf(memberKey) : s.wrappers[first]);
     return;
   }
   if (checkDoorstep().length) {
@@ -395,6 +411,16 @@ async function submit() {
   requestBackgroundSync();
   syncNow('save');
   go(scope);
+}
+
+/** A server error's field as the worker reads it: 家庭成员 第2人 公民身份号码. */
+function errorLabel(form, key) {
+  const [id, index, sub] = key.split('.');
+  const f = form.byId[id];
+  if (!f) return key;
+  if (index === undefined) return f.label;
+  const subLabel = (f.fields || []).find((x) => x.id === sub)?.label || sub;
+  return `${f.label} 第${Number(index) + 1}人 ${subLabel}`;
 }
 
 export function isDirty() { return Boolean(s); }
