@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from fieldapp import devices
-from fieldapp.access import roles_required
+from fieldapp.access import roles_required, whole_server
 from fieldapp.admin import bp, roster_upload, services
 from fieldapp.admin.forms import (
     ActionForm,
@@ -35,7 +35,10 @@ Page = str | tuple[str, int] | Response
 @bp.before_request
 @roles_required("admin")
 def _admin_only() -> None:
-    """Every admin route, present and future, is for admins only."""
+    """Every admin route, present and future, is for admins only (at central: county admins;
+    a town's admin there has that town's review, dedup and report pages)."""
+    if not whole_server(current_user):
+        abort(403)
 
 
 def _village_choices() -> list[SelectChoice]:

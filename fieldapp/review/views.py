@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from fieldapp import audit, clock, devices
-from fieldapp.access import household_or_404, roles_required
+from fieldapp.access import household_or_404, roles_required, whole_server
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
 from fieldapp.review import audit_text, bp, display, queries, remote
@@ -338,6 +338,8 @@ def undo_merge(merge_id: int) -> View:
 @bp.route("/audit")
 @roles_required("admin")
 def audit_log() -> View:
+    if not whole_server(current_user):  # at central: the county's admins (the log spans every town)
+        abort(403)
     action = request.args.get("action", "").strip() or None
     username = request.args.get("user", "").strip() or None
     object_id = request.args.get("object", "").strip() or None
