@@ -54,8 +54,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
-    from fieldapp.access import at_central, whole_server
+    from fieldapp.access import whole_server
     from fieldapp.models import User
+    from fieldapp.tier import at_central
 
     app.jinja_env.globals.update(whole_server=whole_server, at_central=at_central)
 
@@ -69,7 +70,7 @@ def _init_extensions(app: Flask) -> None:
 
         g.pop("_login_user", None)
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
-        g.pop("fieldapp_central", None)  # fieldapp.access: central or town, and town scopes
+        g.pop("fieldapp_central", None)  # fieldapp.tier and fieldapp.access: central or town, town scopes
         g.pop("fieldapp_town_scopes", None)
 
     @login_manager.user_loader

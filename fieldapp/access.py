@@ -2,7 +2,7 @@
 
 The scope is the villages a user sees (docs/domain.md, "Scope"). On a town server: a
 worker's and a supervisor's assigned villages, every village for an admin. At central
-(a server with nodes, ``replication.nodes.is_central``) the scope of a supervisor or an
+(a server with nodes, ``fieldapp.tier``) the scope of a supervisor or an
 admin is by town: one with villages sees every village of those villages' towns (a
 town's 审核员 or 管理员: villages the town sends later included); one without villages
 is a county role and sees every town.
@@ -15,11 +15,12 @@ from functools import wraps
 from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
-from flask import abort, g, has_app_context
+from flask import abort, g
 from flask_login import current_user, login_required
 
 from fieldapp.extensions import db
 from fieldapp.models import Household, User, Village
+from fieldapp.tier import at_central
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,17 +76,6 @@ def resend_on_role_change(before: str, after: str) -> bool:
 
 
 TOWN_ROLES = frozenset({"supervisor", "admin"})
-
-
-def at_central() -> bool:
-    """Whether this server is a county's central (remembered for the request)."""
-    if not has_app_context():
-        return False
-    if "fieldapp_central" not in g:
-        from fieldapp.replication.nodes import is_central  # nodes → audit → access
-
-        g.fieldapp_central = is_central(db.session())
-    return bool(g.fieldapp_central)
 
 
 def village_scope(user: Scoped) -> list[int] | None:

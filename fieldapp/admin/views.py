@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldapp import devices
 from fieldapp.access import roles_required, whole_server
-from fieldapp.admin import bp, roster_upload, services
+from fieldapp.admin import bp, replication_pages, roster_upload, services
 from fieldapp.admin.forms import (
     ActionForm,
     CampaignForm,
@@ -227,3 +227,5 @@ def _campaign_action(campaign_id: str, action: object, done: str) -> Response:
 bp.add_url_rule("/roster", view_func=roster_upload.roster, methods=["GET", "POST"])
 bp.add_url_rule("/roster/jobs/<job_id>", view_func=roster_upload.roster_job)
 bp.add_url_rule("/roster/template.<file_format>", view_func=roster_upload.template)
+bp.add_url_rule("/upstream", view_func=replication_pages.upstream)
+bp.add_url_rule("/nodes", view_func=replication_pages.nodes)

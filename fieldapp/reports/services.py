@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from fieldapp.campaigns import default_campaign
 from fieldapp.models import Campaign, Town, Village
-from fieldapp.replication.nodes import is_central
 from fieldapp.reports import exports, queries
 from fieldapp.reports.summary import county_summary, paragraph, town_summary
+from fieldapp.tier import is_central
 
 FORMATS = ("csv", "xlsx")
 

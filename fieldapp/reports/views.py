@@ -14,8 +14,8 @@ from fieldapp.downloads import attachment
 from fieldapp.extensions import db
 from fieldapp.models import Campaign
 from fieldapp.reports import bp, exports, queries, services
-from fieldapp.replication.nodes import is_central
 from fieldapp.reports.chart import visits_chart
+from fieldapp.tier import is_central
 
 SORT_KEYS = {c.key for c in exports.progress_columns(by_town=True)}
 

@@ -112,6 +112,9 @@ RULES: dict[str, Rule] = {
     "admin.token_revoke": Rule(ADMINS, args=lambda w, s: {"user_id": w.users[s],
                                                           "token_id": w.worker_token[s]}),
     "admin.campaigns": Rule(ADMINS),
+    # the central tier: a town's replication with central, central's nodes
+    "admin.upstream": Rule(ADMINS),
+    "admin.nodes": Rule(ADMINS),
     "admin.campaign_new": Rule(ADMINS),
     "admin.campaign_activate": Rule(ADMINS, args=lambda w, s: {"campaign_id": w.campaign}),
     "admin.campaign_close": Rule(ADMINS, args=lambda w, s: {"campaign_id": w.campaign}),
