@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 import sqlalchemy as sa
 from flask import abort, g
 from flask_login import current_user, login_required
+from sqlalchemy.orm import QueryableAttribute
 
 from fieldapp.extensions import db
 from fieldapp.models import Household, User, Village
@@ -112,7 +113,7 @@ def in_scope(user: Scoped, village_id: int | None) -> bool:
     return scope is None or village_id in scope
 
 
-def scope_filter(user: Scoped, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+def scope_filter(user: Scoped, column: sa.ColumnElement[Any] | QueryableAttribute[Any]) -> sa.ColumnElement[bool]:
     """A WHERE clause limiting ``column`` (a village id column) to the user's scope."""
     scope = village_scope(user)
     if scope is None:

@@ -16,10 +16,11 @@ from fieldapp import audit, clock, devices
 from fieldapp.access import household_or_404, roles_required, whole_server
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
-from fieldapp.review import audit_text, bp, display, queries, remote
+from fieldapp.review import audit_text, bp, decision_conflicts, display, queries, remote
 from fieldapp.review import conflicts as conflict_decisions
 from fieldapp.review import merges as merge_decisions
 from fieldapp.review import visits as visit_decisions
+from fieldapp.review.decisions import display_name
 from fieldapp.review.errors import NotFound, ReviewError, SentToTown
 from fieldapp.review.forms import ConfirmForm, ReviewForm, make_merge_form, make_resolve_form
 from sync.form import DEFAULT_VERSION
@@ -280,6 +281,43 @@ def dismiss(candidate_id: int) -> View:
     else:
         flash(_("已排除：这两户今后不再提示为疑似重复"), "success")
     return redirect(url_for("review.duplicate", candidate_id=candidate_id))
+
+
+# -- decision conflicts (central and the town decided differently) ---------------
+
+
+@bp.route("/decisions")
+@roles_required(*REVIEWERS)
+def decisions() -> View:
+    village_id = queries.checked_village(current_user, _int_arg("village"))
+    status = "resolved" if request.args.get("status") == "resolved" else "open"
+    page = queries.paginate(queries.decision_query(current_user, village_id, status), _page())
+    waiting = {d.id: remote.waiting(db.session(), "decision_resolve", d.uid) for d in page.items}
+    towns = {d.id: remote.owner(db.session(), d.village_id) for d in page.items if waiting[d.id]}
+    return render_template("review/decisions.html", page=page, status=status, village_id=village_id,
+                           villages=queries.scope_villages(current_user), waiting=waiting,
+                           towns={k: n.town.name for k, n in towns.items() if n is not None},
+                           kinds=display.DECISION_KINDS, text=display.decision_text, form=ConfirmForm(),
+                           resolvers={d.id: display_name(d.resolved_by_id) for d in page.items
+                                      if d.resolved_by_id},
+                           places=queries.place_names([d.village_id for d in page.items]))
+
+
+@bp.route("/decisions/<int:decision_id>/resolve", methods=["POST"])
+@roles_required(*REVIEWERS)
+def decision_resolve(decision_id: int) -> View:
+    """Keep the town's decision or take central's; at central it goes to the town."""
+    queries.decision_or_404(current_user, decision_id)
+    side = request.form.get("side", "")
+    if not ConfirmForm().validate_on_submit() or side not in decision_conflicts.SIDES:
+        abort(400)
+    try:
+        decision_conflicts.resolve_decision(current_user, decision_id, side)
+    except ReviewError as error:  # at central, SentToTown: "已发送至…" (not a refusal)
+        _refused(error)
+    else:
+        flash(_("已保留本镇的决定") if side == "town" else _("已采用县级的决定"), "success")
+    return redirect(url_for("review.decisions"))
 
 
 # -- households and merges -------------------------------------------------------

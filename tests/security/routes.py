@@ -90,6 +90,9 @@ RULES: dict[str, Rule] = {
     "review.duplicate": Rule(REVIEWERS, args=_a("candidate_id", "candidate"), scoped=True),
     "review.dismiss": Rule(REVIEWERS, args=_a("candidate_id", "candidate"), scoped=True),
     "review.household": Rule(REVIEWERS, args=_a("household_id", "household"), scoped=True),
+    # decision conflicts between central and the town: listed and settled by the village's reviewers
+    "review.decisions": Rule(REVIEWERS),
+    "review.decision_resolve": Rule(REVIEWERS, args=_a("decision_id", "decision"), scoped=True),
     # 显示完整: full ID number and phone, admins only, audited (a POST)
     "review.household_full": Rule(ADMINS, args=_a("household_id", "household"), unmasked=True),
     "review.undo_merge": Rule(ADMINS, args=_a("merge_id", "merge")),
