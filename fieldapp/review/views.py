@@ -220,7 +220,8 @@ def conflict(conflict_id: int) -> View:
         "base": queries.revision_author(item.household_id, visit_row.base_rev),
         "current": queries.revision_author(item.household_id, item.current_rev),
     }
-    return render_template("review/conflict.html", conflict=item, siblings=siblings, form=form,
+    waiting = remote.waiting_town(db.session(), ("conflict_resolve",), item.uid)
+    return render_template("review/conflict.html", conflict=item, siblings=siblings, form=form, waiting=waiting,
                            visit=visit_row, household=household, sources=sources,
                            version=visit_row.form_version), status
 
@@ -262,7 +263,8 @@ def duplicate(candidate_id: int) -> View:
                 return redirect(url_for("review.household", household_id=record.survivor_id))
         else:
             status = 422
-    return render_template("review/duplicate.html", candidate=candidate, a=a, b=b, form=form,
+    waiting = remote.waiting_town(db.session(), ("candidate_dismiss", "household_merge"), candidate.uid)
+    return render_template("review/duplicate.html", candidate=candidate, a=a, b=b, form=form, waiting=waiting,
                            differing=differing, version=version, dismiss=ConfirmForm(),
                            evidence=display.pair_evidence(a, b)), status
 

@@ -13,7 +13,7 @@ from fieldapp.dedup_service import run_bulk
 from fieldapp.extensions import db
 from fieldapp.models import DuplicateCandidate, Household, Town, Village
 from tests import factories
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, csrf_token_from
 from tests.replication.conftest import County, push_visits
 
 pytestmark = pytest.mark.both_backends
@@ -122,6 +122,15 @@ def test_county_roles_see_every_town_and_a_town_admin_only_its_pages(county: Cou
     # users, campaigns, nodes and the audit log of the county are the county admins'
     assert chief.get("/admin/").status_code == 403 and chief.get("/review/audit").status_code == 403
     assert "/admin/" not in chief.get("/reports/").get_data(as_text=True)
+
+    # a county decision on the town's pair goes to the town: the page says it waits for it
+    page = county_sup.get(f"/review/duplicates/{inside_hdq}").get_data(as_text=True)
+    dismissed = county_sup.post(f"/review/duplicates/{inside_hdq}/dismiss",
+                                data={"csrf_token": csrf_token_from(page)}, follow_redirects=True)
+    assert "等待还地桥镇同步" in dismissed.get_data(as_text=True)
+    county.round()
+    county.round()  # applied at the town, then its result up
+    assert "等待还地桥镇同步" not in county_sup.get(f"/review/duplicates/{inside_hdq}").get_data(as_text=True)
 
     admin = _client(county, "county_admin")
     assert admin.get("/admin/").status_code == 200 and admin.get("/review/audit").status_code == 200
