@@ -26,7 +26,8 @@ from fieldapp.admin.forms import (
 )
 from fieldapp.campaigns import active_campaign, newest_first
 from fieldapp.extensions import db
-from fieldapp.models import Campaign, DeviceToken, User, Village, utcnow
+from fieldapp.models import Campaign, DeviceToken, Town, User, Village, utcnow
+from fieldapp.tier import at_central
 from sync.form import available_versions
 
 Page = str | tuple[str, int] | Response
@@ -42,6 +43,12 @@ def _admin_only() -> None:
 
 
 def _village_choices() -> list[SelectChoice]:
+    """The villages to assign; at central under their town's name (towns share village names,
+    and a town's supervisor or admin there is given a village of the town: docs/domain.md)."""
+    if at_central():
+        rows = db.session.execute(sa.select(Village.id, Village.name, Town.name).join(Town, Town.id == Village.town_id)
+                                  .order_by(Town.id, Village.code, Village.name))
+        return [SelectChoice(vid, f"{town} {name}") for vid, name, town in rows]
     villages = db.session.scalars(sa.select(Village).order_by(Village.code, Village.name))
     return [SelectChoice(v.id, v.name) for v in villages]
 

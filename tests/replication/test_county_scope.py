@@ -134,4 +134,6 @@ def test_county_roles_see_every_town_and_a_town_admin_only_its_pages(county: Cou
 
     admin = _client(county, "county_admin")
     assert admin.get("/admin/").status_code == 200 and admin.get("/review/audit").status_code == 200
+    form = admin.get("/admin/users/new").get_data(as_text=True)  # villages named with their town
+    assert "保安镇 沼山村" in form and "还地桥镇 沼山村" in form
     assert admin.get(f"/review/duplicates/{cross}").status_code == 200
