@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from fieldapp.db.changes import next_change
 from fieldapp.dedup_service import run_bulk
 from fieldapp.extensions import db
-from fieldapp.models import DuplicateCandidate, Household, Town, Village
+from fieldapp.models import DuplicateCandidate, Household, User
 from tests import factories
 from tests.conftest import AuthActions, csrf_token_from
 from tests.replication.conftest import County, push_visits
@@ -48,14 +48,20 @@ def _same_person(county: County) -> tuple[int, int]:
 
 
 def _central_user(county: County, username: str, role: str, town: str | None) -> None:
-    """A user of central; with ``town``: given one village of that town (the town's scope)."""
+    """A user of central made as README says (``fieldapp user create``); with ``town``: given
+    that town's 沼山村, a name the other town has too, so written 乡镇/村."""
+    runner = county.central.test_cli_runner()
+    args = ["user", "create", username, "--role", role, "--password-stdin"]
+    if town:
+        ambiguous = runner.invoke(args=[*args, "--village", "沼山村"], input=factories.PASSWORD + "\n")
+        assert ambiguous.exit_code != 0 and "乡镇/村" in ambiguous.output
+        args += ["--village", f"{town}/沼山村"]
+    result = runner.invoke(args=args, input=factories.PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
     with county.central.app_context():
-        villages = []
-        if town:
-            villages = [db.session.scalar(sa.select(Village).join(Town).where(Town.name == town)
-                                          .order_by(Village.id).limit(1))]
-        factories.make_user(username, role, villages)
-        db.session.commit()
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        assert user is not None and [(v.town.name, v.name) for v in user.villages] == (
+            [(town, "沼山村")] if town else [])
         db.session.remove()
 
 
