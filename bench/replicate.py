@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -95,11 +96,8 @@ class Central:
 
     def peak_memory_mb(self) -> float:
         """The largest peak resident size among the server's processes (master and workers)."""
-        assert self.server.process is not None
-        pids = [self.server.process.pid] + [int(p) for p in subprocess.run(
-            ["pgrep", "-P", str(self.server.process.pid)], capture_output=True, text=True).stdout.split()]
         peaks = []
-        for pid in pids:
+        for pid in self.server_pids():
             try:
                 text = Path(f"/proc/{pid}/status").read_text()
             except OSError:
@@ -109,11 +107,38 @@ class Central:
                 peaks.append(int(match.group(1)) / 1024)
         return max(peaks, default=0.0)
 
+    def server_pids(self) -> list[int]:
+        assert self.server.process is not None
+        return [self.server.process.pid] + [int(p) for p in subprocess.run(
+            ["pgrep", "-P", str(self.server.process.pid)], capture_output=True, text=True).stdout.split()]
+
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU used so far by central's server processes and by PostgreSQL's backends serving
+        its database (their connections are pooled, so they live through the run)."""
+        with self.admin.connect() as connection:
+            backends = [row[0] for row in connection.execute(
+                sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": self.name})]
+        return sum(map(process_cpu, self.server_pids())), sum(map(process_cpu, backends))
+
     def stop(self) -> None:
         self.server.stop()
         with self.admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def town_env(database: Path, folder: Path, central: Central, index: int, page: int) -> dict[str, str]:
@@ -138,9 +163,15 @@ def one_town(folder: Path, town: Path, page: int) -> dict[str, float]:
     try:
         copy = folder / "one" / "town.db"
         shutil.copyfile(town, copy)
+        central_before, database_before = central.cpu_seconds()
+        town_before = children_cpu()
         started = time.perf_counter()
         output = cli(["replicate"], town_env(copy, folder / "one" / "town", central, 0, page))
-        result = {"seconds": time.perf_counter() - started, **parse(output), "memory": central.peak_memory_mb()}
+        seconds = time.perf_counter() - started
+        central_after, database_after = central.cpu_seconds()
+        result = {"seconds": seconds, **parse(output), "memory": central.peak_memory_mb(),
+                  "town_cpu": children_cpu() - town_before, "central_cpu": central_after - central_before,
+                  "database_cpu": database_after - database_before}
     finally:
         central.stop()
     return result
@@ -185,6 +216,8 @@ def many_towns(folder: Path, towns: list[Path], page: int) -> dict[str, float]:
                                        headers={"Authorization": f"Bearer {token}"}).raise_for_status())
         dashboard.start()
         pull.start()
+        central_before, database_before = central.cpu_seconds()
+        town_before = children_cpu()
         started = time.perf_counter()
         processes = [subprocess.Popen([sys.executable, "-m", "fieldapp.cli", "replicate"], cwd=ROOT,
                                       env=town_env(copy, folder / "many" / f"t{index}", central, index, page),
@@ -192,6 +225,7 @@ def many_towns(folder: Path, towns: list[Path], page: int) -> dict[str, float]:
                      for index, copy in enumerate(copies)]
         outputs = [p.communicate(timeout=3600) for p in processes]
         seconds = time.perf_counter() - started
+        central_after, database_after = central.cpu_seconds()
         dashboard.done.set()
         pull.done.set()
         failed = [err for (out, err), p in zip(outputs, processes, strict=True) if p.returncode != 0]
@@ -201,7 +235,8 @@ def many_towns(folder: Path, towns: list[Path], page: int) -> dict[str, float]:
         return {"seconds": seconds, "visits": sum(t.get("visits", 0) for t in totals),
                 "households": sum(t.get("households", 0) for t in totals),
                 "bytes": sum(t.get("bytes", 0) for t in totals), "pages": sum(t.get("pages", 0) for t in totals),
-                "memory": central.peak_memory_mb(),
+                "memory": central.peak_memory_mb(), "town_cpu": children_cpu() - town_before,
+                "central_cpu": central_after - central_before, "database_cpu": database_after - database_before,
                 "dashboard_max": max(dashboard.times, default=0), "dashboard_median": statistics.median(dashboard.times or [0]),
                 "pull_max": max(pull.times, default=0), "pull_median": statistics.median(pull.times or [0])}
     finally:
@@ -221,14 +256,20 @@ def main() -> None:
         one = one_town(Path(folder), towns[0], args.page)
         many = None if args.skip_many else many_towns(Path(folder), towns, args.page)
     print()
-    print("| run | households | visits | pages | seconds | target | bytes/visit on the wire | central peak MB |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    print(f"| one town into an empty central | {one.get('households', 0):.0f} | {one.get('visits', 0):.0f} | "
-          f"{one.get('pages', 0):.0f} | {one['seconds']:.1f} | < 10 | "
-          f"{one.get('bytes', 0) / max(one.get('visits', 1), 1):.0f} | {one['memory']:.0f} |")
+    print(f"{os.cpu_count()} CPUs; load average at the end {os.getloadavg()[0]:.1f} (CPU seconds do not depend "
+          "on the neighbours, wall seconds do)")
+    print("| run | households | visits | pages | seconds | target | town CPU s | central CPU s | PostgreSQL CPU s "
+          "| bytes/visit on the wire | central peak MB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    rows = [("one town into an empty central", one, "< 10")]
     if many:
-        print(f"| {args.towns} towns at once | {many['households']:.0f} | {many['visits']:.0f} | {many['pages']:.0f} | "
-              f"{many['seconds']:.1f} | < 60 | {many['bytes'] / max(many['visits'], 1):.0f} | {many['memory']:.0f} |")
+        rows.append((f"{args.towns} towns at once", many, "< 60"))
+    for name, run, target in rows:
+        print(f"| {name} | {run.get('households', 0):.0f} | {run.get('visits', 0):.0f} | {run.get('pages', 0):.0f} | "
+              f"{run['seconds']:.1f} | {target} | {run['town_cpu']:.1f} | {run['central_cpu']:.1f} | "
+              f"{run['database_cpu']:.1f} | {run.get('bytes', 0) / max(run.get('visits', 1), 1):.0f} | "
+              f"{run['memory']:.0f} |")
+    if many:
         print()
         print("| while the towns replicate | median s | max s | target |")
         print("| --- | --- | --- | --- |")

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fieldapp.db.changes import next_change  # noqa: E402
 from fieldapp.db.engine import begin_write  # noqa: E402
-from fieldapp.models import Base, ChangeCounter, Household  # noqa: E402
+from fieldapp.models import Base, ChangeCounter, Household, Visit  # noqa: E402
 from fieldapp.reports import queries, rollup  # noqa: E402
 
 PG_URL = os.environ.get("FIELDAPP_BENCH_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
@@ -95,9 +95,9 @@ def _seed_reference_rows(conn: sa.Connection) -> None:
     conn.execute(sa.text("INSERT INTO towns (id, name) VALUES (1, '保安镇')"))
     conn.execute(sa.text("INSERT INTO villages (id, town_id, name, code, kind) VALUES (:id, 1, :name, :code, 'village')"),
                  [{"id": i, "name": f"村{i:03d}", "code": f"420281101{i:03d}"} for i in range(1, VILLAGES + 1)])
-    conn.execute(sa.text("INSERT INTO users (id, username, display_name, password_hash, role, active, created_at) "
-                         "VALUES (:id, :u, :u, 'x', 'worker', true, :now)"),
-                 [{"id": i, "u": f"w{i}", "now": NOW} for i in range(1, WORKERS + 1)])
+    conn.execute(sa.text("INSERT INTO users (id, uid, username, display_name, password_hash, role, active, created_at) "
+                         "VALUES (:id, :uid, :u, :u, 'x', 'worker', true, :now)"),
+                 [{"id": i, "uid": f"bench-w{i}", "u": f"w{i}", "now": NOW} for i in range(1, WORKERS + 1)])
     conn.execute(sa.text("INSERT INTO campaigns (id, name, start_date, end_date, form_version, monitoring_line, "
                          "active, closed, created_at) VALUES (:id, 'bench', '2023-10-01', '2023-12-31', "
                          "'2023.1', 7600, true, false, :now)"), {"id": CAMPAIGN, "now": NOW})
@@ -107,8 +107,9 @@ def _big_indexes() -> list[sa.Index]:
     return [index for name in ("households", "visits") for index in Base.metadata.tables[name].indexes]
 
 
-def load_sqlite(engine: sa.Engine, n_households: int, n_visits: int) -> None:
-    """Rows first, then the indexes (building an index once is far faster than keeping it up)."""
+def _bulk_load(engine: sa.Engine, n_households: int, n_visits: int, *, sqlite: bool) -> None:
+    """Rows first, then the indexes (building an index once is far faster than keeping it up).
+    SQLite takes the rows by ``executemany`` with its safety off; PostgreSQL by COPY."""
     rng = random.Random(7)
     with engine.begin() as conn:
         _seed_reference_rows(conn)
@@ -117,48 +118,36 @@ def load_sqlite(engine: sa.Engine, n_households: int, n_visits: int) -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        cursor.execute("PRAGMA synchronous = OFF")
-        cursor.execute("PRAGMA journal_mode = OFF")
-        cursor.execute("PRAGMA cache_size = -500000")
+        if sqlite:
+            for pragma in ("synchronous = OFF", "journal_mode = OFF", "cache_size = -500000"):
+                cursor.execute(f"PRAGMA {pragma}")
+        write = _executemany if sqlite else _copy
         households = list(household_rows(n_households, rng))
-        cursor.executemany(_insert_sql("households", HOUSEHOLD_COLUMNS), households)
+        write(cursor, "households", HOUSEHOLD_COLUMNS, households)
         alive = [(row[0], row[3]) for row in households if row[15] is None]
         del households
-        cursor.executemany(_insert_sql("visits", VISIT_COLUMNS), visit_rows(alive, n_visits, rng))
+        write(cursor, "visits", VISIT_COLUMNS, visit_rows(alive, n_visits, rng))
         raw.commit()
         for index in _big_indexes():
             cursor.execute(str(sa.schema.CreateIndex(index).compile(engine)))
-        cursor.execute("ANALYZE")
+        if sqlite:
+            cursor.execute("ANALYZE")
         raw.commit()
     finally:
         raw.close()
 
 
-def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
-    names = ", ".join(f'"{c}"' for c in columns)
-    return f'INSERT INTO {table} ({names}) VALUES ({", ".join("?" for _ in columns)})'
+def load_sqlite(engine: sa.Engine, n_households: int, n_visits: int) -> None:
+    _bulk_load(engine, n_households, n_visits, sqlite=True)
 
 
 def load_postgres(engine: sa.Engine, n_households: int, n_visits: int) -> None:
-    rng = random.Random(7)
-    with engine.begin() as conn:
-        _seed_reference_rows(conn)
-        for index in _big_indexes():
-            index.drop(conn)
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        households = list(household_rows(n_households, rng))
-        _copy(cursor, "households", HOUSEHOLD_COLUMNS, households)
-        alive = [(row[0], row[3]) for row in households if row[15] is None]
-        del households
-        _copy(cursor, "visits", VISIT_COLUMNS, visit_rows(alive, n_visits, rng))
-        raw.commit()
-        for index in _big_indexes():
-            cursor.execute(str(sa.schema.CreateIndex(index).compile(engine)))
-        raw.commit()
-    finally:
-        raw.close()
+    _bulk_load(engine, n_households, n_visits, sqlite=False)
+
+
+def _executemany(cursor: Any, table: str, columns: tuple[str, ...], rows: Any) -> None:
+    names = ", ".join(f'"{c}"' for c in columns)
+    cursor.executemany(f'INSERT INTO {table} ({names}) VALUES ({", ".join("?" for _ in columns)})', rows)
 
 
 def _copy(cursor: Any, table: str, columns: tuple[str, ...], rows: Any) -> None:
@@ -205,8 +194,10 @@ def time_queries(engine: sa.Engine, n_households: int, vacuum: Callable[[], None
     results = {}
     rng = random.Random(11)
     with Session(engine) as session:
-        # Loaded rows carry no change numbers; the counter starts past them, as in a live database.
-        session.add(ChangeCounter(name="pull", value=1))
+        # Loaded rows carry no change numbers; the counter starts past them (and past their
+        # server_seq, unique in a live database: the rollup's "latest visit" relies on it).
+        loaded = session.scalar(sa.select(sa.func.max(Visit.server_seq))) or 0
+        session.add(ChangeCounter(name="pull", value=int(loaded) + 1))
         session.commit()
         started = time.perf_counter()
         built = rollup.rebuild(session, CAMPAIGN)
@@ -238,8 +229,21 @@ def time_queries(engine: sa.Engine, n_households: int, vacuum: Callable[[], None
               f"approved={totals['approved']} below_line={totals['below_monitoring_line']}; "
               f"incremental == rebuilt: {kept == rebuilt}", file=sys.stderr)
         if kept != rebuilt:
-            raise SystemExit("the incrementally kept rollup differs from a rebuild")
+            raise SystemExit(f"the incrementally kept rollup differs from a rebuild: {_difference(kept, rebuilt)}")
     return results
+
+
+def _difference(kept: Any, rebuilt: Any, where: str = "") -> str:
+    """The first place two report dicts differ, for the message."""
+    if isinstance(kept, dict) and isinstance(rebuilt, dict):
+        for key in sorted(set(kept) | set(rebuilt), key=str):
+            if kept.get(key) != rebuilt.get(key):
+                return _difference(kept.get(key), rebuilt.get(key), f"{where}.{key}")
+    if isinstance(kept, list) and isinstance(rebuilt, list) and len(kept) == len(rebuilt):
+        for n, (a, b) in enumerate(zip(kept, rebuilt, strict=True)):
+            if a != b:
+                return _difference(a, b, f"{where}[{n}]")
+    return f"{where}: kept {kept!r}, rebuilt {rebuilt!r}"
 
 
 def bench_sqlite(n_households: int, n_visits: int) -> tuple[float, dict[str, tuple[float, float]]]:

@@ -73,7 +73,7 @@ def _init_extensions(app: Flask) -> None:
         g.pop("fieldapp_central", None)  # fieldapp.tier and fieldapp.access: central or town, town scopes
         g.pop("fieldapp_town_scopes", None)
 
-    @login_manager.user_loader
+    @login_manager.user_loader  # type: ignore[untyped-decorator]  # Flask-Login ships no types
     def _load_user(session_id: str) -> User | None:
         # "<user id>.<session version>": a session from before the version last went up is dead
         user_id, _, version = session_id.partition(".")

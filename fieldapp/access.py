@@ -12,18 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import abort, g
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login import login_required as _login_required
 from sqlalchemy.orm import QueryableAttribute
 
+from fieldapp.db import AnySession
 from fieldapp.extensions import db
 from fieldapp.models import Household, User, Village
 from fieldapp.tier import at_central
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def login_required(view: F) -> F:
+    """Flask-Login's ``login_required`` (logged in, else redirect to /login), typed:
+    Flask-Login ships no types."""
+    return cast(F, _login_required(view))
 
 
 class Scoped(Protocol):
@@ -121,7 +129,7 @@ def scope_filter(user: Scoped, column: sa.ColumnElement[Any] | QueryableAttribut
     return column.in_(scope) if scope else sa.false()
 
 
-def household_or_404(session: Any, user: User, household_id: str) -> Household:
+def household_or_404(session: AnySession, user: User, household_id: str) -> Household:
     """The household if it exists and is in scope; out of scope looks like not found."""
     household = session.get(Household, household_id)
     if household is None or not in_scope(user, household.village_id):

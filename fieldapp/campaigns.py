@@ -16,15 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 
 from fieldapp import audit
-from fieldapp.db import write_transaction
+from fieldapp.db import AnySession, write_transaction
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, User
 from sync.form import DEFAULT_VERSION, available_versions
 
-AnySession = Session | scoped_session[Any]  # a Session, or Flask-SQLAlchemy's db.session
 _ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_\-]{0,39}")
 _NEWEST_FIRST = (Campaign.start_date.desc(), Campaign.id)
 

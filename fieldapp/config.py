@@ -60,7 +60,7 @@ class Config:
     UPSTREAM_INTERVAL = 60  # seconds between rounds (and soon after phones push)
     UPSTREAM_TIMEOUT = 60  # seconds for one call to central
     REPLICATION_MAX_BYTES = 32 * 1024 * 1024  # a page from a town, after inflating
-    REPLICATION_PAGE_RECORDS = 500  # rows per page a town sends (about 2 MB of JSON at most)
+    REPLICATION_PAGE_RECORDS = 2000  # rows per page a town sends (about 2 MB of JSON at most)
 
 
 def _secret_key(instance_path: Path) -> str:

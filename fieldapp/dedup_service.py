@@ -32,10 +32,12 @@ from fieldapp.models import Campaign, DuplicateCandidate, Household, Node, User,
 from sync.dedup import BulkStats, HouseholdRecord, PairMatch, Progress, find_duplicates
 from sync.dedup.roster import RosterRows
 from sync.dedup.score import DEFAULT_WEIGHTS, Weights
+from sync.errors import SyncError
 
 
-class DedupError(ValueError):
-    """A bulk run that cannot start (message in Chinese, for the CLI)."""
+class DedupError(SyncError, ValueError):
+    """A bulk run that cannot start: a kind of the error catalogue (``str(error)`` is its
+    Chinese message, for the CLI)."""
 
 
 @dataclass
@@ -55,7 +57,7 @@ def resolve_campaign(session: Session, campaign_id: str | None) -> str | None:
     """The named campaign (must exist), else the active one, else none."""
     if campaign_id:
         if session.get(Campaign, campaign_id) is None:
-            raise DedupError(f"排查活动不存在：{campaign_id}")
+            raise DedupError("dedup_campaign_not_found", campaign_id=campaign_id)
         return campaign_id
     active: str | None = session.scalar(active_select(Campaign.id))
     return active

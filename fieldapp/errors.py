@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import get_locale
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
@@ -46,6 +47,12 @@ def wants_english() -> bool:
 
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
+
+
+def page_message(error: SyncError) -> str:
+    """The error's message in the page's language (the session's, ``fieldapp/i18n.py``)."""
+    locale = get_locale()
+    return error.message_en if locale is not None and locale.language == "en" else error.message
 
 
 def error_response(error: SyncError, headers: dict[str, str] | None = None) -> Response:

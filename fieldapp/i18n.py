@@ -16,7 +16,7 @@ def select_locale() -> str:
     if requested in current_app.config["LANGUAGES"]:
         session["lang"] = requested
     lang = session.get("lang")
-    return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return str(lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def init_app(app: Flask) -> None:

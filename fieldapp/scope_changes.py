@@ -17,13 +17,13 @@ villages or changes a role).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from fieldapp.db import AnySession
 from fieldapp.db.changes import next_change
 from fieldapp.models import Household, ScopeRemoval, Village
 
 
-def record(session: Session, user_id: int, before: list[int] | None, after: list[int] | None, *,
+def record(session: AnySession, user_id: int, before: list[int] | None, after: list[int] | None, *,
            reshaped: bool = False) -> None:
     """Note the change from scope ``before`` to ``after`` (village ids; None: every village),
     inside the caller's write transaction; ``reshaped``: the pull's values change shape

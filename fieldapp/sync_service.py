@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from fieldapp import access, audit
 from fieldapp.campaigns import active_campaign, active_select
@@ -162,11 +162,10 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
             .order_by(Visit.change_seq, Visit.uuid)
             .limit(page_size + 1)
         ).all()
-        (kept_households, kept_visits), last, more = cut_page(
-            [[(Cursor(row.change_seq, HOUSEHOLDS, row.id), row) for row in household_rows],
-             [(Cursor(row.change_seq, VISITS, row.uuid), row) for row in visit_rows]],
-            page_size,
-        )
+        streams: list[list[tuple[Cursor, Any]]] = [
+            [(Cursor(row.change_seq, HOUSEHOLDS, row.id), row) for row in household_rows],
+            [(Cursor(row.change_seq, VISITS, row.uuid), row) for row in visit_rows]]
+        (kept_households, kept_visits), last, more = cut_page(streams, page_size)
         live = [row for row in kept_households if row.merged_into_id is None]
         removed = [row.id for row in kept_households if row.merged_into_id is not None and after != START]
         if after != START and (counter.scope_removed or 0) > after.seq:
@@ -215,7 +214,7 @@ def _visit_json(v: sa.Row[Any], data: dict[str, Any] | None) -> dict[str, Any]:
             "data": data if returned else None}
 
 
-def _after(cursor: Cursor, stream: int, seq: Any, key: Any) -> sa.ColumnElement[bool]:
+def _after(cursor: Cursor, stream: int, seq: QueryableAttribute[Any], key: QueryableAttribute[Any]) -> sa.ColumnElement[bool]:
     """Rows of ``stream`` whose position ``(seq, stream, key)`` is after ``cursor``."""
     if cursor == START:
         return sa.true()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -41,6 +41,11 @@ from sync.store import (
 
 # Bound parameters per IN (...) list: SQLite allows 32,766 variables, PostgreSQL 65,535.
 _CHUNK = 900
+# The tables written with Core statements (a model's __table__ is typed as any FromClause).
+_VISITS = cast(sa.Table, Visit.__table__)
+_SYNC_BATCHES = cast(sa.Table, SyncBatch.__table__)
+_CONFLICTS = cast(sa.Table, Conflict.__table__)
+_CANDIDATES = cast(sa.Table, DuplicateCandidate.__table__)
 
 
 def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
@@ -171,7 +176,7 @@ class SqlStore:
         self._prepared_for = batch
 
     def _visits_insert(self) -> driver_rows.RowInsert:
-        return driver_rows.row_insert(Visit.__table__, self.session.get_bind().dialect)
+        return driver_rows.row_insert(_VISITS, self.session.get_bind().dialect)
 
     def _visit_params(self, batch: BatchWrite) -> list[driver_rows.Params]:
         insert = self._visits_insert()
@@ -181,7 +186,7 @@ class SqlStore:
         """The batch row and its audit entry."""
         session = self.session
         row = batch.batch
-        session.execute(SyncBatch.__table__.insert(), [{
+        session.execute(_SYNC_BATCHES.insert(), [{
             "id": row.id, "user_id": row.user_id, "device_id": row.device_id,
             "app_version": row.app_version, "received_at": row.received_at,
             "record_count": row.record_count, "counts": row.counts, "results": row.results,
@@ -204,7 +209,7 @@ class SqlStore:
                 insert.set(params, "change_seq", visit.server_seq)
             insert.execute(session.connection(), rows)
         if batch.superseded:
-            visits = Visit.__table__
+            visits = _VISITS
             session.execute(
                 visits.update().where(visits.c.uuid == sa.bindparam("b_uuid"))
                 .values(review_status="superseded", change_seq=sa.bindparam("b_seq")),
@@ -213,7 +218,7 @@ class SqlStore:
         # Conflicts and candidates take their visit's change number (a town's replication feed).
         seqs = {v.uuid: v.server_seq for v in batch.visits}
         if batch.conflicts:
-            session.execute(Conflict.__table__.insert(), [
+            session.execute(_CONFLICTS.insert(), [
                 {"uid": new_uuid(), "household_id": c.household_id, "visit_uuid": c.visit_uuid,
                  "village_id": c.village_id, "field": c.field, "base_value": c.base_value,
                  "current_value": c.current_value, "incoming_value": c.incoming_value,
@@ -222,7 +227,7 @@ class SqlStore:
                 for c in batch.conflicts
             ])
         if batch.candidates:
-            session.execute(DuplicateCandidate.__table__.insert(), [
+            session.execute(_CANDIDATES.insert(), [
                 {"uid": new_uuid(), "household_a_id": c.household_a_id, "household_b_id": c.household_b_id,
                  "village_id": c.village_id, "campaign_id": c.campaign_id, "visit_uuid": c.visit_uuid,
                  "score": c.score, "evidence": c.evidence, "source": "ingest", "status": "open",

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from fieldapp.db import write_transaction
+from fieldapp.db import AnySession, write_transaction
 from fieldapp.models import DeviceToken, User, Village, user_villages, utcnow
 from sync.store import VillageRef
 
@@ -67,7 +67,7 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def issue(session: Session, user: User, device_id: str, device_name: str | None = None,
+def issue(session: AnySession, user: User, device_id: str, device_name: str | None = None,
           ttl_days: int | None = None) -> Issued:
     """Create a token for ``user`` on ``device_id`` (revoking that device's previous one).
 
@@ -108,7 +108,7 @@ _VERIFY = (
 )
 
 
-def verify(session: Session, token: str | None) -> Verified:
+def verify(session: AnySession, token: str | None) -> Verified:
     """Check a presented token: known, not revoked, not expired, user active."""
     if not token:
         return Verified(None, None, "unauthenticated")
@@ -129,7 +129,7 @@ def verify(session: Session, token: str | None) -> Verified:
     return Verified(row.id, TokenUser(row.user_id, row.username, row.role, villages), None, row.device_id)
 
 
-def _touch(session: Session, token_id: int, now: dt.datetime) -> None:
+def _touch(session: AnySession, token_id: int, now: dt.datetime) -> None:
     """Record use, as its own small write transaction.
 
     Upgrading the verify read into a write would fail at once on SQLite if

@@ -20,9 +20,9 @@ the row's offset, so "第12行" points at the right line of the sheet; blank
 lines are skipped but keep their number. Cells keep the type the file gave
 them (text from CSV; numbers, dates, text from XLSX): each use decides.
 
-Errors are :class:`RosterFileError` with a Chinese message; the web layer shows
-it in the user's language with :meth:`RosterFileError.translate` (the
-templates are listed in ``fieldapp/translations/runtime_labels.py``).
+Errors are :class:`RosterFileError`, a kind of the error catalogue
+(``sync/errors.py`` KINDS) with its Chinese and English message; the web layer
+shows the one of the user's language.
 
 Limits (:class:`ReadLimits`): an upload is hostile until read. An XLSX file's
 parts are checked before any is opened (their uncompressed sizes together, and
@@ -45,30 +45,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
+from sync.errors import SyncError
+
 HEADER_SEARCH_ROWS = 10
 
 ReadProgress = Callable[[int, int], None]
 """``progress(rows_read, rows_in_sheet)`` while an XLSX file is read (a CSV file is parsed in a moment)."""
 
 
-class RosterFileError(ValueError):
-    """The file as a whole cannot be read (format, encoding, header, columns).
-
-    ``str(error)`` is the Chinese message; ``template`` and ``params`` are what
-    it was made of, for :meth:`translate`.
-    """
-
-    def __init__(self, template: str, **params: object) -> None:
-        super().__init__(template % params if params else template)
-        self.template = template
-        self.params = params
-
-    def translate(self, gettext: Callable[..., str]) -> RosterFileError:
-        """The same error with its message in the language ``gettext`` speaks
-        (``gettext(template, **params)``, as flask_babel's does)."""
-        error = RosterFileError(self.template, **self.params)
-        error.args = (gettext(self.template, **self.params),)
-        return error
+class RosterFileError(SyncError, ValueError):
+    """The file as a whole cannot be read (format, encoding, header, columns): a kind of
+    the error catalogue; ``str(error)`` is its Chinese message (``message_en``: English)."""
 
 
 @dataclass(frozen=True)
@@ -114,14 +101,14 @@ BY_KEY: dict[str, Column] = {c.key: c for c in (*COLUMNS, *EXTRA_COLUMNS)}
 @dataclass(frozen=True)
 class Needs:
     """What one use of a roster file needs: its columns, and how a missing one is reported
-    (``missing_message`` has a ``%(columns)s`` placeholder)."""
+    (``missing_kind``: a kind of the error catalogue with a ``{columns}`` placeholder)."""
 
     columns: tuple[str, ...]
-    missing_message: str
+    missing_kind: str
 
 
-IMPORT_NEEDS = Needs(tuple(c.key for c in COLUMNS if c.required), "缺少必填列：%(columns)s")
-MATCHING_NEEDS = Needs(("head_name", "head_id"), "缺少列：%(columns)s")
+IMPORT_NEEDS = Needs(tuple(c.key for c in COLUMNS if c.required), "roster_columns_missing")
+MATCHING_NEEDS = Needs(("head_name", "head_id"), "roster_match_columns_missing")
 
 
 def header_key(text: object) -> str:
@@ -245,10 +232,10 @@ def open_roster(path: str | Path, needs: Needs, progress: ReadProgress | None = 
     """
     path = Path(path)
     if not path.is_file():
-        raise RosterFileError("文件不存在：%(path)s", path=path)
+        raise RosterFileError("roster_file_missing", path=path)
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        raise RosterFileError("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）后再导入")
+        raise RosterFileError("roster_old_excel")
     rows: Generator[Sequence[object], None, None]
     if suffix in {".xlsx", ".xlsm"} or zipfile.is_zipfile(path):
         _check_unpacked(path, limits)
@@ -269,18 +256,15 @@ def _check_unpacked(path: Path, limits: ReadLimits) -> None:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise RosterFileError("无法读取 Excel 文件：%(error)s", error=exc) from exc
+        raise RosterFileError("roster_bad_excel", error=exc) from exc
     total = sum(part.file_size for part in parts)
     if limits.max_unpacked_bytes is not None and total > limits.max_unpacked_bytes:
-        raise RosterFileError("Excel 文件解压后有 %(mb)s MB，超过上限 %(max)s MB：请分批导入",
+        raise RosterFileError("roster_too_unpacked",
                               mb=total // 2**20, max=limits.max_unpacked_bytes // 2**20)
     for part in parts:
         if part.file_size > _RATIO_FROM_BYTES and part.file_size > limits.max_ratio * max(part.compress_size, 1):
-            raise RosterFileError("Excel 文件的 %(part)s 压缩比异常（%(ratio)s 倍），不像正常的表格，未导入",
+            raise RosterFileError("roster_zip_ratio",
                                   part=part.filename, ratio=part.file_size // max(part.compress_size, 1))
-
-
-_UNKNOWN_ENCODING = "无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）"
 
 
 def csv_encoding(path: Path) -> str:
@@ -302,7 +286,7 @@ def csv_encoding(path: Path) -> str:
             except UnicodeDecodeError:
                 continue
             return encoding
-    raise RosterFileError(_UNKNOWN_ENCODING)
+    raise RosterFileError("roster_unknown_encoding")
 
 
 def _csv_rows(path: Path, encoding: str) -> Generator[Sequence[object], None, None]:
@@ -313,9 +297,9 @@ def _csv_rows(path: Path, encoding: str) -> Generator[Sequence[object], None, No
             delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
             yield from csv.reader(handle, delimiter=delimiter)
         except UnicodeDecodeError as exc:  # a UTF-16 file broken after its BOM, a UTF-8 mark on GB18030
-            raise RosterFileError(_UNKNOWN_ENCODING) from exc
+            raise RosterFileError("roster_unknown_encoding") from exc
         except csv.Error as exc:  # a field over csv's limit (128 KiB), a NUL byte
-            raise RosterFileError("无法读取 CSV 文件：%(error)s", error=exc) from exc
+            raise RosterFileError("roster_bad_csv", error=exc) from exc
 
 
 # What a damaged workbook raises, opening it or as its sheet streams: malformed XML, an
@@ -330,7 +314,7 @@ def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Se
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, OSError, *_BROKEN_XLSX) as exc:
-        raise RosterFileError("无法读取 Excel 文件：%(error)s", error=exc) from exc
+        raise RosterFileError("roster_bad_excel", error=exc) from exc
     try:
         sheet = workbook.worksheets[0]
         total = sheet.max_row or 0  # from the sheet's stored dimension; 0 when unknown
@@ -343,7 +327,7 @@ def _xlsx_rows(path: Path, progress: ReadProgress | None = None) -> Generator[Se
     except _BROKEN_XLSX as exc:
         if isinstance(exc, RosterFileError):  # a ValueError too
             raise
-        raise RosterFileError("无法读取 Excel 文件：%(error)s", error=exc) from exc
+        raise RosterFileError("roster_bad_excel", error=exc) from exc
     finally:
         workbook.close()
 
@@ -363,14 +347,13 @@ def _find_header(rows: Iterator[Sequence[object]], needs: Needs) -> tuple[Header
             best = candidate
         if candidate.score and not candidate.missing(needs):
             if candidate.repeated:
-                raise RosterFileError("列重复：%(columns)s", columns="、".join(candidate.repeated))
+                raise RosterFileError("roster_columns_repeated", columns="、".join(candidate.repeated))
             return candidate, number
         if number >= HEADER_SEARCH_ROWS:
             break
     if best is None or best.score == 0:
-        raise RosterFileError("找不到表头：前10行中没有包含“户编号、乡镇、村、村民小组、户主姓名、"
-                              "户主身份证号、家庭人口数、户类型”等列名的行")
-    raise RosterFileError(needs.missing_message, columns="、".join(c.display for c in best.missing(needs)))
+        raise RosterFileError("roster_no_header")
+    raise RosterFileError(needs.missing_kind, columns="、".join(c.display for c in best.missing(needs)))
 
 
 def _data_lines(rows: Iterator[Sequence[object]], header_row: int,
@@ -379,8 +362,7 @@ def _data_lines(rows: Iterator[Sequence[object]], header_row: int,
     for number, cells in enumerate(rows, start=header_row + 1):
         if not _is_blank(cells):
             if max_rows is not None and count >= max_rows:
-                raise RosterFileError("花名册超过 %(max)s 行：请分批导入（上限见 FIELDAPP_ROSTER_MAX_ROWS）",
-                                      max=max_rows)
+                raise RosterFileError("roster_too_many_rows", max=max_rows)
             count += 1
             yield number, cells
 

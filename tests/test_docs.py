@@ -43,6 +43,15 @@ def test_every_cli_command_is_documented(path: str) -> None:
     assert f"fieldapp {path}" in README, f"`fieldapp {path}` is missing from README.md"
 
 
+@pytest.mark.parametrize("folder", sorted(
+    f"{top}/{path.name}/" for top in ("fieldapp", "sync")
+    for path in (Path(__file__).parent.parent / top).iterdir()
+    if path.is_dir() and not path.name.startswith((".", "__"))))
+def test_every_package_is_in_the_layout(folder: str) -> None:
+    layout = README.split("\n## Layout", 1)[1]
+    assert f"| `{folder}` |" in layout, f"`{folder}` has no line in README.md's layout section"
+
+
 # -- docs/: the contract, checked against the code it describes ------------------
 
 ROOT = Path(__file__).parent.parent
@@ -139,21 +148,44 @@ def error_codes_in_code() -> set[str]:
     return {kind.code for kind in KINDS.values()}
 
 
+def _error_classes(trees: list[ast.Module]) -> set[str]:
+    """``SyncError`` and the classes derived from it, found by name in the sources."""
+    found = {"SyncError"}
+    while True:
+        more = {node.name for tree in trees for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+                and any(getattr(base, "id", getattr(base, "attr", None)) in found for base in node.bases)}
+        if more <= found:
+            return found
+        found |= more
+
+
 def test_every_error_raised_is_in_the_catalogue() -> None:
-    """``SyncError("kind", ...)`` and ``json_error("kind", ...)`` name kinds of the catalogue
-    (a typo on a path no test takes would be a 500 instead of the error meant)."""
+    """``SyncError("kind", ...)``, its subclasses' (``Invalid("kind")``, ``NodeError("kind")``)
+    and ``json_error("kind", ...)`` name kinds of the catalogue (a typo on a path no test
+    takes would be a 500 instead of the error meant), as a literal, never a message."""
     from sync.errors import KINDS
 
+    trees = [ast.parse(path.read_text(encoding="utf-8"))
+             for folder in ("fieldapp", "sync") for path in (ROOT / folder).rglob("*.py")]
+    classes = _error_classes(trees)
+    assert {"ReviewError", "Invalid", "NotFound", "NodeError", "DedupError"} <= classes
     named: set[str] = set()
-    for folder in ("fieldapp", "sync"):
-        for path in (ROOT / folder).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Call) and _call_name(node) in ("SyncError", "json_error"):
-                    kind = _literal_argument(node, 0, "kind")
-                    if kind is not None:
-                        named.add(kind)
-    assert {"bad_cursor", "busy", "cursor_mismatch", "invalid_credentials"} <= named
+    not_literal: list[str] = []
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _call_name(node) in classes | {"json_error"}:
+                kind = _literal_argument(node, 0, "kind")
+                if kind is not None:
+                    named.add(kind)
+                elif _call_name(node) not in ("SyncError", "json_error") and node.args and not (
+                        ast.unparse(node.args[0]).endswith("kind")):  # a kind held in a variable
+                    not_literal.append(ast.unparse(node))
+    from sync.roster_file import IMPORT_NEEDS, MATCHING_NEEDS
+
+    named |= {IMPORT_NEEDS.missing_kind, MATCHING_NEEDS.missing_kind}
+    assert {"bad_cursor", "busy", "cursor_mismatch", "invalid_credentials", "merge_undone"} <= named
     assert sorted(named - set(KINDS)) == []
+    assert not_literal == [], "a domain error takes a kind of sync/errors.py KINDS, not a message"
 
 
 def test_sync_protocol_lists_every_error_code() -> None:

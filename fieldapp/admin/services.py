@@ -17,16 +17,18 @@ from fieldapp import access, audit, campaigns, scope_changes, users
 from fieldapp.db import write_transaction
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, DeviceToken, LoginAttempt, User, Village, utcnow
+from sync.errors import SyncError
 
 
-class AdminError(ValueError):
-    """A refused admin action; ``str(error)`` is the Chinese message for the user."""
+class AdminError(SyncError, ValueError):
+    """A refused admin action: a kind of the error catalogue; ``str(error)`` is its
+    Chinese message for the user."""
 
 
 def _user_or_error(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise AdminError("用户不存在")
+        raise AdminError("user_not_found")
     return user
 
 
@@ -41,7 +43,7 @@ def _villages_by_id(village_ids: list[int]) -> list[Village]:
         return []
     found = list(db.session.scalars(sa.select(Village).where(Village.id.in_(village_ids))))
     if len(found) != len(set(village_ids)):
-        raise AdminError("所选的村不存在")
+        raise AdminError("villages_not_found")
     return found
 
 
@@ -68,7 +70,7 @@ def create_user(actor: User, username: str, display_name: str, role: str,
         try:
             user = users.add_user(session, username, role, password, names, display_name, actor=actor)
         except ValueError as exc:
-            raise AdminError(str(exc)) from exc
+            raise AdminError("admin_refused", reason=str(exc)) from exc
     return user
 
 
@@ -79,11 +81,11 @@ def update_user(actor: User, user_id: int, display_name: str, role: str, active:
         user = _user_or_error(user_id)
         before = user_snapshot(user)
         if user.id == actor.id and (role != user.role or not active):
-            raise AdminError("不能停用自己的账号或更改自己的角色")
+            raise AdminError("own_account")
         if user.role == "admin" and (role != "admin" or not active) and _active_admins_other_than(user) == 0:
-            raise AdminError("至少要保留一个启用的管理员")
+            raise AdminError("last_admin")
         if role == "worker" and not user.villages:
-            raise AdminError("网格员至少要分配一个村，请先分配村")
+            raise AdminError("worker_needs_village_first")
         scope_before = access.village_scope(user)
         reshaped = access.resend_on_role_change(user.role, role)
         if role != user.role or not active:
@@ -107,7 +109,7 @@ def assign_villages(actor: User, user_id: int, village_ids: list[int]) -> User:
         before = user_snapshot(user)
         villages = _villages_by_id(village_ids)
         if user.role == "worker" and not villages:
-            raise AdminError("网格员至少要分配一个村")
+            raise AdminError("worker_needs_village")
         scope_before = access.village_scope(user)
         if {v.id for v in villages} != set(user.village_ids):
             user.end_sessions()
@@ -128,7 +130,7 @@ def reset_password(actor: User, user_id: int, password: str) -> User:
     try:
         users.check_password(password)
     except ValueError as exc:
-        raise AdminError(str(exc)) from exc
+        raise AdminError("admin_refused", reason=str(exc)) from exc
     with write_transaction(db.session):
         user = _user_or_error(user_id)
         user.set_password(password)
@@ -145,9 +147,9 @@ def revoke_token(actor: User, user_id: int, token_id: int) -> DeviceToken:
     with write_transaction(db.session):
         token = db.session.get(DeviceToken, token_id)
         if token is None or token.user_id != user_id:
-            raise AdminError("设备令牌不存在")
+            raise AdminError("token_not_found")
         if token.revoked_at is not None:
-            raise AdminError("该设备令牌已被吊销")
+            raise AdminError("token_already_revoked")
         token.revoked_at = utcnow()
         audit.record(db.session, actor, "token_revoke", "device_token", token.id,
                      before={"revoked": False}, after={"revoked": True},
@@ -169,7 +171,7 @@ def create_campaign(actor: User, campaign_id: str, name: str, start: dt.date, en
         return campaigns.create_campaign(campaign_id, name, start, end, monitoring_line, form_version,
                                          activate, actor=actor)
     except ValueError as exc:
-        raise AdminError(str(exc)) from exc
+        raise AdminError("admin_refused", reason=str(exc)) from exc
 
 
 def activate_campaign(actor: User, campaign_id: str) -> Campaign:
@@ -177,9 +179,9 @@ def activate_campaign(actor: User, campaign_id: str) -> Campaign:
     with write_transaction(db.session):
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None:
-            raise AdminError("排查活动不存在")
+            raise AdminError("campaign_not_found")
         if campaign.active:
-            raise AdminError("该排查活动已是启用状态")
+            raise AdminError("campaign_already_active")
         before = campaign_snapshot(campaign)
         previous = campaigns.make_active(db.session(), campaign)
         audit.record(db.session, actor, "campaign_activate", "campaign", campaign.id,
@@ -193,9 +195,9 @@ def close_campaign(actor: User, campaign_id: str) -> Campaign:
     with write_transaction(db.session):
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None:
-            raise AdminError("排查活动不存在")
+            raise AdminError("campaign_not_found")
         if campaign.closed:
-            raise AdminError("该排查活动已结束")
+            raise AdminError("campaign_already_closed")
         before = campaign_snapshot(campaign)
         campaign.closed = True
         campaign.active = False

@@ -179,6 +179,7 @@ def revoke_token() -> Response:
     token_id = g.api_token_id
     with write_transaction(db.session) as session:
         row = session.get(DeviceToken, token_id)
+        assert row is not None  # token_required has just found it
         tokens.revoke(session, row)
         audit.record(session, g.api_user, "token_revoke", "device_token", row.id,
                      details={"device_id": row.device_id})

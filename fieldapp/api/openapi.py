@@ -226,9 +226,9 @@ def _schemas() -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     """The whole document (a fresh dict each call)."""
-    bearer = [{"bearer": []}]
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     session: list[dict[str, list[str]]] = [{"session": []}]
-    node = [{"node": []}]
+    node: list[dict[str, list[str]]] = [{"node": []}]
     not_json = _error("The body is not JSON", ["unsupported_media_type"])
     malformed = _error("The body is not valid JSON", ["malformed_json"])
     # How a login body (password or web session) is refused.

@@ -53,7 +53,7 @@ def up_cursor() -> Response:
 def up() -> Response:
     """One page of this town's feed, applied in one transaction."""
     body = read_json(int(current_app.config["REPLICATION_MAX_BYTES"]))
-    return jsonify(central.receive_page(db.session, g.node_id, body))
+    return jsonify(central.receive_page(db.session(), g.node_id, body))
 
 
 @bp.get("/replication/down")

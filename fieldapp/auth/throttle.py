@@ -20,8 +20,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
 
+from fieldapp.db import AnySession
 from fieldapp.models import LoginAttempt, utcnow
 
 ADDRESS_FACTOR = 4
@@ -31,14 +31,14 @@ def _since() -> dt.datetime:
     return utcnow() - dt.timedelta(seconds=int(current_app.config["LOGIN_WINDOW_SECONDS"]))
 
 
-def _failures(session: Session, *where: Any) -> int:
+def _failures(session: AnySession, *where: Any) -> int:
     return session.scalar(
         sa.select(sa.func.count()).select_from(LoginAttempt)
         .where(LoginAttempt.at >= _since(), LoginAttempt.success.is_(False), *where)
     ) or 0
 
 
-def known_device(session: Session, username: str, device: str | None) -> bool:
+def known_device(session: AnySession, username: str, device: str | None) -> bool:
     """Whether ``username`` logged in successfully from ``device`` before."""
     if not device:
         return False
@@ -48,7 +48,7 @@ def known_device(session: Session, username: str, device: str | None) -> bool:
     ) is not None
 
 
-def is_throttled(session: Session, username: str, address: str, device: str | None = None) -> bool:
+def is_throttled(session: AnySession, username: str, address: str, device: str | None = None) -> bool:
     """True when this login must wait: see the module docstring."""
     limit = int(current_app.config["LOGIN_MAX_FAILURES"])
     if known_device(session, username, device):
@@ -57,7 +57,7 @@ def is_throttled(session: Session, username: str, address: str, device: str | No
             or _failures(session, LoginAttempt.address == address) >= limit * ADDRESS_FACTOR)
 
 
-def note_attempt(session: Session, username: str, address: str, success: bool,
+def note_attempt(session: AnySession, username: str, address: str, success: bool,
                  device: str | None = None) -> None:
     """Record an attempt. A success clears the user name's failures made from the same
     device (or, without one, from the same address), not those of others: someone

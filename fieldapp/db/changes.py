@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
+from fieldapp.db.engine import AnySession
 from fieldapp.models import ChangeCounter
 
 COUNTER = "pull"
 
 
-def next_change(session: Session, count: int = 1) -> int:
+def next_change(session: AnySession, count: int = 1) -> int:
     """Reserve ``count`` change numbers and return the first.
 
     The UPDATE takes the counter row's lock until commit, so a later
@@ -33,5 +33,5 @@ def next_change(session: Session, count: int = 1) -> int:
 CURRENT = sa.select(ChangeCounter.value).where(ChangeCounter.name == COUNTER)
 
 
-def current_change(session: Session) -> int:
+def current_change(session: AnySession) -> int:
     return int(session.scalar(CURRENT) or 0)

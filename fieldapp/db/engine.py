@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from fieldapp.db import checkpointer, writer_gate
 
+AnySession = Session | scoped_session[Any]  # a Session, or Flask-SQLAlchemy's db.session
 _BEGIN_OPTION = "fieldapp_begin"
 
 
@@ -68,7 +69,8 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         if mode != "IMMEDIATE":
             connection.exec_driver_sql(f"BEGIN {mode}".strip())
             return
-        dbapi_connection = connection.connection.dbapi_connection
+        # the do_connect hook above makes every SQLite connection of this engine a GatedConnection
+        dbapi_connection = cast(writer_gate.GatedConnection, connection.connection.dbapi_connection)
         dbapi_connection.enter(timeout_ms / 1000)
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")

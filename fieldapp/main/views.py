@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, send_from_directory, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from fieldapp.access import login_required
 from fieldapp.campaigns import active_campaign
 from fieldapp.extensions import db
 from fieldapp.main import bp

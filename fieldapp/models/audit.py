@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,7 +23,7 @@ class AuditLog(Base):
     village_id: Mapped[int | None] = mapped_column(sa.ForeignKey("villages.id"))
     before: Mapped[object | None] = mapped_column(JSONType)
     after: Mapped[object | None] = mapped_column(JSONType)
-    details: Mapped[dict | None] = mapped_column(JSONType)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     address: Mapped[str | None] = mapped_column(sa.String(64))
 
 

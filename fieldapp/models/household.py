@@ -8,6 +8,7 @@ the base a visit was filled against (``base_rev``).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -73,8 +74,8 @@ class HouseholdRevision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[str] = mapped_column(sa.ForeignKey("households.id", ondelete="CASCADE"))
     rev: Mapped[int] = mapped_column()
-    values: Mapped[dict] = mapped_column(JSONType)
-    changed: Mapped[list] = mapped_column(JSONType, default=list)
+    values: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    changed: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     reason: Mapped[str] = mapped_column(sa.String(20))  # roster | visit | resolution | merge | undo
     visit_uuid: Mapped[str | None] = mapped_column(sa.String(36))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

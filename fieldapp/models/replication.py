@@ -9,6 +9,7 @@ On both: :class:`DecisionConflict` (made at a town, replicated up).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -57,7 +58,7 @@ class ReplicationCommand(Base):
     seq: Mapped[int] = mapped_column(sa.BigInteger)
     kind: Mapped[str] = mapped_column(sa.String(30))
     target: Mapped[str] = mapped_column(sa.String(64))  # the visit uuid, conflict uid, ... it is about
-    payload: Mapped[dict] = mapped_column(JSONType)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     # pending | applied | conflict (the town had decided otherwise) | refused
@@ -77,7 +78,7 @@ class ReplicationReject(Base):
     kind: Mapped[str] = mapped_column(sa.String(30))
     key: Mapped[str] = mapped_column(sa.String(64))
     reason: Mapped[str] = mapped_column(sa.Text)
-    payload: Mapped[dict] = mapped_column(JSONType)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -93,7 +94,7 @@ class UpstreamState(Base):
     last_success_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     failures: Mapped[int] = mapped_column(default=0)
-    last_round: Mapped[dict | None] = mapped_column(JSONType)
+    last_round: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class AppliedCommand(Base):
@@ -124,8 +125,8 @@ class DecisionConflict(Base):
     kind: Mapped[str] = mapped_column(sa.String(30))
     target: Mapped[str] = mapped_column(sa.String(64))
     village_id: Mapped[int | None] = mapped_column(sa.ForeignKey("villages.id"))
-    town_decision: Mapped[dict] = mapped_column(JSONType)
-    county_decision: Mapped[dict] = mapped_column(JSONType)
+    town_decision: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    county_decision: Mapped[dict[str, Any]] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(sa.String(10), default="open")  # open | resolved
     resolution: Mapped[str | None] = mapped_column(sa.String(10))  # town | county
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -50,7 +51,7 @@ class DuplicateCandidate(Base):
     campaign_id: Mapped[str | None] = mapped_column(sa.ForeignKey("campaigns.id"))
     visit_uuid: Mapped[str | None] = mapped_column(sa.String(36))
     score: Mapped[float] = mapped_column(sa.Float)
-    evidence: Mapped[list] = mapped_column(JSONType, default=list)
+    evidence: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     # ingest | bulk | county (across towns, found at central)
     source: Mapped[str] = mapped_column(sa.String(10), default="ingest")
     status: Mapped[str] = mapped_column(sa.String(10), default="open")  # open | merged | dismissed | superseded
@@ -70,8 +71,8 @@ class HouseholdMerge(Base):
     survivor_id: Mapped[str] = mapped_column(sa.ForeignKey("households.id"), index=True)
     merged_id: Mapped[str] = mapped_column(sa.ForeignKey("households.id"), index=True)
     candidate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("duplicate_candidates.id"))
-    before: Mapped[dict] = mapped_column(JSONType)
-    after: Mapped[dict] = mapped_column(JSONType)
+    before: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any]] = mapped_column(JSONType)
     merged_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     merged_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

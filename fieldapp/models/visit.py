@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -51,8 +52,8 @@ class Visit(Base):
     visited_on: Mapped[dt.date | None] = mapped_column(sa.Date, index=True)
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     server_seq: Mapped[int] = mapped_column(sa.BigInteger, index=True)
-    data: Mapped[dict] = mapped_column(JSONType)
-    location: Mapped[dict | None] = mapped_column(JSONType)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     sync_status: Mapped[str] = mapped_column(sa.String(24))
     review_status: Mapped[str] = mapped_column(sa.String(12), default="pending")
     review_comment: Mapped[str | None] = mapped_column(sa.Text)
@@ -85,8 +86,8 @@ class SyncBatch(Base):
     app_version: Mapped[str | None] = mapped_column(sa.String(40))
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     record_count: Mapped[int] = mapped_column(default=0)
-    counts: Mapped[dict] = mapped_column(JSONType, default=dict)
-    results: Mapped[list] = mapped_column(JSONType, default=list)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    results: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     # SHA-256 of the records' uuids in order (sync.store.records_digest): a batch id sent
     # again with other records is refused; NULL for batches stored before it was kept.
     records_digest: Mapped[str | None] = mapped_column(sa.String(64))

@@ -216,6 +216,7 @@ class _PageWriter:
                     ref.get("display_name") or ref["username"], ref.get("role") or "worker"):
                 self.session.execute(sa.update(User).where(User.id == user_id).values(
                     display_name=ref.get("display_name") or ref["username"], role=ref.get("role") or "worker"))
+            assert user_id is not None
             self.users[local_id] = user_id
 
     def _user(self, local_id: Any) -> int | None:
@@ -361,7 +362,7 @@ class _PageWriter:
 
     def _merges(self, items: list[dict[str, Any]]) -> None:
         uids = {i.get("candidate_uid") for i in items if i.get("candidate_uid")}
-        ids = dict(self.session.execute(sa.select(DuplicateCandidate.uid, DuplicateCandidate.id)
+        ids: dict[Any, int] = dict(self.session.execute(sa.select(DuplicateCandidate.uid, DuplicateCandidate.id)
                                         .where(DuplicateCandidate.uid.in_(sorted(uids)))).all()) if uids else {}
 
         def fix(row: dict[str, Any], item: dict[str, Any]) -> None:

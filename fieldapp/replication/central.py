@@ -4,13 +4,13 @@ page of its feed, and what goes down to it (docs/replication.md)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fieldapp import audit
-from fieldapp.db import write_transaction
+from fieldapp.db import AnySession, write_transaction
 from fieldapp.models import Campaign, Node, ReplicationCommand, User, utcnow
 from fieldapp.replication import county_dedup
 from fieldapp.replication.apply import apply_page
@@ -23,7 +23,7 @@ DOWN_LIMIT = 200
 _LISTS = (*STREAMS, "batches", "campaigns")
 
 
-def up_state(session: Session, node_id: int) -> dict[str, Any]:
+def up_state(session: AnySession, node_id: int) -> dict[str, Any]:
     node = session.get(Node, node_id)
     assert node is not None
     body = {"node": node.name, "town": node.town.name, "cursor": node.up_cursor}
@@ -83,11 +83,11 @@ def _parse_since(since: str | None) -> int:
     return int(since)
 
 
-def down_page(session: Session, node_id: int, since: str | None, limit: str | None) -> dict[str, Any]:
+def down_page(session: AnySession, node_id: int, since: str | None, limit: str | None) -> dict[str, Any]:
     """Every campaign (central owns them), and this node's commands numbered after ``since``."""
     after = _parse_since(since)
     size = min(max(int(limit), 1), 1000) if limit and limit.isdigit() else DOWN_LIMIT
-    campaigns = Campaign.__table__
+    campaigns = cast(sa.Table, Campaign.__table__)
     with write_transaction(session):
         node = session.get(Node, node_id)
         assert node is not None
@@ -108,7 +108,7 @@ def down_page(session: Session, node_id: int, since: str | None, limit: str | No
         if commands:
             audit.insert(session, None, "replication_down", "node", node.name,
                          details={"node": node.name, "commands": len(commands), "since": after})
-        campaign_rows = [dump(campaigns, row) for row in session.execute(  # type: ignore[arg-type]
-            sa.select(campaigns).order_by(campaigns.c.id)).mappings()]  # type: ignore[arg-type]
+        campaign_rows = [dump(campaigns, row) for row in session.execute(
+            sa.select(campaigns).order_by(campaigns.c.id)).mappings()]
     cursor = commands[-1]["seq"] if commands else after
     return {"cursor": cursor, "more": more, "campaigns": campaign_rows, "commands": commands}

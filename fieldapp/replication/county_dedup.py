@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from fieldapp.campaigns import active_select
 from fieldapp.db import write_transaction
@@ -32,7 +32,7 @@ def _records(session: Session, *where: sa.ColumnElement[bool]) -> list[Household
         sa.select(*_RECORD).where(*where, Household.merged_into_id.is_(None)).order_by(Household.id))]
 
 
-def _having(session: Session, column: sa.ColumnElement[str], values: list[str], town_id: int) -> list[HouseholdRecord]:
+def _having(session: Session, column: QueryableAttribute[str | None], values: list[str], town_id: int) -> list[HouseholdRecord]:
     """Live households of other towns whose ``column`` is one of ``values``."""
     if not values:
         return []

@@ -84,7 +84,7 @@ def apply_campaigns(session: Session, items: list[dict[str, Any]]) -> int:
 def county_user(session: Session, ref: dict[str, Any] | None) -> User:
     """The town's inactive copy of the central user who decided (found again by ``uid``)."""
     ref = ref or {"uid": "county-system", "username": "county", "display_name": "县级中心"}
-    user = session.scalar(sa.select(User).where(User.uid == ref["uid"]))
+    user: User | None = session.scalar(sa.select(User).where(User.uid == ref["uid"]))
     if user is not None:
         return user
     base = f"{str(ref['username'])[:40]}@{COUNTY}"

@@ -83,6 +83,7 @@ class FeedPage:
     records: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     size: int = 0
+    pending: int = 0  # rows of the feed after this page, as counted when it was read
 
 
 def _after(stream: Stream, cursor: FeedCursor) -> sa.ColumnElement[bool]:
@@ -110,7 +111,7 @@ def pending(session: Session, after: FeedCursor) -> int:
     return total
 
 
-def read_page(session: Session, after: FeedCursor, *, max_records: int = 500,
+def read_page(session: Session, after: FeedCursor, *, max_records: int = 2000,
               max_bytes: int = 2_000_000) -> FeedPage:
     """The page of the feed after ``after``: at most ``max_records`` rows and about
     ``max_bytes`` of JSON (always at least one row when any is left).

@@ -12,18 +12,18 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from fieldapp import audit
-from fieldapp.db import write_transaction
+from fieldapp.db import AnySession, write_transaction
 from fieldapp.models import Node, ReplicationCommand, ReplicationReject, Town, utcnow
 from fieldapp.tokens import hash_token
+from sync.errors import SyncError
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
-class NodeError(ValueError):
-    """A refused node action; the message is Chinese, for the user."""
+class NodeError(SyncError, ValueError):
+    """A refused node action: a kind of the error catalogue (``str(error)`` is its Chinese message)."""
 
 
 @dataclass(frozen=True)
@@ -48,24 +48,24 @@ class NodeStatus:
         return now - seen
 
 
-def create_node(session: Session, name: str, town_name: str) -> tuple[Node, str]:
+def create_node(session: AnySession, name: str, town_name: str) -> tuple[Node, str]:
     """Register a town server; returns the node and its token (shown once, never stored)."""
     name, town_name = name.strip(), town_name.strip()
     if not NAME.match(name):
-        raise NodeError("节点名称只能用小写字母、数字、- 和 _（最多40个字符），例如 baoan")
+        raise NodeError("node_name_invalid")
     if not town_name:
-        raise NodeError("请用 --town 指定该节点所属的乡镇")
+        raise NodeError("node_town_missing")
     token = secrets.token_urlsafe(32)
     with write_transaction(session):
         if session.scalar(sa.select(Node.id).where(Node.name == name)) is not None:
-            raise NodeError(f"节点已存在：{name}")
+            raise NodeError("node_exists", name=name)
         town = session.scalar(sa.select(Town).where(Town.name == town_name))
         if town is None:
             town = Town(name=town_name)
             session.add(town)
             session.flush()
         elif session.scalar(sa.select(Node.name).where(Node.town_id == town.id)) is not None:
-            raise NodeError(f"乡镇 {town_name} 已有节点")
+            raise NodeError("town_has_node", town=town_name)
         node = Node(name=name, town_id=town.id, token_hash=hash_token(token), up_cursor="")
         session.add(node)
         session.flush()
@@ -73,32 +73,32 @@ def create_node(session: Session, name: str, town_name: str) -> tuple[Node, str]
     return node, token
 
 
-def revoke_node(session: Session, name: str) -> Node:
+def revoke_node(session: AnySession, name: str) -> Node:
     """Revoke a node's token: its calls get 401 from now on; its data stays."""
     with write_transaction(session):
         node = session.scalar(sa.select(Node).where(Node.name == name))
         if node is None:
-            raise NodeError(f"节点不存在：{name}")
+            raise NodeError("node_not_found", name=name)
         if node.revoked_at is None:
             node.revoked_at = utcnow()
             audit.record(session, None, "node_revoke", "node", name)
     return node
 
 
-def new_token(session: Session, name: str) -> str:
+def new_token(session: AnySession, name: str) -> str:
     """A new token for a node (after a revocation, or a lost one): the old one stops working."""
     token = secrets.token_urlsafe(32)
     with write_transaction(session):
         node = session.scalar(sa.select(Node).where(Node.name == name))
         if node is None:
-            raise NodeError(f"节点不存在：{name}")
+            raise NodeError("node_not_found", name=name)
         node.token_hash = hash_token(token)
         node.revoked_at = None
         audit.record(session, None, "node_token", "node", name)
     return token
 
 
-def node_for_token(session: Session, token: str | None) -> tuple[int | None, str | None]:
+def node_for_token(session: AnySession, token: str | None) -> tuple[int | None, str | None]:
     """The node id a presented token opens, or why not (``unauthenticated``, ``node_revoked``)."""
     if not token:
         return None, "unauthenticated"
@@ -110,7 +110,7 @@ def node_for_token(session: Session, token: str | None) -> tuple[int | None, str
     return row.id, None
 
 
-def node_statuses(session: Session) -> list[NodeStatus]:
+def node_statuses(session: AnySession) -> list[NodeStatus]:
     """Every node with what is waiting each way, by name."""
     pending_down = dict(session.execute(
         sa.select(ReplicationCommand.node_id, sa.func.count()).where(ReplicationCommand.status == "pending")

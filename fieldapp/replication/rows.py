@@ -30,7 +30,7 @@ def _columns(table: sa.Table) -> tuple[tuple[str, str], ...]:
     return tuple((column.key, _kind(column)) for column in table.columns)
 
 
-def dump(table: sa.Table, row: Mapping[str, Any], columns: Iterable[str] | None = None) -> dict[str, Any]:
+def dump(table: sa.Table, row: Mapping[Any, Any], columns: Iterable[str] | None = None) -> dict[str, Any]:
     """The row's columns (all, or ``columns``) as JSON values."""
     names = list(columns) if columns is not None else [key for key, _kind in _columns(table)]
     out: dict[str, Any] = {}

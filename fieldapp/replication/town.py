@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +59,7 @@ class RoundReport:
 
 @dataclass(frozen=True)
 class PageLimits:
-    records: int = 500
+    records: int = 2000
     bytes: int = 2_000_000
 
 
@@ -104,25 +105,48 @@ def _up(session: Session, client: UpstreamClient, limits: PageLimits, report: Ro
 
 def _send_pages(session: Session, client: UpstreamClient, cursor: FeedCursor, limits: PageLimits,
                 report: RoundReport, say: Progress) -> None:
+    """Send the feed after ``cursor`` page by page. The next page is read while central
+    applies the one in flight (one page ahead, never more): reading and applying take
+    about as long as each other, so the round takes the longer of the two, not their sum.
+    A page read ahead from a position central did not confirm is dropped and read again."""
     waiting = feed.pending(session, cursor)  # counted once; each page's share is taken off
-    while True:
-        page = feed.read_page(session, cursor, max_records=limits.records, max_bytes=limits.bytes)
-        waiting = max(waiting - page.records, 0)
-        remaining = waiting if page.more else 0
-        session.rollback()
-        if page.records == 0 and page.to == cursor:
-            return
-        body = {**page.body, "from": str(cursor), "to": str(page.to), "pending": remaining, "more": page.more}
-        answer = client.send_page(body)
-        cursor = parse_feed_cursor(str(answer.get("cursor", "")))
-        report.up_pages += 1
-        report.up_rejected += int(answer.get("rejected") or 0)
-        for name, count in page.counts.items():
-            report.up[name] = report.up.get(name, 0) + count
-        _remember_cursor(session, str(cursor))
-        say(f"上传第{report.up_pages}页：{page.records}条，剩余{remaining}条")
-        if not page.more:
-            return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="replicate-up") as sender:
+        in_flight: tuple[feed.FeedPage, Future[dict[str, Any]]] | None = None
+        ahead = cursor  # where the next page to read starts: the page in flight's end
+        while True:
+            page: feed.FeedPage | None = None
+            if in_flight is None or in_flight[0].more:
+                page = feed.read_page(session, ahead, max_records=limits.records, max_bytes=limits.bytes)
+                session.rollback()
+            if in_flight is not None:
+                sent, answer = in_flight[0], in_flight[1].result()
+                in_flight = None
+                cursor = parse_feed_cursor(str(answer.get("cursor", "")))
+                _count_page(session, report, sent, answer, cursor, say)
+                if not sent.more:
+                    return
+                if cursor != sent.to:
+                    ahead, page = cursor, None  # central stands elsewhere: read again from there
+                    continue
+            if page is None or (page.records == 0 and page.to == ahead):
+                return
+            waiting = max(waiting - page.records, 0)
+            remaining = waiting if page.more else 0
+            body = {**page.body, "from": str(ahead), "to": str(page.to), "pending": remaining, "more": page.more}
+            page.pending = remaining
+            in_flight = (page, sender.submit(client.send_page, body))
+            ahead = page.to
+
+
+def _count_page(session: Session, report: RoundReport, page: feed.FeedPage, answer: dict[str, Any],
+                cursor: FeedCursor, say: Progress) -> None:
+    """Central stored ``page``: count it, remember central's cursor, say so."""
+    report.up_pages += 1
+    report.up_rejected += int(answer.get("rejected") or 0)
+    for name, count in page.counts.items():
+        report.up[name] = report.up.get(name, 0) + count
+    _remember_cursor(session, str(cursor))
+    say(f"上传第{report.up_pages}页：{page.records}条，剩余{page.pending}条")
 
 
 def _down(session: Session, client: UpstreamClient, report: RoundReport, say: Progress) -> int:

@@ -83,7 +83,7 @@ def run_round(app: Flask) -> RoundReport | None:
     limits = PageLimits(records=int(config["REPLICATION_PAGE_RECORDS"]))
     try:
         with replication_lock(app.instance_path):
-            return replicate_once(db.session, client, limits=limits)
+            return replicate_once(db.session(), client, limits=limits)
     except ReplicationBusy:
         return None
 

@@ -32,7 +32,7 @@ class Pick:
 
 
 def _already(resolved_by_id: int | None) -> AlreadyDecided:
-    return AlreadyDecided(_("该冲突已由{name}处理，无需重复处理").format(name=display_name(resolved_by_id)))
+    return AlreadyDecided("conflict_settled", name=display_name(resolved_by_id))
 
 
 def _chosen(targets: list[Conflict], choices: Mapping[str, Pick]) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def _chosen(targets: list[Conflict], choices: Mapping[str, Pick]) -> dict[str, A
         else:
             errors[item.field] = [_("请选择保留哪个值")]
     if errors:
-        raise Invalid(_("请为每个字段选择保留的值"), errors)
+        raise Invalid("conflict_pick_missing", errors)
     return chosen
 
 
@@ -71,7 +71,7 @@ def resolve_conflict(user: User, conflict_id: int, choices: Mapping[str, Pick], 
     with decision_transaction(session) as joined:
         household_id = _resolve(joined, user, conflict_id, choices, sent)
     if sent:
-        raise SentToTown(_("已发送至{town}，该镇下次同步后生效").format(town=sent[0]))
+        raise SentToTown("sent_to_town", town=sent[0])
     return household_id
 
 
@@ -79,11 +79,11 @@ def _resolve(session: Session, user: User, conflict_id: int, choices: Mapping[st
              sent: list[str]) -> str:
     conflict = session.get(Conflict, conflict_id, populate_existing=True)
     if conflict is None or not in_scope(user, conflict.village_id):
-        raise NotFound(_("未找到该冲突"))
+        raise NotFound("conflict_not_found")
     if conflict.status != "open":
         raise _already(conflict.resolved_by_id)
     if conflict.field not in choices:
-        raise Invalid(_("请为每个字段选择保留的值"), {conflict.field: [_("请选择")]})
+        raise Invalid("conflict_pick_missing", {conflict.field: [_("请选择")]})
     targets = list(session.scalars(sa.select(Conflict).where(
         Conflict.visit_uuid == conflict.visit_uuid, Conflict.household_id == conflict.household_id,
         Conflict.status == "open", Conflict.field.in_(list(choices)),
@@ -96,7 +96,7 @@ def _resolve(session: Session, user: User, conflict_id: int, choices: Mapping[st
     campaign = session.get(Campaign, visit.campaign_id)
     values, errors = check_household_values(visit.form_version, campaign, household.values, chosen, typed)
     if errors:
-        raise Invalid(_("所填的值不符合表单规则"), errors)
+        raise Invalid("resolved_breaks_rules", errors)
     node = remote.owner(session, conflict.village_id)
     if node is not None:
         remote.send(session, node, user, "conflict_resolve", conflict.uid,

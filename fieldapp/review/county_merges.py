@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from fieldapp import audit
@@ -41,7 +40,7 @@ def _label(session: Session, state: HouseholdState) -> str:
 def _towns(session: Session, survivor: HouseholdState, merged: HouseholdState) -> tuple[Node, Node]:
     survivor_town, merged_town = remote.owner(session, survivor.village_id), remote.owner(session, merged.village_id)
     if survivor_town is None or merged_town is None:
-        raise Invalid(_("该户所属乡镇未接入县级中心，不能跨镇合并"))
+        raise Invalid("town_not_connected")
     return survivor_town, merged_town
 
 
@@ -54,7 +53,7 @@ def merge_across_towns(session: Session, user: User, candidate: DuplicateCandida
     if not claim(session, DuplicateCandidate, candidate.id, DuplicateCandidate.status, "open",
                  status="merged", decided_by_id=user.id, decided_at=now):
         session.refresh(candidate)
-        raise AlreadyDecided(_("该疑似重复已由{name}处理").format(name=display_name(candidate.decided_by_id)))
+        raise AlreadyDecided("candidate_decided", name=display_name(candidate.decided_by_id))
     changed = [f for f in values if values[f] != survivor.values.get(f)]
     record = HouseholdMerge(
         survivor_id=survivor.id, merged_id=merged.id, candidate_id=candidate.id, merged_by_id=user.id,
@@ -86,12 +85,12 @@ def undo_across_towns(session: Session, admin: User, record: HouseholdMerge) -> 
     survivor_town = remote.owner(session, survivor["village_id"])
     merged_town = remote.owner(session, merged["village_id"])
     if survivor_town is None or merged_town is None:
-        raise Invalid(_("该户所属乡镇未接入县级中心，不能撤销跨镇合并"))
+        raise Invalid("town_not_connected_undo")
     now = utcnow()
     if not claim(session, HouseholdMerge, record.id, HouseholdMerge.undone_at, None,
                  undone_at=now, undone_by_id=admin.id):
         session.refresh(record)
-        raise AlreadyDecided(_("该合并已由{name}撤销").format(name=display_name(record.undone_by_id)))
+        raise AlreadyDecided("merge_undone", name=display_name(record.undone_by_id))
     if record.candidate_id is not None:
         session.execute(sa.update(DuplicateCandidate).where(DuplicateCandidate.id == record.candidate_id)
                         .values(status="open", decided_by_id=None, decided_at=None, change_seq=next_change(session))

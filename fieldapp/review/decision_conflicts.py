@@ -26,12 +26,12 @@ SIDES = ("town", "county")
 def resolve_decision(user: User, decision_id: int, side: str, *, session: Session | None = None) -> DecisionConflict:
     """Keep the town's decision (``side="town"``) or apply central's (``"county"``)."""
     if side not in SIDES:
-        raise Invalid(_("请选择保留哪一方的决定"))
+        raise Invalid("decision_side_missing")
     sent: list[str] = []
     with decision_transaction(session) as joined:
         decision = joined.get(DecisionConflict, decision_id, populate_existing=True)
         if decision is None or not in_scope(user, decision.village_id):
-            raise NotFound(_("未找到该决定冲突"))
+            raise NotFound("decision_conflict_not_found")
         node = remote.owner(joined, decision.village_id)
         if node is not None:
             remote.send(joined, node, user, "decision_resolve", decision.uid,
@@ -40,17 +40,17 @@ def resolve_decision(user: User, decision_id: int, side: str, *, session: Sessio
         else:
             resolve_decision_in(joined, user, decision, side)
     if sent:
-        raise SentToTown(_("已发送至{town}，该镇下次同步后生效").format(town=sent[0]))
+        raise SentToTown("sent_to_town", town=sent[0])
     return decision
 
 
 def resolve_decision_in(session: Session, user: User, decision: DecisionConflict, side: str) -> None:
     """Settle ``decision`` inside the caller's write transaction."""
     if decision.status != "open":
-        raise AlreadyDecided(_("该决定冲突已由{name}处理").format(name=display_name(decision.resolved_by_id)))
+        raise AlreadyDecided("decision_conflict_settled", name=display_name(decision.resolved_by_id))
     if side == "county":
         if decision.kind != "visit_review":
-            raise Invalid(_("这类冲突请在相应页面手工处理后，选择保留本镇的决定"))
+            raise Invalid("decision_by_hand")
         county = decision.county_decision
         if county["review_status"] == "approved":
             outcome = visits.approve_visits(user, [decision.target], county.get("review_comment"),
@@ -59,7 +59,7 @@ def resolve_decision_in(session: Session, user: User, decision: DecisionConflict
             outcome = visits.return_visits(user, [decision.target], county.get("review_comment") or _("县级退回"),
                                            session=session)
         if outcome.skipped:
-            raise Invalid(next(iter(outcome.skipped.values())))
+            raise Invalid("county_decision_skipped", reason=next(iter(outcome.skipped.values())))
     decision.status = "resolved"
     decision.resolution = side
     decision.resolved_by_id = user.id

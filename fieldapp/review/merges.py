@@ -56,17 +56,17 @@ STATUS_LABELS = {"merged": "已合并", "dismissed": "已排除", "superseded": 
 def _candidate_in_scope(session: Session, user: User, candidate_id: int) -> DuplicateCandidate:
     candidate = session.get(DuplicateCandidate, candidate_id, populate_existing=True)
     if candidate is None or not in_scope(user, candidate.village_id):
-        raise NotFound(_("未找到该疑似重复记录"))
+        raise NotFound("candidate_not_found")
     for household_id in (candidate.household_a_id, candidate.household_b_id):
         household = session.get(Household, household_id)
         if household is None or not in_scope(user, household.village_id):
-            raise NotFound(_("未找到该疑似重复记录"))
+            raise NotFound("candidate_not_found")
     return candidate
 
 
 def _already(candidate: DuplicateCandidate) -> AlreadyDecided:
-    return AlreadyDecided(_("该疑似重复已由{name}处理（{status}）").format(
-        name=display_name(candidate.decided_by_id), status=_(STATUS_LABELS.get(candidate.status, candidate.status))))
+    return AlreadyDecided("candidate_decided_as", name=display_name(candidate.decided_by_id),
+                          status=_(STATUS_LABELS.get(candidate.status, candidate.status)))
 
 
 def _town_of(session: Session, candidate: DuplicateCandidate) -> Node | None:
@@ -77,7 +77,7 @@ def _town_of(session: Session, candidate: DuplicateCandidate) -> Node | None:
 
 
 def _sent(towns: list[str]) -> SentToTown:
-    return SentToTown(_("已发送至{town}，该镇下次同步后生效").format(town="、".join(dict.fromkeys(towns))))
+    return SentToTown("sent_to_town", town="、".join(dict.fromkeys(towns)))
 
 
 def dismiss_candidate(user: User, candidate_id: int, *, session: Session | None = None) -> DuplicateCandidate:
@@ -143,21 +143,21 @@ def _merge(session: Session, user: User, candidate_id: int, survivor_id: str, ch
         merged_id = merged_of(pair, survivor_id, choices, HOUSEHOLD_FIELDS)
     except MergeRefused as refused:
         if refused.code == "survivor_not_in_pair":
-            raise Invalid(_("请选择保留哪一户"), {"survivor": [_("请选择保留哪一户")]}) from None
-        raise Invalid(_("字段选择无效"), {f: [_("选择无效")] for f in refused.fields}) from None
+            raise Invalid("survivor_missing", {"survivor": [_("请选择保留哪一户")]}) from None
+        raise Invalid("merge_choice_invalid", {f: [_("选择无效")] for f in refused.fields}) from None
     if candidate.status != "open":
         raise _already(candidate)
     # Locked in id order (no deadlock between two merges).
     locked = load_states(session, pair, lock=True)
     survivor, merged = locked[survivor_id], locked[merged_id]
     if survivor.merged_into_id or merged.merged_into_id:
-        raise Invalid(_("其中一户已被合并，不能再次合并"))
+        raise Invalid("already_merged")
     campaign = session.get(Campaign, candidate.campaign_id) if candidate.campaign_id else None
     values, errors = check_household_values(
         campaign.form_version if campaign else DEFAULT_VERSION, campaign, survivor.values,
         picked_values(merged, choices), set())
     if errors:
-        raise Invalid(_("合并后的户信息不符合表单规则"), errors)
+        raise Invalid("merged_breaks_rules", errors)
     node = _town_of(session, candidate)
     if node is not None:
         remote.send(session, node, user, "household_merge", candidate.uid,
@@ -212,7 +212,7 @@ def undo_merge(admin: User, merge_id: int, *, session: Session | None = None) ->
     :raises SentToTown: at central: the undo went to the town (or the two towns)
     """
     if not admin.is_admin:
-        raise NotFound(_("未找到该合并记录"))
+        raise NotFound("merge_not_found")
     sent: list[str] = []
     with decision_transaction(session) as joined:
         record = _undo(joined, admin, merge_id, sent)
@@ -224,9 +224,9 @@ def undo_merge(admin: User, merge_id: int, *, session: Session | None = None) ->
 def _undo(session: Session, admin: User, merge_id: int, sent: list[str]) -> HouseholdMerge:
     record = session.get(HouseholdMerge, merge_id, populate_existing=True)
     if record is None:
-        raise NotFound(_("未找到该合并记录"))
+        raise NotFound("merge_not_found")
     if record.undone_at is not None:
-        raise AlreadyDecided(_("该合并已由{name}撤销").format(name=display_name(record.undone_by_id)))
+        raise AlreadyDecided("merge_undone", name=display_name(record.undone_by_id))
     if county_merges.is_across_towns(record):
         sent += county_merges.undo_across_towns(session, admin, record)
         return record
@@ -242,12 +242,12 @@ def _undo(session: Session, admin: User, merge_id: int, sent: list[str]) -> Hous
     try:
         outcome = plan_undo(writer, survivor, merged, record.before, record.after, user_id=admin.id)
     except MergeRefused as refused:
-        raise Invalid(_("合并后该户又有修改（现为第{rev}版），不能自动撤销").format(rev=refused.rev)) from None
+        raise Invalid("changed_since_merge", rev=refused.rev) from None
     now = utcnow()
     if not claim(session, HouseholdMerge, record.id, HouseholdMerge.undone_at, None,
                  undone_at=now, undone_by_id=admin.id):
         session.refresh(record)
-        raise AlreadyDecided(_("该合并已由{name}撤销").format(name=display_name(record.undone_by_id)))
+        raise AlreadyDecided("merge_undone", name=display_name(record.undone_by_id))
     _write(session, writer, outcome, admin, now, undo_candidate=record.before["candidate"])
     session.expire_all()
     audit.record(session, admin, "merge_undo", "household_merge", record.id,

@@ -156,7 +156,7 @@ def visit_or_404(user: User, uuid: str) -> Visit:
 # -- conflicts -----------------------------------------------------------------
 
 
-def conflict_query(user: User, village_id: int | None, status: str) -> sa.Select[Any]:
+def conflict_query(user: User, village_id: int | None, status: str) -> sa.Select[*tuple[Any, ...]]:
     stmt = (sa.select(Conflict, Household, Visit)
             .join(Household, Household.id == Conflict.household_id)
             .join(Visit, Visit.uuid == Conflict.visit_uuid)
@@ -209,7 +209,7 @@ def revision_author(household_id: str, rev: int | None) -> Authorship | None:
 # -- duplicates ----------------------------------------------------------------
 
 
-def candidate_query(user: User, village_id: int | None, status: str) -> sa.Select[Any]:
+def candidate_query(user: User, village_id: int | None, status: str) -> sa.Select[*tuple[Any, ...]]:
     a, b = aliased(Household), aliased(Household)
     stmt = (sa.select(DuplicateCandidate, a, b)
             .join(a, a.id == DuplicateCandidate.household_a_id)
@@ -383,7 +383,7 @@ def paginate(stmt: sa.Select[Any], page: int, per_page: int = 50, *, rows: bool 
 
 
 def audit_query(action: str | None, username: str | None, day_from: dt.date | None,
-                day_to: dt.date | None, object_id: str | None) -> sa.Select[Any]:
+                day_to: dt.date | None, object_id: str | None) -> sa.Select[*tuple[Any, ...]]:
     stmt = sa.select(AuditLog, User).outerjoin(User, User.id == AuditLog.user_id)
     if action:
         stmt = stmt.where(AuditLog.action == action)

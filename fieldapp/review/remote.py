@@ -12,17 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from fieldapp import audit
 from fieldapp.access import Scoped
+from fieldapp.db import AnySession
 from fieldapp.db.changes import next_change
 from fieldapp.models import Node, ReplicationCommand, Village
 from fieldapp.review.errors import AlreadyDecided
 
 
-def owner(session: Session, village_id: int | None) -> Node | None:
+def owner(session: AnySession, village_id: int | None) -> Node | None:
     """The node (town server) that owns the data of this village, if any."""
     if village_id is None:
         return None
@@ -30,7 +30,7 @@ def owner(session: Session, village_id: int | None) -> Node | None:
                           .where(Village.id == village_id))
 
 
-def waiting(session: Session, kind: str, target: str) -> ReplicationCommand | None:
+def waiting(session: AnySession, kind: str, target: str) -> ReplicationCommand | None:
     """The decision on ``target`` sent to its town and not yet settled, if any."""
     return session.scalar(sa.select(ReplicationCommand).where(
         ReplicationCommand.kind == kind, ReplicationCommand.target == target,
@@ -56,7 +56,7 @@ def send(session: Session, node: Node, user: Scoped, kind: str, target: str,
     :raises AlreadyDecided: a decision on the same record is already on its way
     """
     if waiting(session, kind, target) is not None:
-        raise AlreadyDecided(_("已有发往{town}的决定在等待同步，请同步后再处理").format(town=node.town.name))
+        raise AlreadyDecided("decision_waiting", town=node.town.name)
     command = ReplicationCommand(node_id=node.id, seq=next_change(session), kind=kind, target=target,
                                  payload=payload, created_by_id=user.id, status="pending")
     session.add(command)

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from fieldapp import audit, clock, devices
 from fieldapp.access import household_or_404, roles_required, whole_server
+from fieldapp.errors import page_message
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
 from fieldapp.review import audit_text, bp, decision_conflicts, display, queries, remote
@@ -52,7 +53,7 @@ def _refused(error: ReviewError, attached: Collection[str] = ()) -> None:
     with each field's errors unless the form shows them beside the field (``attached``)."""
     if isinstance(error, NotFound):
         abort(404)
-    flash(error.message, "success" if isinstance(error, SentToTown) else "error")
+    flash(page_message(error), "success" if isinstance(error, SentToTown) else "error")
     for field_id, messages in error.errors.items():
         if field_id not in attached:
             for message in messages:

@@ -53,9 +53,9 @@ def return_visits(user: User, uuids: Sequence[str], comment: str, *, kind: str =
         visits made in person, which carry a signature)
     """
     if not (comment or "").strip():
-        raise Invalid(_("退回时请填写退回意见"), {"comment": [_("退回时请填写退回意见")]})
+        raise Invalid("return_comment_missing", {"comment": [_("退回时请填写退回意见")]})
     if kind not in RETURN_KINDS:
-        raise Invalid(_("退回类型无效"), {"return_kind": [_("退回类型无效")]})
+        raise Invalid("return_kind_unknown", {"return_kind": [_("退回类型无效")]})
     return _review(user, uuids, comment, "returned", session, kind=kind)
 
 
@@ -96,7 +96,7 @@ def _review(user: User, uuids: Sequence[str], comment: str | None, target: str,
             joined: Session | None, overrule: bool = False, kind: str | None = None) -> ReviewOutcome:
     wanted = list(dict.fromkeys(u for u in uuids if u))
     if not wanted:
-        raise Invalid(_("请至少选择一条走访记录"))
+        raise Invalid("no_visit_chosen")
     comment = (comment or "").strip() or None
     outcome = ReviewOutcome()
     with decision_transaction(joined) as session:
@@ -106,7 +106,7 @@ def _review(user: User, uuids: Sequence[str], comment: str | None, target: str,
         ).all()
         found = {v.uuid: v for v in visits if in_scope(user, v.village_id)}
         if len(found) != len(wanted):
-            raise NotFound(_("未找到走访记录"))
+            raise NotFound("visit_not_found")
         todo: list[Visit] = []
         for uuid in wanted:
             reason = _why_not(found[uuid], target, overrule, kind)

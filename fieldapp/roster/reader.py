@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import gettext
 
+from fieldapp.errors import page_message
 from sync.roster_file import (
     IMPORT_NEEDS,
     NO_LIMITS,
@@ -34,7 +34,8 @@ def read_roster(path: str | Path, progress: ReadProgress | None = None,
     try:
         return read_table(path, IMPORT_NEEDS, progress, limits)
     except RosterFileError as exc:
-        raise exc.translate(gettext) from exc
+        exc.args = (page_message(exc),)  # str(exc): the message in the user's language
+        raise
 
 
 def configured_limits() -> ReadLimits:

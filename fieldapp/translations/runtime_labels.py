@@ -8,8 +8,8 @@ reach the catalogue and stay Chinese under ``?lang=en``. Nothing imports this mo
 ``tests/test_i18n.py`` checks that it covers the label dicts it mirrors
 (``fieldapp.review.display`` SYNC/REVIEW/ACTION_LABELS, ``fieldapp.review.merges``
 ``_STATUS_LABELS``, the status filter of ``templates/review/duplicates.html``) and the
-fixed error messages of ``sync.idnumber`` and ``sync.normalize``, and the message
-templates of ``sync.roster_file.RosterFileError``.
+fixed error messages of ``sync.idnumber`` and ``sync.normalize``. (The roster file's
+errors are kinds of the error catalogue, ``sync/errors.py``, with their English.)
 """
 
 from __future__ import annotations
@@ -46,19 +46,4 @@ SYNC_ERRORS = (
     _l("身份证号中的出生日期无效"),
     _l("身份证号校验位错误"),
     _l("联系电话应为11位手机号（1开头）或带区号的固定电话（如 0714-1234567）"),
-)
-
-# sync.roster_file.RosterFileError templates (the roster import shows them translated)
-ROSTER_FILE_ERRORS = (
-    _l("文件不存在：%(path)s"),
-    _l("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）后再导入"),
-    _l("无法识别文件编码：请保存为 CSV（UTF-8）或 Excel（.xlsx）"),
-    _l("无法读取 Excel 文件：%(error)s"),
-    _l("找不到表头：前10行中没有包含“户编号、乡镇、村、村民小组、户主姓名、户主身份证号、家庭人口数、户类型”等列名的行"),
-    _l("缺少必填列：%(columns)s"),
-    _l("列重复：%(columns)s"),
-    _l("无法读取 CSV 文件：%(error)s"),
-    _l("Excel 文件解压后有 %(mb)s MB，超过上限 %(max)s MB：请分批导入"),
-    _l("Excel 文件的 %(part)s 压缩比异常（%(ratio)s 倍），不像正常的表格，未导入"),
-    _l("花名册超过 %(max)s 行：请分批导入（上限见 FIELDAPP_ROSTER_MAX_ROWS）"),
 )

@@ -87,3 +87,23 @@ def test_user_create_refusals_leave_nothing(runner: FlaskCliRunner, town, args, 
     db.session.expire_all()
     assert db.session.scalar(sa.select(User).where(User.username == "someone")) is None
     assert _audit("user_create") == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["node", "create", "Bad Name", "--town", "保安镇"], "节点名称只能用小写字母、数字、- 和 _（最多40个字符），例如 baoan"),
+    (["node", "create", "baoan", "--town", " "], "请用 --town 指定该节点所属的乡镇"),
+    (["node", "revoke", "nosuch"], "节点不存在：nosuch"),
+    (["node", "token", "nosuch"], "节点不存在：nosuch"),
+])
+def test_node_refusals_print_the_catalogue_message(runner: FlaskCliRunner, town, args, message) -> None:
+    """A NodeError's message comes from sync/errors.py KINDS; the command exits 1."""
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1 and f"Error: {message}" in result.output
+
+
+def test_node_create_twice_is_refused(runner: FlaskCliRunner, town) -> None:
+    assert runner.invoke(args=["node", "create", "baoan", "--town", "保安镇"]).exit_code == 0
+    again = runner.invoke(args=["node", "create", "baoan", "--town", "团结镇"])
+    assert again.exit_code == 1 and "节点已存在：baoan" in again.output
+    other = runner.invoke(args=["node", "create", "baoan2", "--town", "保安镇"])
+    assert other.exit_code == 1 and "乡镇 保安镇 已有节点" in other.output

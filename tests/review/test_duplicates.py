@@ -205,6 +205,20 @@ def test_dismiss_is_final_and_the_visit_is_accepted(client, auth, scene) -> None
     assert reload(Household, scene.new_household.id).merged_into_id is None
 
 
+def test_a_refusal_is_shown_in_the_language_of_the_page(client, auth, scene) -> None:
+    """The refusal's message comes from the error catalogue (sync/errors.py KINDS), in
+    the language the session chose."""
+    client.get("/login?lang=en")
+    auth.login("supervisor_a")
+    url = f"/review/duplicates/{scene.candidate.id}"
+    assert post_form(client, f"{url}/dismiss", {}, token_url=url).status_code == 302
+    response = _merge(client, scene)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "This possible duplicate has already been handled by supervisor_a (Dismissed)" in html
+    assert "该疑似重复已由" not in html
+
+
 def test_second_merge_of_the_same_pair_is_told_it_was_merged(app, client, auth, scene) -> None:
     url = f"/review/duplicates/{scene.candidate.id}"
     survivor = scene.town.households_a[0]

@@ -15,13 +15,13 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.add_column(sa.Column('return_kind', sa.String(length=12), nullable=True))
     # Visits returned before the kind existed were returned for correction.
     op.execute("UPDATE visits SET return_kind = 'correct' WHERE review_status = 'returned'")
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_column('return_kind')
