@@ -54,7 +54,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
+    from fieldapp.access import whole_server
     from fieldapp.models import User
+    from fieldapp.tier import at_central
+
+    app.jinja_env.globals.update(whole_server=whole_server, at_central=at_central)
 
     @app.before_request
     def _nothing_cached_from_an_earlier_request() -> None:
@@ -66,6 +70,8 @@ def _init_extensions(app: Flask) -> None:
 
         g.pop("_login_user", None)
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+        g.pop("fieldapp_central", None)  # fieldapp.tier and fieldapp.access: central or town, town scopes
+        g.pop("fieldapp_town_scopes", None)
 
     @login_manager.user_loader  # type: ignore[untyped-decorator]  # Flask-Login ships no types
     def _load_user(session_id: str) -> User | None:

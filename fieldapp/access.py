@@ -1,4 +1,12 @@
-"""Who may see what: role checks and village scope, used by every blueprint."""
+"""Who may see what: role checks and village scope, used by every blueprint.
+
+The scope is the villages a user sees (docs/domain.md, "Scope"). On a town server: a
+worker's and a supervisor's assigned villages, every village for an admin. At central
+(a server with nodes, ``fieldapp.tier``) the scope of a supervisor or an
+admin is by town: one with villages sees every village of those villages' towns (a
+town's 审核员 or 管理员: villages the town sends later included); one without villages
+is a county role and sees every town.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +15,15 @@ from functools import wraps
 from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, g
 from flask_login import current_user
 from flask_login import login_required as _login_required
 from sqlalchemy.orm import QueryableAttribute
 
 from fieldapp.db import AnySession
-from fieldapp.models import Household, User
+from fieldapp.extensions import db
+from fieldapp.models import Household, User, Village
+from fieldapp.tier import at_central
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,11 +84,36 @@ def resend_on_role_change(before: str, after: str) -> bool:
     return after == "worker"
 
 
+TOWN_ROLES = frozenset({"supervisor", "admin"})
+
+
 def village_scope(user: Scoped) -> list[int] | None:
-    """Village ids the user may see; None means all (admin)."""
+    """Village ids the user may see; None means all (an admin; at central a county role)."""
+    if at_central() and user.role in TOWN_ROLES:
+        return _town_scope(user.village_ids)
     if user.role == "admin":
         return None
     return user.village_ids
+
+
+def _town_scope(village_ids: list[int]) -> list[int] | None:
+    """At central: every village of the towns of ``village_ids``; None (every town) for none."""
+    if not village_ids:
+        return None
+    key = tuple(sorted(village_ids))
+    cache: dict[tuple[int, ...], list[int]] = g.setdefault("fieldapp_town_scopes", {})
+    if key not in cache:
+        towns = sa.select(Village.town_id).where(Village.id.in_(key))
+        cache[key] = list(db.session.scalars(sa.select(Village.id).where(Village.town_id.in_(towns))
+                                             .order_by(Village.id)))
+    return cache[key]
+
+
+def whole_server(user: Scoped) -> bool:
+    """Whether ``user`` is an admin of the whole server: any admin on a town server, a
+    county admin (no villages) at central. The admin area and the audit log are theirs
+    only; at central a town's admin has the review, dedup and report pages of the town."""
+    return user.role == "admin" and village_scope(user) is None
 
 
 def in_scope(user: Scoped, village_id: int | None) -> bool:

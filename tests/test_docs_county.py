@@ -3,6 +3,7 @@ town on SQLite on this machine, one replication round, the node listed on centra
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -30,6 +31,7 @@ def county_block() -> str:
 def test_the_county_block_uses_the_documented_commands() -> None:
     block = county_block()
     for command in ("fieldapp node create baoan --town 保安镇", "fieldapp replicate", "fieldapp node list",
+                    "fieldapp report progress --campaign 2023-jzpc --format json",
                     "FIELDAPP_UPSTREAM_URL", "FIELDAPP_UPSTREAM_TOKEN", "postgresql+psycopg"):
         assert command in block
 
@@ -60,3 +62,9 @@ def test_the_county_commands_run_as_written(tmp_path: Path) -> None:
     assert re.search(r"上传：农户\d+", output), output[-2000:]
     node_line = next(line for line in output.splitlines() if line.startswith("baoan\t"))
     assert "保安镇" in node_line and "正常" in node_line
+    # central's report: the county, its town, the town's villages
+    county = json.loads((tmp_path / "county" / "county-progress.json").read_text(encoding="utf-8"))
+    assert [town["town"] for town in county["towns"]] == ["保安镇"]
+    assert county["summary"].startswith("截至目前，全县共完成排查")
+    assert county["towns"][0]["summary"].startswith("截至目前，保安镇共完成排查")
+    assert len(county["towns"][0]["villages"]) == 30 and county["totals"]["visited"] > 0

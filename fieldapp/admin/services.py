@@ -66,7 +66,7 @@ def create_user(actor: User, username: str, display_name: str, role: str,
                 village_ids: list[int], password: str) -> User:
     """Create an account with its village scope (a worker needs at least one village)."""
     with write_transaction(db.session) as session:
-        names = [v.name for v in _villages_by_id(village_ids)]
+        names = [f"{v.town.name}/{v.name}" for v in _villages_by_id(village_ids)]  # names repeat across towns
         try:
             user = users.add_user(session, username, role, password, names, display_name, actor=actor)
         except ValueError as exc:

@@ -14,8 +14,8 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from fieldapp import devices
-from fieldapp.access import roles_required
-from fieldapp.admin import bp, roster_upload, services
+from fieldapp.access import roles_required, whole_server
+from fieldapp.admin import bp, replication_pages, roster_upload, services
 from fieldapp.admin.forms import (
     ActionForm,
     CampaignForm,
@@ -26,7 +26,8 @@ from fieldapp.admin.forms import (
 )
 from fieldapp.campaigns import active_campaign, newest_first
 from fieldapp.extensions import db
-from fieldapp.models import Campaign, DeviceToken, User, Village, utcnow
+from fieldapp.models import Campaign, DeviceToken, Town, User, Village, utcnow
+from fieldapp.tier import at_central
 from sync.form import available_versions
 
 Page = str | tuple[str, int] | Response
@@ -35,10 +36,19 @@ Page = str | tuple[str, int] | Response
 @bp.before_request
 @roles_required("admin")
 def _admin_only() -> None:
-    """Every admin route, present and future, is for admins only."""
+    """Every admin route, present and future, is for admins only (at central: county admins;
+    a town's admin there has that town's review, dedup and report pages)."""
+    if not whole_server(current_user):
+        abort(403)
 
 
 def _village_choices() -> list[SelectChoice]:
+    """The villages to assign; at central under their town's name (towns share village names,
+    and a town's supervisor or admin there is given a village of the town: docs/domain.md)."""
+    if at_central():
+        rows = db.session.execute(sa.select(Village.id, Village.name, Town.name).join(Town, Town.id == Village.town_id)
+                                  .order_by(Town.id, Village.code, Village.name))
+        return [SelectChoice(vid, f"{town} {name}") for vid, name, town in rows]
     villages = db.session.scalars(sa.select(Village).order_by(Village.code, Village.name))
     return [SelectChoice(v.id, v.name) for v in villages]
 
@@ -224,3 +234,5 @@ def _campaign_action(campaign_id: str, action: object, done: str) -> Response:
 bp.add_url_rule("/roster", view_func=roster_upload.roster, methods=["GET", "POST"])
 bp.add_url_rule("/roster/jobs/<job_id>", view_func=roster_upload.roster_job)
 bp.add_url_rule("/roster/template.<file_format>", view_func=roster_upload.template)
+bp.add_url_rule("/upstream", view_func=replication_pages.upstream)
+bp.add_url_rule("/nodes", view_func=replication_pages.nodes)

@@ -24,15 +24,18 @@ from fieldapp.reports.sqlite_export import export_campaign
 campaign_option = click.option("--campaign", "campaign_id", required=True, help="Campaign id, e.g. 2023-jzpc.")
 village_option = click.option("--village", "villages", multiple=True,
                               help="Limit to this village (name); repeat for several. Default: all.")
+town_option = click.option("--town", "towns", multiple=True,
+                           help="At central: limit to this town (乡镇, name); repeat for several. Default: all.")
 out_option = click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
                           help="File to write.")
 
 
-def _scope(campaign_id: str, villages: tuple[str, ...]) -> tuple[Campaign, list[int] | None]:
+def _scope(campaign_id: str, villages: tuple[str, ...],
+           towns: tuple[str, ...] = ()) -> tuple[Campaign, list[int] | None]:
     """The campaign and the village ids the options name (ClickException when one does not exist)."""
     session = db.session()
     try:
-        return campaigns.get_campaign(session, campaign_id), services.villages_named(session, villages)
+        return campaigns.get_campaign(session, campaign_id), services.villages_named(session, villages, towns)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -47,9 +50,12 @@ def register(app: Flask) -> None:
                   help="csv (UTF-8 with BOM), xlsx, or json (the numbers of /reports/progress.json).")
     @out_option
     @village_option
-    def progress(campaign_id: str, file_format: str, out: Path, villages: tuple[str, ...]) -> None:
-        """Write the progress table by village with its totals row (排查进度表)."""
-        campaign, scope = _scope(campaign_id, villages)
+    @town_option
+    def progress(campaign_id: str, file_format: str, out: Path, villages: tuple[str, ...],
+                 towns: tuple[str, ...]) -> None:
+        """Write the progress table by village with its totals row (排查进度表); at central by
+        town and village, with each town's subtotal and summary."""
+        campaign, scope = _scope(campaign_id, villages, towns)
         if file_format == "json":
             document = services.progress_document(db.session(), campaign, scope)
             content = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
@@ -69,11 +75,12 @@ def register(app: Flask) -> None:
     @click.option("--format", "file_format", type=click.Choice(services.FORMATS), required=True)
     @out_option
     @village_option
+    @town_option
     @click.option("--full-ids", is_flag=True, help="Full ID numbers and phones (audited). Default: masked.")
     def followup(campaign_id: str, flag: str, file_format: str, out: Path, villages: tuple[str, ...],
-                 full_ids: bool) -> None:
+                 towns: tuple[str, ...], full_ids: bool) -> None:
         """Write the households to revisit for one flag (跟进名单)."""
-        campaign, scope = _scope(campaign_id, villages)
+        campaign, scope = _scope(campaign_id, villages, towns)
         file = services.follow_up_file(db.session(), campaign, scope, flag, file_format, full=full_ids)
         out.write_bytes(file.content)
         exports.record_export(db.session(), None, f"follow_up:{flag}", campaign_id=campaign.id,

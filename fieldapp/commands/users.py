@@ -18,7 +18,7 @@ def register(app: Flask) -> None:
     @group.command("create")
     @click.argument("username")
     @click.option("--role", type=click.Choice(ROLES), required=True, help="worker | supervisor | admin")
-    @click.option("--village", "villages", multiple=True, help="Village in scope; repeat for several.")
+    @click.option("--village", "villages", multiple=True, help="Village in scope (TOWN/VILLAGE where two towns share the name); repeat for several.")
     @click.option("--display-name", default=None, help="Name shown in the app.")
     @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
     def create(username: str, role: str, villages: tuple[str, ...], display_name: str | None,

@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from fieldapp import audit
 from fieldapp.db import AnySession, write_transaction
@@ -125,7 +124,3 @@ def node_statuses(session: AnySession) -> list[NodeStatus]:
                        pending_down=pending_down.get(node.id, 0), rejected=rejected.get(node.id, 0))
             for node, town in rows]
 
-
-def is_central(session: Session) -> bool:
-    """Whether this server has towns registered as nodes (it is a county's central)."""
-    return session.scalar(sa.select(sa.literal(1)).select_from(Node).limit(1)) is not None

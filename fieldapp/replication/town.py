@@ -192,11 +192,3 @@ def _note_outcome(session: Session, report: RoundReport) -> None:
             state.last_error = report.error or "同步未完成"
             state.failures += 1
 
-
-def pending_up(session: Session) -> int:
-    """How many rows of the feed central has not confirmed (as the town last heard)."""
-    with write_transaction(session):
-        cursor = downstream.upstream_state(session).up_cursor
-    count = feed.pending(session, parse_feed_cursor(cursor))
-    session.rollback()
-    return count

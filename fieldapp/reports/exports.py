@@ -71,6 +71,9 @@ PROGRESS_COLUMNS: tuple[Column, ...] = (
     Column("suggest_eliminate_people", _l("建议风险消除（人）")),
 )
 
+# At central the tables begin with the town: village names repeat across towns.
+TOWN_COLUMN = Column("town", _l("乡镇"), numeric=False)
+
 FLAG_TITLES: dict[str, str] = {
     "below_monitoring_line": _l("低于监测范围"),
     "below_10k": _l("人均纯收入低于1万元"),
@@ -115,17 +118,30 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def progress_table(progress: Progress) -> tuple[list[str], list[list[Any]]]:
-    """Headers and rows (the villages, then the totals row) of the progress table."""
+def progress_columns(by_town: bool) -> tuple[Column, ...]:
+    """The progress table's columns: with the town first at central."""
+    return (TOWN_COLUMN, *PROGRESS_COLUMNS) if by_town else PROGRESS_COLUMNS
+
+
+def progress_table(progress: Progress, *, by_town: bool = False) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows (the villages, then the totals row) of the progress table; ``by_town``
+    (central): a 乡镇 column, and after each town's villages its 小计 row."""
+    columns = progress_columns(by_town)
+
     def cells(row: ProgressRow) -> list[Any]:
         data = row.to_dict()
-        return [Percent(data[c.key]) if c.key == "completion" else data[c.key] for c in PROGRESS_COLUMNS]
-    return [c.header for c in PROGRESS_COLUMNS], [cells(r) for r in progress.rows] + [cells(progress.totals)]
+        return [Percent(data[c.key]) if c.key == "completion" else data[c.key] for c in columns]
+    if not by_town:
+        return [c.header for c in columns], [cells(r) for r in progress.rows] + [cells(progress.totals)]
+    rows = [cells(row) for subtotal, villages in progress.by_town() for row in (*villages, subtotal)]
+    return [c.header for c in columns], rows + [cells(progress.totals)]
 
 
-def follow_up_table(items: Iterable[FollowUp], form_version: str,
-                    full: bool) -> tuple[list[str], list[list[Any]]]:
-    """Headers and rows of a follow-up list; IDs and phones masked unless ``full``."""
+def follow_up_table(items: Iterable[FollowUp], form_version: str, full: bool,
+                    *, by_town: bool = False) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows of a follow-up list; IDs and phones masked unless ``full``; with
+    the town first when ``by_town`` (central)."""
+    items = list(items)
     form = load_form(form_version)
     label = {name: form.by_id[name].choice_label for name in ("category", "monitor_type", "conclusion")}
     rows = [
@@ -135,6 +151,8 @@ def follow_up_table(items: Iterable[FollowUp], form_version: str,
          i.worker, money(i.per_capita_income), money(i.monitoring_income), label["conclusion"](i.conclusion)]
         for i in items
     ]
+    if by_town:
+        return [TOWN_COLUMN.header, *FOLLOW_UP_HEADERS], [[i.town, *row] for i, row in zip(items, rows, strict=True)]
     return list(FOLLOW_UP_HEADERS), rows
 
 

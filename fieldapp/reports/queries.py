@@ -36,6 +36,7 @@ from fieldapp.models import (
     DayProgress,
     Household,
     HouseholdProgress,
+    Town,
     User,
     Village,
     VillageProgress,
@@ -62,10 +63,11 @@ __all__ = [  # the definitions are re-exported for the pages, the CLI and the SQ
 
 @dataclass
 class ProgressRow:
-    """One village (or the totals) of the progress table."""
+    """One village (or a town's subtotal, or the totals) of the progress table."""
 
     village_id: int | None
     village: str
+    town: str = ""  # the village's town (at central, rows of several towns)
     households: int = 0
     new_households: int = 0
     visited: int = 0
@@ -102,6 +104,9 @@ class ProgressRow:
 COUNT_FIELDS = tuple(f.name for f in fields(ProgressRow) if f.type == "int")
 
 
+SUBTOTAL = "小计"
+
+
 @dataclass
 class Progress:
     rows: list[ProgressRow]
@@ -109,6 +114,19 @@ class Progress:
 
     def to_dict(self) -> dict[str, Any]:
         return {"villages": [row.to_dict() for row in self.rows], "totals": self.totals.to_dict()}
+
+    def by_town(self) -> list[tuple[ProgressRow, list[ProgressRow]]]:
+        """Each town of the rows (in their order) with its subtotal row (``village`` 小计)
+        and its village rows: the county → town → village levels of central's reports."""
+        groups: dict[str, list[ProgressRow]] = {}
+        for row in self.rows:
+            groups.setdefault(row.town, []).append(row)
+        result = []
+        for town, rows in groups.items():
+            subtotal = total_row(rows)
+            subtotal.village, subtotal.town = SUBTOTAL, town
+            result.append((subtotal, rows))
+        return result
 
 
 def progress_by_village(session: Session, campaign_id: str,
@@ -125,14 +143,16 @@ def progress_by_village(session: Session, campaign_id: str,
     v = VillageProgress
     per_village = sa.select(v.village_id, *(getattr(v, name) for name in COUNT_FIELDS)).where(
         v.campaign_id == campaign_id, in_villages(v.village_id, village_ids))
-    villages = sa.select(Village.id, Village.name).where(in_villages(Village.id, village_ids)) \
-        .order_by(Village.code, Village.id)
+    # Town first: at central the rows of a town stay together (a town server has one town).
+    villages = (sa.select(Village.id, Village.name, Town.name.label("town"))
+                .join(Town, Town.id == Village.town_id).where(in_villages(Village.id, village_ids))
+                .order_by(sa.func.coalesce(Town.code, ""), Town.id, Village.code, Village.id))
     counts: dict[int, dict[str, int]] = {}
     for record in session.execute(per_village):
         values = dict(record._mapping)
         village_id = values.pop("village_id")
         counts[village_id] = {key: int(value or 0) for key, value in values.items()}
-    rows = [ProgressRow(v.id, v.name, **counts.get(v.id, {})) for v in session.execute(villages)]
+    rows = [ProgressRow(v.id, v.name, v.town, **counts.get(v.id, {})) for v in session.execute(villages)]
     return Progress(rows=rows, totals=total_row(rows))
 
 
@@ -231,6 +251,7 @@ class FollowUp:
     monitoring_income: float | None
     conclusion: str | None
     household_id: str
+    town: str = ""
 
 
 def follow_up(session: Session, campaign_id: str, flag: str,
@@ -248,15 +269,17 @@ def follow_up(session: Session, campaign_id: str, flag: str,
             Household.monitor_type, Visit.visited_on,
             sa.func.coalesce(sa.func.nullif(User.display_name, ""), User.username).label("worker"),
             Visit.per_capita_income, Visit.monitoring_income, Visit.conclusion,
-            Household.id.label("household_id"),
+            Household.id.label("household_id"), Town.name.label("town"),
         )
         .select_from(p)
         .join(Visit, Visit.uuid == p.visit_uuid)
         .join(Household, Household.id == p.household_id)
         .join(Village, Village.id == Household.village_id)
+        .join(Town, Town.id == Village.town_id)
         .join(User, User.id == p.worker_id)
         .where(p.campaign_id == campaign_id, condition, p.merged == sa.false(),
                in_villages(p.village_id, village_ids))
-        .order_by(Village.code, Village.id, Household.group, Household.code, Household.id)
+        .order_by(sa.func.coalesce(Town.code, ""), Town.id, Village.code, Village.id, Household.group,
+                  Household.code, Household.id)
     )
     return [FollowUp(**{**r._asdict(), "visited_on": _as_date(r.visited_on)}) for r in session.execute(query)]

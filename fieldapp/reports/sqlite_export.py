@@ -70,7 +70,7 @@ def _create_tables(out: sqlite_utils.Database) -> None:
         "below_10k": int, "guarantee_gap": int, "needs_attention": int, "conclusion": str,
         "latest_visit_seq": int,
     }, pk="household_id")
-    progress: dict[str, Any] = {"village_id": int, "village": str, "completion": float}
+    progress: dict[str, Any] = {"village_id": int, "village": str, "town": str, "completion": float}
     progress.update({name: int for name in queries.COUNT_FIELDS})
     out.table("progress").create(progress)
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fieldapp.reports.queries import Progress
+from fieldapp.reports.queries import Progress, ProgressRow
+
+COUNTY = "全县"
 
 
 def area_name(village_names: Sequence[str] | None) -> str:
@@ -29,8 +31,19 @@ def town_summary(progress: Progress, village_names: Sequence[str] | None = None)
     :param village_names: None for every village ("全镇"), else the names in scope
         (``services.village_names`` gives None for a scope that covers every village).
     """
-    t = progress.totals
-    area = area_name(village_names)
+    return paragraph(progress.totals, area_name(village_names))
+
+
+def county_summary(progress: Progress, town_names: Sequence[str] | None = None) -> str:
+    """Central's paragraph over the towns in scope: "全县" for every town (None), else the
+    towns' names (a town's supervisor at central: that town)."""
+    area = COUNTY if town_names is None else "、".join(town_names) or "所辖乡镇"
+    return paragraph(progress.totals, area)
+
+
+def paragraph(t: ProgressRow, area: str) -> str:
+    """The paragraph for the counts ``t`` (a town's, a town's subtotal at central, the
+    county's) over ``area`` (全镇, 全县, a town's or villages' names): one wording for all."""
     parts = [
         f"截至目前，{area}共完成排查{t.visited}户，其中排查一般农户{t.general}户，"
         f"脱贫户{t.lifted}户，监测对象{t.monitored}户"

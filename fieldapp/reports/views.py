@@ -15,9 +15,9 @@ from fieldapp.extensions import db
 from fieldapp.models import Campaign
 from fieldapp.reports import bp, exports, queries, services
 from fieldapp.reports.chart import visits_chart
-from fieldapp.reports.summary import town_summary
+from fieldapp.tier import is_central
 
-SORT_KEYS = {c.key for c in exports.PROGRESS_COLUMNS}
+SORT_KEYS = {c.key for c in exports.progress_columns(by_town=True)}
 
 
 def _campaign() -> Campaign:
@@ -46,13 +46,14 @@ def index() -> str:
         return render_template("reports/index.html", campaign=None, campaigns=[])
     campaign = _campaign()
     scope = village_scope(current_user)
-    progress = queries.progress_by_village(db.session(), campaign.id, scope)
+    report = services.progress_report(db.session(), campaign.id, scope)
+    progress = report.progress
     sort, order = request.args.get("sort", ""), request.args.get("order", "asc")
     return render_template(
         "reports/index.html", campaign=campaign, campaigns=all_campaigns, progress=progress,
         rows=_sorted(progress.rows, sort, order == "desc"), sort=sort, order=order,
-        columns=exports.PROGRESS_COLUMNS, flags=exports.FLAG_TITLES,
-        summary=town_summary(progress, services.village_names(db.session(), scope)),
+        columns=exports.progress_columns(by_town=report.towns is not None), flags=exports.FLAG_TITLES,
+        summary=report.summary, towns=report.towns, town_columns=exports.PROGRESS_COLUMNS[1:],
         workers=queries.progress_by_worker(db.session(), campaign.id, scope),
         chart=visits_chart(queries.visits_per_day(db.session(), campaign.id, scope)),
     )
@@ -83,8 +84,10 @@ def follow_up(flag: str) -> str:
         abort(404)
     campaign = _campaign()
     items = queries.follow_up(db.session(), campaign.id, flag, village_scope(current_user))
-    headers, rows = exports.follow_up_table(items, campaign.form_version, full=False)
-    return render_template("reports/follow_up.html", campaign=campaign, flag=flag,
+    by_town = is_central(db.session())
+    headers, rows = exports.follow_up_table(items, campaign.form_version, full=False, by_town=by_town)
+    numeric = {index + by_town for index in (6, 11, 12)}  # 家庭人口数, the two incomes
+    return render_template("reports/follow_up.html", campaign=campaign, flag=flag, numeric=numeric,
                            title=exports.FLAG_TITLES[flag], headers=headers, rows=rows, cell_text=exports.cell_text)
 
 

@@ -187,3 +187,33 @@ def pretty(value: Any) -> str:
     if value is None:
         return "—"
     return json.dumps(mask_json(value), ensure_ascii=False, indent=1, sort_keys=True, default=str)
+
+
+# Decision conflicts (central and the town decided differently): what each side decided.
+DECISION_KINDS = {
+    "visit_review": "走访审核", "conflict_resolve": "冲突处理", "candidate_dismiss": "排除疑似重复户",
+    "household_merge": "合并疑似重复户", "merge_undo": "撤销合并", "household_merge_away": "跨镇合并",
+    "household_absorb": "跨镇合并", "household_unmerge_away": "撤销跨镇合并", "household_unabsorb": "撤销跨镇合并",
+}
+_CANDIDATE_STATUS = {"open": "待处理", "merged": "已合并", "dismissed": "已排除", "superseded": "已失效"}
+
+
+def decision_text(decision: Mapping[str, Any]) -> str:
+    """One side of a decision conflict in words (the kinds' payloads of replication/downstream.py)."""
+    parts: list[str] = []
+    if "review_status" in decision:
+        parts.append(_(REVIEW_LABELS.get(decision["review_status"], decision["review_status"])))
+        if decision.get("review_comment"):
+            parts.append(_("意见：%(text)s", text=decision["review_comment"]))
+    if "value" in decision:
+        value, mask = decision["value"], MASKED_KEYS.get(str(decision.get("field")))
+        value = "—" if value in (None, "") else (mask(str(value)) if mask else value)
+        parts.append(_("取值：%(value)s", value=value))
+    if "status" in decision:
+        parts.append(_(_CANDIDATE_STATUS.get(decision["status"], decision["status"])))
+    if decision.get("merged_into_id") or decision.get("survivor_id"):
+        parts.append(_("并入户 %(id)s", id=decision.get("merged_into_id") or decision.get("survivor_id")))
+    text = "，".join(parts)
+    if decision.get("by"):
+        text += _("（%(name)s）", name=decision["by"])
+    return text

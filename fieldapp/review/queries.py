@@ -17,16 +17,19 @@ from fieldapp.extensions import db
 from fieldapp.models import (
     AuditLog,
     Conflict,
+    DecisionConflict,
     DuplicateCandidate,
     Household,
     HouseholdMerge,
     HouseholdRevision,
     SyncBatch,
+    Town,
     User,
     Village,
     Visit,
     user_villages,
 )
+from fieldapp.tier import at_central
 
 BATCH_COUNT_KEYS = ("accepted", "conflict", "duplicate_suspected", "already_received", "rejected")
 BATCH_STATUS_FILTERS = ("pending", "approved", "returned", "conflict", "duplicate_suspected",
@@ -324,7 +327,33 @@ def open_counts(user: User) -> dict[str, int]:
         "conflicts": count(sa.select(Conflict.id).where(
             Conflict.status == "open", scope_filter(user, Conflict.village_id))),
         "duplicates": count(candidate_query(user, None, "open")),
+        "decisions": count(decision_query(user, None, "open")),
     }
+
+
+def decision_query(user: User, village_id: int | None, status: str) -> sa.Select[Any]:
+    """Decision conflicts (central and the town decided differently) in scope, newest first."""
+    stmt = sa.select(DecisionConflict).where(scope_filter(user, DecisionConflict.village_id),
+                                             DecisionConflict.status == status)
+    if village_id is not None:
+        stmt = stmt.where(DecisionConflict.village_id == village_id)
+    return stmt.order_by(DecisionConflict.created_at.desc(), DecisionConflict.id.desc())
+
+
+def place_names(village_ids: list[int | None]) -> dict[int, str]:
+    """Village names for a list; at central with their town (two towns may share a name)."""
+    ids = sorted({v for v in village_ids if v is not None})
+    rows = db.session.execute(sa.select(Village.id, Village.name, Town.name).join(Town, Town.id == Village.town_id)
+                              .where(Village.id.in_(ids or [-1]))).all()
+    central = at_central()
+    return {vid: f"{town} {name}" if central else name for vid, name, town in rows}
+
+
+def decision_or_404(user: User, decision_id: int) -> DecisionConflict:
+    decision = db.session.get(DecisionConflict, decision_id)
+    if decision is None or not in_scope(user, decision.village_id):
+        abort(404)
+    return decision
 
 
 @dataclass

@@ -37,6 +37,18 @@ def waiting(session: AnySession, kind: str, target: str) -> ReplicationCommand |
         ReplicationCommand.status == "pending").order_by(ReplicationCommand.seq.desc()).limit(1))
 
 
+def waiting_town(session: Session, kinds: tuple[str, ...], target: str) -> str | None:
+    """The town a decision of one of ``kinds`` on ``target`` waits for (its name), if any:
+    what the review pages show as "等待…同步"."""
+    command = session.scalar(sa.select(ReplicationCommand).where(
+        ReplicationCommand.kind.in_(kinds), ReplicationCommand.target == target,
+        ReplicationCommand.status == "pending").limit(1))
+    if command is None:
+        return None
+    node = session.get(Node, command.node_id)
+    return node.town.name if node else None
+
+
 def send(session: Session, node: Node, user: Scoped, kind: str, target: str,
          payload: dict[str, Any], village_id: int | None = None) -> ReplicationCommand:
     """Queue a decision for ``node`` inside the caller's write transaction (audited).

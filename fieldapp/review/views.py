@@ -13,14 +13,15 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from fieldapp import audit, clock, devices
-from fieldapp.access import household_or_404, roles_required
+from fieldapp.access import household_or_404, roles_required, whole_server
 from fieldapp.errors import page_message
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
-from fieldapp.review import audit_text, bp, display, queries, remote
+from fieldapp.review import audit_text, bp, decision_conflicts, display, queries, remote
 from fieldapp.review import conflicts as conflict_decisions
 from fieldapp.review import merges as merge_decisions
 from fieldapp.review import visits as visit_decisions
+from fieldapp.review.decisions import display_name
 from fieldapp.review.errors import NotFound, ReviewError, SentToTown
 from fieldapp.review.forms import ConfirmForm, ReviewForm, make_merge_form, make_resolve_form
 from sync.form import DEFAULT_VERSION
@@ -220,7 +221,8 @@ def conflict(conflict_id: int) -> View:
         "base": queries.revision_author(item.household_id, visit_row.base_rev),
         "current": queries.revision_author(item.household_id, item.current_rev),
     }
-    return render_template("review/conflict.html", conflict=item, siblings=siblings, form=form,
+    waiting = remote.waiting_town(db.session(), ("conflict_resolve",), item.uid)
+    return render_template("review/conflict.html", conflict=item, siblings=siblings, form=form, waiting=waiting,
                            visit=visit_row, household=household, sources=sources,
                            version=visit_row.form_version), status
 
@@ -262,7 +264,8 @@ def duplicate(candidate_id: int) -> View:
                 return redirect(url_for("review.household", household_id=record.survivor_id))
         else:
             status = 422
-    return render_template("review/duplicate.html", candidate=candidate, a=a, b=b, form=form,
+    waiting = remote.waiting_town(db.session(), ("candidate_dismiss", "household_merge"), candidate.uid)
+    return render_template("review/duplicate.html", candidate=candidate, a=a, b=b, form=form, waiting=waiting,
                            differing=differing, version=version, dismiss=ConfirmForm(),
                            evidence=display.pair_evidence(a, b)), status
 
@@ -281,6 +284,43 @@ def dismiss(candidate_id: int) -> View:
     else:
         flash(_("已排除：这两户今后不再提示为疑似重复"), "success")
     return redirect(url_for("review.duplicate", candidate_id=candidate_id))
+
+
+# -- decision conflicts (central and the town decided differently) ---------------
+
+
+@bp.route("/decisions")
+@roles_required(*REVIEWERS)
+def decisions() -> View:
+    village_id = queries.checked_village(current_user, _int_arg("village"))
+    status = "resolved" if request.args.get("status") == "resolved" else "open"
+    page = queries.paginate(queries.decision_query(current_user, village_id, status), _page())
+    waiting = {d.id: remote.waiting(db.session(), "decision_resolve", d.uid) for d in page.items}
+    towns = {d.id: remote.owner(db.session(), d.village_id) for d in page.items if waiting[d.id]}
+    return render_template("review/decisions.html", page=page, status=status, village_id=village_id,
+                           villages=queries.scope_villages(current_user), waiting=waiting,
+                           towns={k: n.town.name for k, n in towns.items() if n is not None},
+                           kinds=display.DECISION_KINDS, text=display.decision_text, form=ConfirmForm(),
+                           resolvers={d.id: display_name(d.resolved_by_id) for d in page.items
+                                      if d.resolved_by_id},
+                           places=queries.place_names([d.village_id for d in page.items]))
+
+
+@bp.route("/decisions/<int:decision_id>/resolve", methods=["POST"])
+@roles_required(*REVIEWERS)
+def decision_resolve(decision_id: int) -> View:
+    """Keep the town's decision or take central's; at central it goes to the town."""
+    queries.decision_or_404(current_user, decision_id)
+    side = request.form.get("side", "")
+    if not ConfirmForm().validate_on_submit() or side not in decision_conflicts.SIDES:
+        abort(400)
+    try:
+        decision_conflicts.resolve_decision(current_user, decision_id, side)
+    except ReviewError as error:  # at central, SentToTown: "已发送至…" (not a refusal)
+        _refused(error)
+    else:
+        flash(_("已保留本镇的决定") if side == "town" else _("已采用县级的决定"), "success")
+    return redirect(url_for("review.decisions"))
 
 
 # -- households and merges -------------------------------------------------------
@@ -340,6 +380,8 @@ def undo_merge(merge_id: int) -> View:
 @bp.route("/audit")
 @roles_required("admin")
 def audit_log() -> View:
+    if not whole_server(current_user):  # at central: the county's admins (the log spans every town)
+        abort(403)
     action = request.args.get("action", "").strip() or None
     username = request.args.get("user", "").strip() or None
     object_id = request.args.get("object", "").strip() or None

@@ -19,6 +19,11 @@ from flask_babel import lazy_gettext as _l
 # fieldapp.review.display.SYNC_LABELS
 SYNC_LABELS = (_l("已接收"), _l("有冲突"), _l("疑似重复"), _l("重复上传"), _l("被拒绝"))
 
+# fieldapp.review.display.DECISION_KINDS and _CANDIDATE_STATUS (decision conflicts)
+DECISION_KINDS = (_l("走访审核"), _l("冲突处理"), _l("排除疑似重复户"), _l("合并疑似重复户"), _l("撤销合并"),
+                  _l("跨镇合并"), _l("撤销跨镇合并"))
+CANDIDATE_STATUS = (_l("待处理"), _l("已合并"), _l("已排除"), _l("已失效"))
+
 # fieldapp.review.display.REVIEW_LABELS
 REVIEW_LABELS = (_l("待审核"), _l("已通过"), _l("已退回"), _l("已更正"))
 

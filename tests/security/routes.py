@@ -90,6 +90,9 @@ RULES: dict[str, Rule] = {
     "review.duplicate": Rule(REVIEWERS, args=_a("candidate_id", "candidate"), scoped=True),
     "review.dismiss": Rule(REVIEWERS, args=_a("candidate_id", "candidate"), scoped=True),
     "review.household": Rule(REVIEWERS, args=_a("household_id", "household"), scoped=True),
+    # decision conflicts between central and the town: listed and settled by the village's reviewers
+    "review.decisions": Rule(REVIEWERS),
+    "review.decision_resolve": Rule(REVIEWERS, args=_a("decision_id", "decision"), scoped=True),
     # 显示完整: full ID number and phone, admins only, audited (a POST)
     "review.household_full": Rule(ADMINS, args=_a("household_id", "household"), unmasked=True),
     "review.undo_merge": Rule(ADMINS, args=_a("merge_id", "merge")),
@@ -112,6 +115,9 @@ RULES: dict[str, Rule] = {
     "admin.token_revoke": Rule(ADMINS, args=lambda w, s: {"user_id": w.users[s],
                                                           "token_id": w.worker_token[s]}),
     "admin.campaigns": Rule(ADMINS),
+    # the central tier: a town's replication with central, central's nodes
+    "admin.upstream": Rule(ADMINS),
+    "admin.nodes": Rule(ADMINS),
     "admin.campaign_new": Rule(ADMINS),
     "admin.campaign_activate": Rule(ADMINS, args=lambda w, s: {"campaign_id": w.campaign}),
     "admin.campaign_close": Rule(ADMINS, args=lambda w, s: {"campaign_id": w.campaign}),
