@@ -5,6 +5,7 @@ from fieldapp.models.base import Base, new_uuid, utcnow
 from fieldapp.models.campaign import Campaign
 from fieldapp.models.geo import Town, Village, VillageGroup
 from fieldapp.models.household import HOUSEHOLD_FIELDS, Household, HouseholdRevision
+from fieldapp.models.photo import VisitPhoto
 from fieldapp.models.replication import (
     AppliedCommand,
     DecisionConflict,
@@ -32,6 +33,6 @@ __all__ = [
     "DuplicateCandidate", "HOUSEHOLD_FIELDS", "Household", "HouseholdMerge",
     "HouseholdDayProgress", "HouseholdProgress", "HouseholdRevision", "LoginAttempt", "RETURN_KINDS",
     "REVIEW_STATUSES", "ROLES", "SYNC_STATUSES", "ReportCursor", "ScopeRemoval", "SyncBatch", "Town", "User", "Village", "VillageGroup",
-    "VillageProgress", "Visit", "WorkerHouseholdProgress", "WorkerVillageProgress", "new_uuid",
+    "VillageProgress", "Visit", "VisitPhoto", "WorkerHouseholdProgress", "WorkerVillageProgress", "new_uuid",
     "user_villages", "utcnow",
 ]

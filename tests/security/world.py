@@ -17,7 +17,15 @@ from flask import Flask
 
 from fieldapp.demo.answers import signature
 from fieldapp.extensions import db
-from fieldapp.models import Conflict, DeviceToken, DuplicateCandidate, Household, SyncBatch, utcnow
+from fieldapp.models import (
+    Conflict,
+    DeviceToken,
+    DuplicateCandidate,
+    Household,
+    SyncBatch,
+    VisitPhoto,
+    utcnow,
+)
 from fieldapp.review.merges import merge_households
 from tests import factories
 
@@ -39,6 +47,7 @@ class World:
     conflict: dict[str, int]
     candidate: dict[str, int]
     merge: dict[str, int]
+    photo: dict[str, str]
     campaign: str
     secrets: list[str]  # every household's full ID number and phone: never in a page or a default export
 
@@ -65,11 +74,16 @@ def _side(town: factories.SmallTown, side: str, households: list, worker, n: int
     token = DeviceToken(user_id=worker.id, device_id=f"phone-{side}", device_name=HOSTILE_NAME,
                         token_hash=hashlib.sha256(f"t-{side}-{n}".encode()).hexdigest(),
                         expires_at=utcnow() + dt.timedelta(days=90))
-    db.session.add_all([conflict, candidate, to_merge, token])
+    # A completed photo of the visit (its bytes are not in the copied world: the instance folder is new).
+    photo = VisitPhoto(id=f"00000000-0000-4000-8000-00000000000{n}", visit_uuid=visit.uuid, worker_id=worker.id,
+                       content_type="image/jpeg", length=3, sha256="0" * 64,
+                       storage_key=f"{visit.uuid}/photo-{n}", completed_at=utcnow())
+    db.session.add_all([conflict, candidate, to_merge, token, photo])
     db.session.commit()
     merge = merge_households(town.admin, to_merge.id, second.id)
     return {"household": first.id, "visit": visit.uuid, "batch": f"batch-{side}",
-            "conflict": conflict.id, "candidate": candidate.id, "merge": merge.id, "token": token.id}
+            "conflict": conflict.id, "candidate": candidate.id, "merge": merge.id, "token": token.id,
+            "photo": photo.id}
 
 
 def build_world(app: Flask) -> World:
@@ -90,6 +104,7 @@ def build_world(app: Flask) -> World:
             conflict={"in": inside["conflict"], "out": outside["conflict"]},
             candidate={"in": inside["candidate"], "out": outside["candidate"]},
             merge={"in": inside["merge"], "out": outside["merge"]},
+            photo={"in": inside["photo"], "out": outside["photo"]},
             campaign=town.campaign.id,
             secrets=[value for h in db.session.scalars(sa.select(Household))
                      for value in (h.head_id, h.phone) if value],
