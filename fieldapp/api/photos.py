@@ -4,6 +4,7 @@ and docs/sync-protocol.md#photos (a tus-like protocol: ``Upload-Offset`` in and 
 from __future__ import annotations
 
 from flask import current_app, g, jsonify, request, url_for
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Response
 
 from fieldapp.api import bp
@@ -28,7 +29,10 @@ def _answer(state: uploads.PhotoState, status: int = 200) -> Response:
 
 
 def _read_body(limit: int) -> bytes:
-    """Up to ``limit`` bytes of the body: a stream's ``read`` may return less than is coming."""
+    """Up to ``limit`` bytes of the body: a stream's ``read`` may return less than is coming.
+
+    A body shorter than its ``Content-Length`` (the connection was cut) raises
+    ``ClientDisconnected``: the chunk is dropped whole, never half written."""
     parts: list[bytes] = []
     got = 0
     while got < limit:
@@ -37,6 +41,9 @@ def _read_body(limit: int) -> bytes:
             break
         parts.append(part)
         got += len(part)
+    declared = request.content_length
+    if declared is not None and got < min(limit, declared):
+        raise ClientDisconnected()
     return b"".join(parts)
 
 
