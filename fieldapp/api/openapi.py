@@ -112,6 +112,9 @@ def _schemas() -> dict[str, Any]:
                 }},
                 "form": {"type": "object", "required": ["version", "sections", "fields"],
                          "description": "the form definition (docs/visit-form.md), evaluated by the phone as is"},
+                "photos": {"type": "object", "properties": {"per_visit": {"type": "integer"},
+                                                            "max_bytes": {"type": "integer"}},
+                           "description": "the photo limits (PHOTOS_PER_VISIT, PHOTO_MAX_BYTES)"},
             },
         },
         "Household": {
