@@ -21,6 +21,7 @@ class VisitPhoto(Base):
     __table_args__ = (
         # A photo is known by its bytes: creating it again resumes the same upload.
         sa.UniqueConstraint("visit_uuid", "sha256", name="uq_visit_photos_visit_uuid"),
+        sa.Index("ix_visit_photos_change_seq", "change_seq"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
@@ -32,3 +33,6 @@ class VisitPhoto(Base):
     storage_key: Mapped[str] = mapped_column(sa.String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Taken when the photo completes: central's replication feed sends complete photos
+    # (their bytes with them) at this place, after their visit (docs/replication.md).
+    change_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)

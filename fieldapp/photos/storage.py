@@ -35,6 +35,8 @@ class PhotoStorage(Protocol):
 
     def read(self, key: str) -> bytes: ...
 
+    def put(self, key: str, data: bytes) -> None: ...
+
     def delete(self, key: str) -> None: ...
 
     def usage(self) -> tuple[int, int]: ...
@@ -116,6 +118,17 @@ class LocalStorage:
 
     def read(self, key: str) -> bytes:
         return self._path(key).read_bytes()
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store a whole photo (a replicated one) at once: written aside, then renamed."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(path.name + ".tmp")
+        with part.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(part, path)
 
     def delete(self, key: str) -> None:
         path = self._path(key)

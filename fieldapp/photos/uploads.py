@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from fieldapp import audit
 from fieldapp.access import Scoped
 from fieldapp.db import write_transaction
+from fieldapp.db.changes import next_change
 from fieldapp.extensions import db
 from fieldapp.models import Visit, VisitPhoto, utcnow
 from fieldapp.photos.storage import PhotoStorage, photo_storage
@@ -206,6 +207,7 @@ def _finish(user: Scoped, photo: VisitPhoto, visit: Visit, storage: PhotoStorage
         if row is None or row.completed_at is not None:
             return
         row.completed_at = utcnow()
+        row.change_seq = next_change(session, 1)  # central replicates it from here
         audit.record(session, user, "photo_upload", "visit", visit.uuid, village_id=visit.village_id,
                      details={"photo_id": photo.id, "household_id": visit.household_id, "bytes": photo.length,
                               "sha256": photo.sha256})

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column('storage_key', sa.String(length=200), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('change_seq', sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(['visit_uuid'], ['visits.uuid'], name=op.f('fk_visit_photos_visit_uuid_visits')),
         sa.ForeignKeyConstraint(['worker_id'], ['users.id'], name=op.f('fk_visit_photos_worker_id_users')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_photos')),
@@ -34,6 +35,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('visit_photos', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_visit_photos_visit_uuid'), ['visit_uuid'], unique=False)
+        batch_op.create_index('ix_visit_photos_change_seq', ['change_seq'], unique=False)
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.add_column(sa.Column('photos_expected', sa.SmallInteger(), nullable=True))
 
@@ -42,5 +44,6 @@ def downgrade() -> None:
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_column('photos_expected')
     with op.batch_alter_table('visit_photos', schema=None) as batch_op:
+        batch_op.drop_index('ix_visit_photos_change_seq')
         batch_op.drop_index(batch_op.f('ix_visit_photos_visit_uuid'))
     op.drop_table('visit_photos')
