@@ -41,8 +41,12 @@ export const objectUrl = (photo) => URL.createObjectURL(new Blob([photo.bytes], 
 export async function pendingPhotos(owner) {
   const visits = await store.getAllByIndex('visits', 'owner', owner);
   return visits.sort((a, b) => (a.synced_at || '').localeCompare(b.synced_at || ''))
-    .flatMap((visit) => (visit.photos || []).filter((p) => p.status !== 'done').map((photo) => ({visit, photo})));
+    .flatMap((visit) => (visit.photos || []).filter((p) => p.status !== 'done' && p.status !== 'failed')
+      .map((photo) => ({visit, photo})));
 }
+
+export const failedPhotos = async (owner) => (await store.getAllByIndex('visits', 'owner', owner))
+  .flatMap((visit) => (visit.photos || []).filter((p) => p.status === 'failed'));
 
 async function update(visitUuid, id, changes) {
   await store.write(['visits'], async (tx) => {
@@ -59,7 +63,14 @@ export async function uploadPhotos(token, owner, progress = () => {}) {
   const pending = await pendingPhotos(owner);
   let done = 0;
   for (const {visit, photo} of pending) {
-    await uploadOne(visit.uuid, photo, token, (sent) => progress({done, total: pending.length, sent, size: photo.size}));
+    try {
+      await uploadOne(visit.uuid, photo, token, (sent) => progress({done, total: pending.length, sent, size: photo.size}));
+    } catch (error) {
+      // The server will never take it (not this worker's visit, over the limit): kept on
+      // the phone with the reason; a cut or a busy server is tried again later.
+      if (!(error instanceof ApiError) || error.retryable || error.status === 401) throw error;
+      await update(visit.uuid, photo.id, {status: 'failed', error: error.message});
+    }
     done += 1;
     progress({done, total: pending.length, sent: 0, size: 0});
   }

@@ -3,7 +3,7 @@
 
 import * as store from '../db.js';
 import {allPending, backupFile} from '../outbox.js';
-import {pendingPhotos} from '../photos.js';
+import {failedPhotos, pendingPhotos} from '../photos.js';
 import {appVersion, isRunning, onSync, syncNow} from '../sync.js';
 import {logOut, requestPersistence} from './login.js';
 import {append, clear, formatBytes, formatTime, h, toast} from './dom.js';
@@ -27,9 +27,9 @@ export async function refresh() {
   if (!view) return;
   const {container, ctx: {auth, scope, go}} = view;
   const owner = auth.user.username;
-  const [pending, last, lastError, persisted, estimate, formDoc, photos] = await Promise.all([
+  const [pending, last, lastError, persisted, estimate, formDoc, photos, failed] = await Promise.all([
     allPending(), store.getMeta('last_sync'), store.getMeta('last_sync_error'), store.getMeta('persisted'),
-    navigator.storage?.estimate ? navigator.storage.estimate().catch(() => null) : null, store.getMeta('form'), pendingPhotos(owner)]);
+    navigator.storage?.estimate ? navigator.storage.estimate().catch(() => null) : null, store.getMeta('form'), pendingPhotos(owner), failedPhotos(owner)]);
   const labels = Object.fromEntries((formDoc?.form?.fields || []).map((f) => [f.id, f.label]));
   const mine = pending.filter((r) => r.owner === owner);
   const others = pending.length - mine.length;
@@ -56,6 +56,8 @@ export async function refresh() {
       others ? h('p', {class: 'muted'}, `另有其他网格员的 ${others} 条记录待他们登录后同步（不会删除）`) : null,
       h('p', {id: 'photo-progress', class: photos.length ? 'warn' : 'muted'},
         photos.length ? `${photos.length} 张照片待上传` : '照片已全部上传'),
+      failed.length ? h('p', {class: 'error', id: 'photo-failed'},
+        `${failed.length} 张照片服务器不接收：${failed[0].error}`) : null,
       h('p', {id: 'last-sync'}, `上次成功同步：${formatTime(last?.at)}`),
       lastError ? h('p', {class: 'error', id: 'last-error'}, `上次同步失败：${lastError.message}（${formatTime(lastError.at)}）`) : null,
       syncButton),
