@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
 
 from fieldapp.api.openapi import openapi_document
 from fieldapp.extensions import db
-from tests import factories
+from tests import factories, schemathesis_media  # noqa: F401  (the photo chunks' media type)
 from tests.conftest import make_test_app
 
 
@@ -43,12 +43,6 @@ def test_every_operation_lists_its_errors() -> None:
                 if status.startswith(("4", "5")):
                     schema = response["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/Error"}
-
-
-@schemathesis.serializer("application/offset+octet-stream")
-def _photo_chunk(ctx: object, value: object) -> bytes:
-    """A photo chunk's body: bytes as generated, anything else as its text."""
-    return value if isinstance(value, bytes) else str(value).encode()
 
 
 @pytest.fixture(scope="module")
