@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fieldapp import audit
@@ -112,6 +113,15 @@ def create_upload(user: Scoped, visit_uuid: str, body: Any) -> tuple[PhotoState,
         415 unsupported_photo_type, 413 photo_too_large, 409 too_many_photos
     """
     length, sha, kind = _checked_body(body)
+    try:
+        return _create(user, visit_uuid, length, sha, kind)
+    except IntegrityError:
+        # The same photo created at the same moment by a retry (PostgreSQL): it is there now.
+        db.session.rollback()
+        return _create(user, visit_uuid, length, sha, kind)
+
+
+def _create(user: Scoped, visit_uuid: str, length: int, sha: str, kind: str) -> tuple[PhotoState, bool]:
     storage = photo_storage()
     with write_transaction(db.session) as session:
         visit = _own_visit(user, visit_uuid)
