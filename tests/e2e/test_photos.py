@@ -129,3 +129,32 @@ def test_the_visit_is_saved_at_once_when_location_is_refused(town: SmallTown, ph
     assert time.monotonic() - started < 5
     [saved] = phone.outbox()
     assert saved["location"] is None and saved["photos"] == []
+
+
+def test_a_photo_the_server_refuses_is_kept_aside_and_the_sync_goes_on(
+    app: Any, database_url: str, town: SmallTown, browser: Any, tmp_path: Path,
+) -> None:
+    from tests.live import LiveServer
+
+    # A server that takes photos of at most 20 KB: the phone's ~200 KB photo is refused (413).
+    server = LiveServer(database_url, tmp_path / "small-photos", extra_env={"FIELDAPP_PHOTO_MAX_BYTES": "20000"})
+    server.start()
+    phone = Phone(browser, server.url).open()
+    try:
+        phone.login()
+        picture = base64.b64decode(phone.page.evaluate(CAMERA_PNG))
+        phone.open_household("陈秀英")
+        phone.fill_visit()
+        phone.page.set_input_files("#photo-input", files=[{"name": "a.png", "mimeType": "image/png",
+                                                            "buffer": picture}])
+        phone.page.wait_for_selector("#photo-list img.photo-thumb")
+        phone.save_visit()
+        phone.wait_until("(await db.getAll('visits')).some((v) => (v.photos || []).some((p) => p.status === 'failed'))")
+        phone.goto("/app/sync")
+        assert "1 张照片服务器不接收：照片过大" in phone.page.inner_text("#photo-failed")
+        assert phone.idb("await db.getMeta('last_sync_error')") is None  # the sync itself went through
+        [visit] = _server(sa.select(Visit))
+        assert visit.photos_expected == 1
+    finally:
+        phone.close()
+        server.stop()
