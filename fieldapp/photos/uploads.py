@@ -250,6 +250,16 @@ def visit_photos(session: Session, visit: Visit) -> VisitPhotos:
     return VisitPhotos(done, len(rows) - len(done), max(visit.photos_expected or 0, 0))
 
 
+def completed_counts(session: Session, visit_uuids: list[str]) -> dict[str, int]:
+    """How many complete photos each visit has (a batch page's visits, in one query)."""
+    if not visit_uuids:
+        return {}
+    rows = session.execute(sa.select(VisitPhoto.visit_uuid, sa.func.count())
+                           .where(VisitPhoto.visit_uuid.in_(visit_uuids), VisitPhoto.completed_at.is_not(None))
+                           .group_by(VisitPhoto.visit_uuid))
+    return {uuid: int(n) for uuid, n in rows}
+
+
 def completed_photo(session: Session, visit_uuid: str, photo_id: str) -> tuple[VisitPhoto, bytes] | None:
     """A completed photo of the visit and its bytes (None: no such photo, or not complete)."""
     photo = session.get(VisitPhoto, photo_id)

@@ -134,7 +134,9 @@ def batch(batch_id: str) -> View:
         status = 422
     visits = queries.batch_visits(current_user, batch_id)
     device = devices.device_labels(db.session(), [(item.user_id, item.device_id)])[(item.user_id, item.device_id)]
+    photos_done = uploads.completed_counts(db.session(), [v.uuid for v in visits if v.photos_expected])
     return render_template("review/batch.html", batch=item, visits=visits, form=form, device=device,
+                           photos_done=photos_done,
                            counts=queries.batch_counts(item), count_keys=queries.BATCH_COUNT_KEYS,
                            display=display), status
 

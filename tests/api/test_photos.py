@@ -162,10 +162,13 @@ def test_the_visit_is_complete_at_the_server_once_its_photos_are(pushed, client,
     auth.login("supervisor_a")
     page = client.get(f"/review/visits/{visit_uuid}").get_data(as_text=True)
     assert "照片上传中 1/2" in page
+    batch_id = db.session.get(Visit, visit_uuid).batch_id
+    assert "照片上传中 1/2" in client.get(f"/review/batches/{batch_id}").get_data(as_text=True)
     two = up.create(visit_uuid, describe(second)).get_json()["id"]
     up.chunk(two, 0, second)
     page = client.get(f"/review/visits/{visit_uuid}").get_data(as_text=True)
     assert "照片上传中" not in page and "照片 2/2" in page
+    assert "照片 2/2" in client.get(f"/review/batches/{batch_id}").get_data(as_text=True)
     image = client.get(f"/review/visits/{visit_uuid}/photos/{one}")
     assert image.status_code == 200 and image.data == first and image.mimetype == "image/jpeg"
     assert image.headers["Cache-Control"] == "no-store"
