@@ -54,3 +54,33 @@ def test_an_upload_cut_mid_chunk_resumes_from_the_last_acknowledged_byte(live_se
     assert rest.json()["complete"] is True and rest.json()["offset"] == len(data)
     stored = live_server.instance / "photos" / visit["uuid"] / created.json()["id"]
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_two_requests_for_the_same_chunk_at_once_write_it_once(live_server: Any, town: Any) -> None:
+    """A phone retrying while its first request is still being read: the file's lock lets one
+    write, the other is told the new offset (two gunicorn workers, several threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = f"{live_server.url}/api/v1"
+    token = requests.post(f"{base}/auth/token", json={"username": "worker_a", "password": "pass-word-123",
+                                                      "device_id": "race-phone"}, timeout=10).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    visit = record(town.households_a[1])
+    visit["photos"] = 1
+    assert requests.post(f"{base}/sync/push", json={"batch_id": "race", "device_id": "race-phone",
+                                                    "records": [visit]}, headers=auth, timeout=20).status_code == 200
+    data = jpeg(600_000, 9)
+    created = requests.post(f"{base}/visits/{visit['uuid']}/photos", json=describe(data), headers=auth, timeout=10)
+    upload = f"{live_server.url}{created.json()['upload_url']}"
+
+    def send(_: int) -> requests.Response:
+        return requests.patch(upload, data=data[:500_000], timeout=20,
+                              headers={**auth, "Content-Type": OCTETS, "Upload-Offset": "0"})
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(send, range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409], [a.text for a in answers]
+    assert all(a.headers.get("Upload-Offset") == "500000" or a.json()["error"]["details"]["offset"] == 500_000
+               for a in answers)
+    stored = live_server.instance / "photos" / visit["uuid"] / created.json()["id"]
+    assert stored.read_bytes() == data[:500_000]
