@@ -48,6 +48,15 @@ class Config:
     ROSTER_MAX_UNPACKED_MB = 128
     ROSTER_MAX_ERRORS = 200
     ROSTER_BACKGROUND_BYTES = 1024 * 1024
+    # Photos of a visit (fieldapp/photos, docs/sync-protocol.md#photos): how many, how large,
+    # the largest chunk, and where they are kept ("local": PHOTO_FOLDER, else the instance's photos/).
+    PHOTOS_PER_VISIT = 3
+    PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    PHOTO_CHUNK_MAX_BYTES = 1024 * 1024
+    PHOTO_STORAGE = "local"
+    PHOTO_FOLDER = ""
+    # A visit recorded farther than this from the household's previous visit is flagged on review.
+    LOCATION_FAR_METERS = 2000
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 300
     # Reverse proxies whose X-Forwarded-For/-Proto are believed (fieldapp/proxies.py):

@@ -5,8 +5,11 @@ holding a foreign key to a visit, found from the schema so that a table
 added later is not left dangling). Columns that name a visit without a
 foreign key (which visit made a household revision or raised a duplicate,
 which visit a later one supersedes) are cleared, so no id of a deleted visit
-is left behind. Signatures and photos live inside the visit's data and go
-with it. Households, the roster and the audit log stay.
+is left behind. Signatures live inside the visit's data and go with it; the
+photos' rows go as dependents, and their bytes are deleted from the photo
+storage once the transaction committed (a file left by a crash in between is
+an orphan, never a row without its file). Households, the roster and the
+audit log stay.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from fieldapp import audit, clock
 from fieldapp.campaigns import get_campaign
 from fieldapp.db import write_transaction
 from fieldapp.extensions import db
-from fieldapp.models import DuplicateCandidate, HouseholdRevision, Visit
+from fieldapp.models import DuplicateCandidate, HouseholdRevision, Visit, VisitPhoto
+from fieldapp.photos.uploads import delete_files
 from fieldapp.reports import rollup
 
 
@@ -108,7 +112,10 @@ def purge_visits(campaign_id: str, before: dt.date, apply: bool) -> PurgeSummary
                 sa.select(sa.func.count()).select_from(column.table).where(naming_purged)) or 0
             if count:
                 summary.cleared[f"{column.table.name}.{column.name}"] = count
+        photo_keys: list[str] = []
         if apply and summary.visits:
+            photo_keys = list(session.scalars(sa.select(VisitPhoto.storage_key)
+                                              .where(VisitPhoto.visit_uuid.in_(targets))))
             for column, naming_purged in loose:
                 session.execute(sa.update(column.table).where(naming_purged).values({column.name: None}))
             for table, where in plan:
@@ -122,4 +129,5 @@ def purge_visits(campaign_id: str, before: dt.date, apply: bool) -> PurgeSummary
             summary.applied = True
     if summary.applied:
         rollup.forget(session, campaign_id)  # purge deletes without change numbers
+        delete_files(photo_keys)
     return summary

@@ -311,4 +311,6 @@ def form_document() -> dict[str, Any]:
             "monitoring_line": campaign.monitoring_line, "closed": campaign.closed,
         },
         "form": load_form(campaign.form_version).to_json(),
+        "photos": {"per_visit": int(current_app.config["PHOTOS_PER_VISIT"]),
+                   "max_bytes": int(current_app.config["PHOTO_MAX_BYTES"])},
     }

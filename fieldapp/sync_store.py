@@ -284,7 +284,8 @@ def _visit_row(v: Any) -> dict[str, Any]:
         "utc_offset_minutes": _offset_minutes(v.visited_at or v.started_at),
         "visited_on": v.visited_on, "received_at": v.received_at, "server_seq": v.server_seq,
         "data": v.data, "location": v.location, "sync_status": v.sync_status,
-        "review_status": "pending", "change_seq": v.server_seq, **v.computed,
+        "review_status": "pending", "change_seq": v.server_seq, "photos_expected": v.photos_expected,
+        **v.computed,
     }
 
 

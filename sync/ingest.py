@@ -479,7 +479,7 @@ class _BatchState:
             visited_on=dt.date.fromisoformat(visited_on) if visited_on else None,
             received_at=self.received_at, data=values,
             location=dict(record.location) if record.location is not None else None,
-            sync_status=status, computed=computed))
+            sync_status=status, computed=computed, photos_expected=record.photos))
         self.stored[record.uuid] = StoredVisit(record.uuid, state.id, state.village_id,
                                                self.actor.user_id, status, "pending")
         if record.supersedes and record.supersedes not in self.superseded:

@@ -40,8 +40,9 @@ _CURSOR = re.compile(r"^[0-9]{1,18}$")
 BATCH_KEYS = frozenset({"batch_id", "device_id", "app_version", "records"})
 RECORD_KEYS = frozenset({
     "uuid", "campaign_id", "form_version", "household_id", "base_rev", "supersedes",
-    "started_at", "visited_at", "data", "location", "village",
+    "started_at", "visited_at", "data", "location", "village", "photos",
 })
+MAX_PHOTOS = 20  # the envelope's bound; the server's setting (PHOTOS_PER_VISIT) is lower
 REQUIRED_RECORD_KEYS = ("uuid", "campaign_id", "form_version", "data")
 LOCATION_KEYS = frozenset({"lat", "lon", "accuracy_m", "altitude_m", "at"})
 
@@ -61,6 +62,7 @@ class PushRecord:
     data: Mapping[str, Any]
     location: Mapping[str, Any] | None
     village: str | None
+    photos: int | None = None  # how many photos the phone uploads for the visit (after it)
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,10 @@ def _record(raw: Any, path: str, errors: _Errors) -> PushRecord | None:
         errors.add(f"{path}.data", "expected an object")
     location = _location(raw.get("location"), f"{path}.location", errors)
     village = _string(raw.get("village"), f"{path}.village", errors, max_len=50)
+    photos = raw.get("photos")
+    if photos is not None and (isinstance(photos, bool) or not isinstance(photos, int)
+                               or not 0 <= photos <= MAX_PHOTOS):
+        errors.add(f"{path}.photos", f"expected an integer in [0, {MAX_PHOTOS}] or null")
     for key, value in (("campaign_id", campaign_id), ("form_version", form_version)):
         if key in raw and not value:
             errors.add(f"{path}.{key}", "required")
@@ -176,7 +182,7 @@ def _record(raw: Any, path: str, errors: _Errors) -> PushRecord | None:
         uuid=uuid, campaign_id=campaign_id, form_version=form_version,
         household_id=household_id or None, base_rev=base_rev, supersedes=supersedes,
         started_at=started_at, visited_at=visited_at, data=data, location=location,
-        village=village or None,
+        village=village or None, photos=photos,
     )
 
 

@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass
 
 # The feed's streams, in the order rows sharing a change number are read (and applied:
-# a household before its revisions and visits, a visit before its conflicts).
+# a household before its revisions and visits, a visit before its conflicts). Photos
+# come last: a complete photo with its bytes, one bounded record each.
 STREAMS = ("households", "revisions", "visits", "conflicts", "candidates", "merges",
-           "decisions", "commands")
+           "decisions", "commands", "photos")
 LAST_STREAM = len(STREAMS) - 1
 _END = "\uffff"
 _WHOLE = re.compile(r"^(0|[1-9][0-9]{0,18})$")

@@ -208,6 +208,7 @@ class VisitRow:
     sync_status: str
     computed: dict[str, Any]
     server_seq: int = 0
+    photos_expected: int | None = None
 
 
 @dataclass

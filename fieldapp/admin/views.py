@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 
 from fieldapp import devices
 from fieldapp.access import roles_required, whole_server
-from fieldapp.admin import bp, replication_pages, roster_upload, services
+from fieldapp.admin import bp, disk, replication_pages, roster_upload, services
 from fieldapp.admin.forms import (
     ActionForm,
     CampaignForm,
@@ -60,7 +60,8 @@ def index() -> str:
     active = active_campaign(db.session)
     tokens = db.session.scalar(sa.select(sa.func.count()).select_from(DeviceToken).where(
         DeviceToken.revoked_at.is_(None), DeviceToken.expires_at > utcnow())) or 0
-    return render_template("admin/index.html", counts=counts, active=active, tokens=tokens)
+    return render_template("admin/index.html", counts=counts, active=active, tokens=tokens,
+                           disk=disk.disk_usage())
 
 
 @bp.route("/users/")

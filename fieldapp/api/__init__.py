@@ -7,4 +7,4 @@ from fieldapp.extensions import csrf
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 
-from fieldapp.api import auth, replication, views  # noqa: E402,F401
+from fieldapp.api import auth, photos, replication, views  # noqa: E402,F401

@@ -112,6 +112,9 @@ def _schemas() -> dict[str, Any]:
                 }},
                 "form": {"type": "object", "required": ["version", "sections", "fields"],
                          "description": "the form definition (docs/visit-form.md), evaluated by the phone as is"},
+                "photos": {"type": "object", "properties": {"per_visit": {"type": "integer"},
+                                                            "max_bytes": {"type": "integer"}},
+                           "description": "the photo limits (PHOTOS_PER_VISIT, PHOTO_MAX_BYTES)"},
             },
         },
         "Household": {
@@ -179,6 +182,29 @@ def _schemas() -> dict[str, Any]:
                 }},
                 "village": {"type": ["string", "null"], "maxLength": 50, "pattern": NO_CONTROL,
                             "description": "new households only: the village name (default: the user's first village)"},
+                "photos": {"type": ["integer", "null"], "minimum": 0, "maximum": 20,
+                           "description": "how many photos the phone uploads for this visit afterwards "
+                                          "(POST /visits/{uuid}/photos); the visit is complete once they are"},
+            },
+        },
+        "PhotoCreate": {
+            "type": "object", "required": ["length", "sha256", "content_type"], "additionalProperties": False,
+            "properties": {
+                "length": {"type": "integer", "minimum": 1, "description": "bytes (at most PHOTO_MAX_BYTES)"},
+                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "of the whole photo"},
+                "content_type": {"type": "string", "enum": ["image/jpeg", "image/png", "image/webp"]},
+            },
+        },
+        "PhotoUpload": {
+            "type": "object",
+            "required": ["id", "visit_uuid", "content_type", "length", "sha256", "offset", "complete", "upload_url"],
+            "properties": {
+                "id": {"type": "string"}, "visit_uuid": {"type": "string"},
+                "content_type": {"type": "string"}, "length": {"type": "integer"},
+                "sha256": {"type": "string"},
+                "offset": {"type": "integer", "description": "bytes stored: send the next chunk from here"},
+                "complete": {"type": "boolean", "description": "every byte stored and the SHA-256 checked"},
+                "upload_url": {"type": "string", "description": "where to send chunks and ask the offset"},
             },
         },
         "PushRequest": {
@@ -351,6 +377,70 @@ def openapi_document() -> dict[str, Any]:
                     "503": _error("The database stayed busy; retry later", ["busy"]),
                 },
             }},
+            "/visits/{visit_uuid}/photos": {"post": {
+                "operationId": "createPhotoUpload",
+                "summary": "Start (or find again, same SHA-256) the upload of a photo of the caller's visit",
+                "security": bearer,
+                "parameters": [{"name": "visit_uuid", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": _ref("PhotoCreate")}}},
+                "responses": {
+                    "200": _json(_ref("PhotoUpload"), "The same photo was created before: resume from `offset`"),
+                    "201": _json(_ref("PhotoUpload"), "Created; `Location` is its upload URL"),
+                    "400": malformed,
+                    "401": UNAUTHENTICATED,
+                    "403": _error("Not a grid worker", ["forbidden"]),
+                    "404": _error("Not a visit of the caller", ["not_found"]),
+                    "409": _error("The visit has its PHOTOS_PER_VISIT photos", ["too_many_photos"]),
+                    "413": _error("Larger than PHOTO_MAX_BYTES", ["too_large"]),
+                    "415": _error("Not JSON, or not a JPEG, PNG or WebP",
+                                  ["unsupported_media_type", "unsupported_photo_type"]),
+                    "422": _error("Wrong fields", ["invalid_request"]),
+                },
+            }},
+            "/photos/{photo_id}": {
+                "get": {
+                    "operationId": "photoUploadState",
+                    "summary": "Where the upload stands (HEAD: the same headers, Upload-Offset)",
+                    "security": bearer,
+                    "parameters": [{"name": "photo_id", "in": "path", "required": True,
+                                    "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": _json(_ref("PhotoUpload")),
+                        "401": UNAUTHENTICATED,
+                        "403": _error("Not a grid worker", ["forbidden"]),
+                        "404": _error("Not an upload of the caller", ["not_found"]),
+                    },
+                },
+                **{method: {
+                    "operationId": f"photoChunk{method.title()}",
+                    "summary": "Bytes at Upload-Offset, acknowledged with the new offset once on disk"
+                               + (" (POST: the same as PATCH)" if method == "post" else ""),
+                    "security": bearer,
+                    "parameters": [
+                        {"name": "photo_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "Upload-Offset", "in": "header", "required": True,
+                         "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"}},
+                    ],
+                    "requestBody": {"required": True, "content": {
+                        "application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                    "responses": {
+                        "200": _json(_ref("PhotoUpload")),
+                        "400": _error("Missing or malformed Upload-Offset", ["bad_request"]),
+                        "401": UNAUTHENTICATED,
+                        "403": _error("Not a grid worker", ["forbidden"]),
+                        "404": _error("Not an upload of the caller", ["not_found"]),
+                        "409": _error("Not the server's offset (details.offset)", ["offset_mismatch"]),
+                        "413": _error("Larger than PHOTO_CHUNK_MAX_BYTES or past the photo's length",
+                                      ["too_large"]),
+                        "415": _error("Not application/offset+octet-stream, or the bytes are not an image "
+                                      "of the declared type (the upload restarts at 0)",
+                                      ["unsupported_media_type", "unsupported_photo_type"]),
+                        "422": _error("The SHA-256 does not match (the upload restarts at 0)",
+                                      ["checksum_mismatch"]),
+                    },
+                } for method in ("patch", "post")},
+            },
             "/replication/up": {
                 "get": {
                     "operationId": "replicationCursor", "summary": "Where central stands in this town's feed",

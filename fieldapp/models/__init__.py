@@ -10,6 +10,7 @@ from fieldapp.models.household import (
     HouseholdMember,
     HouseholdRevision,
 )
+from fieldapp.models.photo import VisitPhoto
 from fieldapp.models.replication import (
     AppliedCommand,
     DecisionConflict,
@@ -37,6 +38,6 @@ __all__ = [
     "DuplicateCandidate", "HOUSEHOLD_FIELDS", "Household", "HouseholdMember", "HouseholdMerge",
     "HouseholdDayProgress", "HouseholdProgress", "HouseholdRevision", "LoginAttempt", "RETURN_KINDS",
     "REVIEW_STATUSES", "ROLES", "SYNC_STATUSES", "ReportCursor", "ScopeRemoval", "SyncBatch", "Town", "User", "Village", "VillageGroup",
-    "VillageProgress", "Visit", "WorkerHouseholdProgress", "WorkerVillageProgress", "new_uuid",
+    "VillageProgress", "Visit", "VisitPhoto", "WorkerHouseholdProgress", "WorkerVillageProgress", "new_uuid",
     "user_villages", "utcnow",
 ]

@@ -54,6 +54,9 @@ class Visit(Base):
     server_seq: Mapped[int] = mapped_column(sa.BigInteger, index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     location: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # How many photos the phone said it attaches (uploaded apart, fieldapp/photos): the
+    # visit is complete once that many are stored. None: the phone sent no count.
+    photos_expected: Mapped[int | None] = mapped_column(sa.SmallInteger)
     sync_status: Mapped[str] = mapped_column(sa.String(24))
     review_status: Mapped[str] = mapped_column(sa.String(12), default="pending")
     review_comment: Mapped[str | None] = mapped_column(sa.Text)

@@ -15,7 +15,9 @@ together with the rows that depend on it; the rest of the page is stored.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -44,8 +46,10 @@ from fieldapp.models import (
     User,
     Village,
     Visit,
+    VisitPhoto,
     utcnow,
 )
+from fieldapp.photos.storage import photo_storage
 from fieldapp.replication.rows import load
 from sync.errors import SyncError
 from sync.replication import BadFeedCursor, FeedCursor, parse_feed_cursor
@@ -135,8 +139,9 @@ class _PageWriter:
         conflicts = list(body.get("conflicts") or [])
         merges = list(body.get("merges") or [])
         decisions = list(body.get("decisions") or [])
+        photos = list(body.get("photos") or [])
         numbered = len(households) + len(revisions) + len(visits) + len(conflicts) + len(candidates) \
-            + len(merges) + len(decisions)
+            + len(merges) + len(decisions) + len(photos)
         self.seq = next_change(self.session, numbered) if numbered else 0
         self._households(households)
         self._revisions(revisions)
@@ -147,6 +152,7 @@ class _PageWriter:
         self._merges(merges)
         self._decisions(decisions)
         self._settle_commands(body.get("commands") or [])
+        self._photos(photos)
 
     def _number(self) -> int:
         seq = self.seq
@@ -420,6 +426,48 @@ class _PageWriter:
                 ReplicationCommand.uid == item["uid"], ReplicationCommand.node_id == self.node.id)
                 .values(status=item["status"], message=item.get("message"), settled_at=self.now))
         self._count("commands", len(items))
+
+    def _photos(self, items: list[dict[str, Any]]) -> None:
+        """Complete photos with their bytes: checked against their SHA-256, stored in central's
+        photo storage, the row upserted. Idempotent by the bytes: a photo central holds for
+        the visit already (same SHA-256) is left as it is."""
+        if not items:
+            return
+        visits = {item["visit_uuid"] for item in items}
+        known = set(self.session.scalars(sa.select(Visit.uuid).where(Visit.uuid.in_(sorted(visits)))))
+        held = set(self.session.execute(sa.select(VisitPhoto.visit_uuid, VisitPhoto.sha256, VisitPhoto.id)
+                                        .where(VisitPhoto.visit_uuid.in_(sorted(visits)))).all())
+        held_bytes = {(v, sha) for v, sha, _id in held}
+        held_ids = {(v, sha): photo_id for v, sha, photo_id in held}
+        storage = photo_storage()
+        table = _table(VisitPhoto)
+        rows = []
+        for item in items:
+            visit_uuid, sha = item["visit_uuid"], item["sha256"]
+            if visit_uuid in self.bad_visits or visit_uuid not in known:
+                self._reject("photo", item["id"], "所属走访未能同步", _without_data(item))
+                continue
+            if (visit_uuid, sha) in held_bytes and held_ids[(visit_uuid, sha)] != item["id"]:
+                continue  # the same bytes under another id: central has the photo
+            data = base64.b64decode(str(item.get("data") or ""), validate=True)
+            if hashlib.sha256(data).hexdigest() != sha or len(data) != item["length"]:
+                self._reject("photo", item["id"], "照片内容与校验值不符", _without_data(item))
+                continue
+            worker_id = self._user(item.get("worker_id"))
+            if worker_id is None:
+                self._reject("photo", item["id"], "上传照片的网格员未能同步", _without_data(item))
+                continue
+            row = load(table, item)
+            row.update(worker_id=worker_id, storage_key=f"{visit_uuid}/{item['id']}", change_seq=self._number())
+            storage.put(row["storage_key"], data)
+            rows.append(row)
+        self._upsert(table, rows, ["id"])
+        self._count("photos", len(rows))
+
+
+def _without_data(item: dict[str, Any]) -> dict[str, Any]:
+    """A photo's row as a reject keeps it: without its bytes."""
+    return {key: value for key, value in item.items() if key != "data"}
 
 
 def _unique(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

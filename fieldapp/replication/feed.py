@@ -11,6 +11,7 @@ that come later in the feed (their current state; they come again at their own p
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,9 @@ from fieldapp.models import (
     User,
     Village,
     Visit,
+    VisitPhoto,
 )
+from fieldapp.photos.storage import photo_storage
 from fieldapp.replication.rows import dump
 from sync.replication import STREAMS, FeedCursor
 
@@ -53,6 +56,10 @@ class Stream:
     table: sa.Table
     key: str
     int_key: bool = False
+    complete: Any = None  # a column that must not be NULL for a row to be sent
+
+    def sendable(self) -> sa.ColumnElement[bool]:
+        return sa.true() if self.complete is None else self.table.c[self.complete].is_not(None)
 
     @property
     def index(self) -> int:
@@ -71,6 +78,9 @@ FEED: tuple[Stream, ...] = (
     Stream("merges", _table(HouseholdMerge), "uid"),
     Stream("decisions", _table(DecisionConflict), "uid"),
     Stream("commands", _table(AppliedCommand), "uid"),
+    # Complete photos only, each with its bytes (``data``, base64): a record of its own,
+    # about 400 KB of JSON, within a page's byte bound.
+    Stream("photos", _table(VisitPhoto), "id", complete="completed_at"),
 )
 assert tuple(s.name for s in FEED) == STREAMS
 
@@ -109,7 +119,7 @@ def pending(session: Session, after: FeedCursor) -> int:
     total = 0
     for stream in FEED:
         total += session.scalar(sa.select(sa.func.count()).select_from(stream.table).where(
-            stream.table.c.change_seq <= current, _after(stream, after))) or 0
+            stream.table.c.change_seq <= current, _after(stream, after), stream.sendable())) or 0
     return total
 
 
@@ -126,7 +136,7 @@ def read_page(session: Session, after: FeedCursor, *, max_records: int = 2000,
     for stream in FEED:
         seq, key = stream.table.c.change_seq, stream.table.c[stream.key]
         rows = session.execute(
-            sa.select(seq, key).where(seq <= current, _after(stream, after)).order_by(seq, key)
+            sa.select(seq, key).where(seq <= current, _after(stream, after), stream.sendable()).order_by(seq, key)
             .limit(max_records + 1)).all()
         positions += [(FeedCursor(int(row[0]), stream.index, str(row[1])), stream, row[1]) for row in rows]
     positions.sort(key=lambda item: item[0])
@@ -167,6 +177,10 @@ def _whole_rows(session: Session, chosen: list[tuple[FeedCursor, Stream, Any]]) 
             rows = session.execute(sa.select(stream.table).where(column.in_(wanted[start:start + 900]))).mappings()
             found[stream.name].update((row[stream.key], dump(stream.table, row)) for row in rows)
     _attach_members(session, found["households"])
+    if found["photos"]:
+        storage = photo_storage()
+        for item in found["photos"].values():
+            item["data"] = base64.b64encode(storage.read(item["storage_key"])).decode("ascii")
     return found
 
 
@@ -199,7 +213,7 @@ def _ride_along(session: Session, body: dict[str, Any], to: FeedCursor) -> None:
     refs: dict[str, list[dict[str, Any]]] = {"households": [], "visits": [], "candidates": []}
     later = _later(session, FEED[4], _referenced(body["merges"], ("candidate_uid",)), body["candidates"], to)
     refs["candidates"] = later
-    visit_ids = _referenced(body["conflicts"] + body["candidates"] + later, ("visit_uuid",))
+    visit_ids = _referenced(body["conflicts"] + body["candidates"] + later + body["photos"], ("visit_uuid",))
     refs["visits"] = _later(session, FEED[2], visit_ids, body["visits"], to)
     household_ids = _referenced(
         body["revisions"] + body["visits"] + refs["visits"] + body["conflicts"] + body["candidates"]

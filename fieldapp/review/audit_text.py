@@ -310,6 +310,14 @@ def _image(entry: AuditLog, names: Names) -> Line:
     return Line(_("查看了%(household)s走访记录的%(field)s", household=_visit_household(entry, names), field=label))
 
 
+def _photo_upload(entry: AuditLog, names: Names) -> Line:
+    return Line(_("上传了%(household)s走访记录的入户照片", household=_visit_household(entry, names)))
+
+
+def _photo_view(entry: AuditLog, names: Names) -> Line:
+    return Line(_("查看了%(household)s走访记录的入户照片", household=_visit_household(entry, names)))
+
+
 def _reveal(entry: AuditLog, names: Names) -> Line:
     return Line(_("查看了%(household)s的完整身份证号和电话", household=names.household(entry.object_id)))
 
@@ -327,6 +335,7 @@ SENTENCES: dict[str, Describe] = {
     "campaign_deactivate": _campaign(_l("停用了")), "campaign_close": _campaign(_l("结束了")),
     "export": _export, "report_export": _export, "roster_import": _roster, "dedup_run": _dedup,
     "purge": _purge, "sync_push": _push, "image_view": _image, "household_reveal": _reveal,
+    "photo_upload": _photo_upload, "photo_view": _photo_view,
 }
 
 

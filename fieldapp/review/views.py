@@ -17,6 +17,7 @@ from fieldapp.access import household_or_404, roles_required, whole_server
 from fieldapp.errors import page_message
 from fieldapp.extensions import db
 from fieldapp.models import HOUSEHOLD_FIELDS, Campaign, Conflict, Household, HouseholdMerge, User
+from fieldapp.photos import uploads
 from fieldapp.review import audit_text, bp, decision_conflicts, display, queries, remote
 from fieldapp.review import conflicts as conflict_decisions
 from fieldapp.review import merges as merge_decisions
@@ -24,6 +25,7 @@ from fieldapp.review import visits as visit_decisions
 from fieldapp.review.decisions import display_name
 from fieldapp.review.errors import NotFound, ReviewError, SentToTown
 from fieldapp.review.forms import ConfirmForm, ReviewForm, make_merge_form, make_resolve_form
+from fieldapp.review.place import visit_place
 from sync.form import DEFAULT_VERSION
 from sync.idnumber import mask_id, mask_phone
 
@@ -134,7 +136,9 @@ def batch(batch_id: str) -> View:
         status = 422
     visits = queries.batch_visits(current_user, batch_id)
     device = devices.device_labels(db.session(), [(item.user_id, item.device_id)])[(item.user_id, item.device_id)]
+    photos_done = uploads.completed_counts(db.session(), [v.uuid for v in visits if v.photos_expected])
     return render_template("review/batch.html", batch=item, visits=visits, form=form, device=device,
+                           photos_done=photos_done,
                            counts=queries.batch_counts(item), count_keys=queries.BATCH_COUNT_KEYS,
                            display=display), status
 
@@ -157,7 +161,26 @@ def visit(uuid: str) -> View:
     return render_template("review/visit.html", visit=item, form=form, display=display,
                            conflicts=conflicts, waiting=waiting, waiting_town=waiting_town,
                            duplicates=queries.duplicate_routing(current_user, uuid),
-                           phone_zone=clock.phone_zone_note(item.visited_at, item.utc_offset_minutes)), status
+                           phone_zone=clock.phone_zone_note(item.visited_at, item.utc_offset_minutes),
+                           photos=uploads.visit_photos(db.session(), item),
+                           place=visit_place(db.session(), item)), status
+
+
+@bp.route("/visits/<uuid>/photos/<photo_id>")
+@roles_required(*REVIEWERS)
+def visit_photo(uuid: str, photo_id: str) -> Response:
+    """A photo of the visit (入户照片): in scope only, audited, never cached, never public."""
+    item = queries.visit_or_404(current_user, uuid)
+    found = uploads.completed_photo(db.session(), uuid, photo_id)
+    if found is None:
+        abort(404)
+    photo, data = found
+    audit.record_read(db.session, current_user, "photo_view", "visit", uuid, details={"photo_id": photo_id},
+                      village_id=item.village_id)
+    response = Response(data, mimetype=photo.content_type)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.route("/visits/<uuid>/images/<field_id>.png")

@@ -34,6 +34,8 @@ SHELL_STATIC = (
     "js/backoff.js",
     "js/search.js",
     "js/doorstep.js",
+    "js/photos.js",
+    "js/location.js",
     "js/ui/dom.js",
     "js/ui/login.js",
     "js/ui/households.js",

@@ -18,8 +18,9 @@ export class ApiError extends Error {
   get retryable() { return this.status === 0 || this.status === 429 || this.status >= 500; }
 }
 
-/** ``cookies``: send the web login's session cookie (only the /auth/session calls do). */
-export async function request(method, path, {body, token, auth = true, cookies = false, headers: extra = {}} = {}) {
+/** ``cookies``: send the web login's session cookie (only the /auth/session calls do);
+ *  ``raw``: bytes sent as they are (a photo chunk), with the type in ``headers``. */
+export async function request(method, path, {body, raw, token, auth = true, cookies = false, headers: extra = {}} = {}) {
   const headers = {'Accept': 'application/json', 'Accept-Language': 'zh-CN', ...extra};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (auth) {
@@ -32,7 +33,7 @@ export async function request(method, path, {body, token, auth = true, cookies =
   let response;
   try {
     response = await fetch(`${BASE}${path}`, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
       signal: controller.signal, credentials: cookies ? 'same-origin' : 'omit', cache: 'no-store',
     });
   } catch (error) {

@@ -54,7 +54,7 @@ export function deleteDraft(uuid) {
  * record replaces itself). Resolves only when the transaction is complete,
  * which is when the screen may say "已保存".
  */
-export async function saveVisit(draft, data, {campaignId, formVersion}) {
+export async function saveVisit(draft, data, {campaignId, formVersion, location = null}) {
   const record = {
     uuid: draft.uuid,
     campaign_id: campaignId,
@@ -65,8 +65,9 @@ export async function saveVisit(draft, data, {campaignId, formVersion}) {
     started_at: draft.started_at,
     visited_at: isoNow(),
     data,
-    location: null,
+    location,
     village: draft.village ?? null,
+    photos: draft.photos || [], // uploaded after the visit (photos.js)
     owner: draft.owner,
     device_id: await deviceId(),
     label: draft.label || data.head_name || '',
@@ -100,9 +101,11 @@ export function asVisitOf(record, result) {
 export const pendingFor = (owner) => store.getAllByIndex('outbox', 'owner', owner);
 export const allPending = () => store.getAll('outbox');
 
-/** The push body's view of a record: only the protocol's keys. */
+/** The push body's view of a record: only the protocol's keys, and how many photos follow. */
 export function toPush(record) {
-  return Object.fromEntries(PUSH_KEYS.map((k) => [k, record[k] ?? null]));
+  const body = Object.fromEntries(PUSH_KEYS.map((k) => [k, record[k] ?? null]));
+  if (record.photos?.length) body.photos = record.photos.length;
+  return body;
 }
 
 /** The 导出备份 file: every unsynced visit of every worker on this phone. */
@@ -118,7 +121,8 @@ export async function backupFile(appVersion) {
     worker,
     device_id: device,
     batch_id: newUuid(),
-    records: items.map((r) => ({...toPush(r), status: r.status, errors: r.errors, saved_at: r.saved_at})),
+    // Photos stay on the phone (their bytes are not in the file): the visits go without them.
+    records: items.map((r) => ({...toPush({...r, photos: null}), status: r.status, errors: r.errors, saved_at: r.saved_at})),
   }));
   return {format: 'fieldapp-backup', version: 1, exported_at: isoNow(), device_id: device,
     app_version: appVersion, batches};

@@ -8,6 +8,7 @@ import {ApiError, request} from './api.js';
 import {backoffDelay} from './backoff.js';
 import * as store from './db.js';
 import {asVisitOf, deviceId, newUuid, pendingFor, toPush} from './outbox.js';
+import {uploadPhotos} from './photos.js';
 import {searchKeys} from './search.js';
 
 export const BATCH_SIZE = 50;
@@ -66,6 +67,8 @@ async function runSync(reason) {
     // The campaign (dates, monitoring line) may have changed on the server.
     await store.setMeta('form', await request('GET', '/form', {token: auth.token}));
     if (!(await store.getMeta('pinyin'))) await refreshPinyin(auth.token);
+    // Photos go after their visits are stored (and after the pull: a cut costs no pull).
+    await uploadPhotos(auth.token, auth.user.username, (p) => emit({type: 'photos', ...p}));
     failures = 0;
     const at = new Date().toISOString();
     await store.setMeta('last_sync', {at, pushed, pulled});
@@ -156,7 +159,7 @@ export async function applyResults(batch, response, owner) {
         }
         tx.objectStore('visits').put({
           uuid: record.uuid, owner, household_id: result.household_id ?? record.household_id,
-          label: record.label, data: record.data, supersedes: record.supersedes,
+          label: record.label, data: record.data, supersedes: record.supersedes, photos: record.photos || [],
           sync_status: result.status, review_status: 'pending', review_comment: null,
           synced_at: new Date().toISOString(), result,
         });

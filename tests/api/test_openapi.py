@@ -3,6 +3,8 @@ or an answer that breaks the document (schemathesis, SQLite)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import schemathesis
 from flask import Flask
@@ -15,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
 
 from fieldapp.api.openapi import openapi_document
 from fieldapp.extensions import db
-from tests import factories
+from tests import factories, schemathesis_media  # noqa: F401  (the photo chunks' media type)
 from tests.conftest import make_test_app
 
 
@@ -24,7 +26,7 @@ def test_every_api_route_is_described(app: Flask) -> None:
     assert document["openapi"].startswith("3.")
     described = {(path, method) for path, item in document["paths"].items() for method in item}
     routes = {
-        (rule.rule.removeprefix("/api/v1"), method.lower())
+        (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1")), method.lower())
         for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }

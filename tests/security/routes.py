@@ -84,6 +84,9 @@ RULES: dict[str, Rule] = {
     # the household's drawn signature (the world's visits are signed)
     "review.visit_image": Rule(REVIEWERS, args=lambda w, s: {"uuid": w.visit[s], "field_id": "signature"},
                                scoped=True),
+    # 入户照片: in scope only; the world's photo rows have no bytes in the copied instance folder
+    "review.visit_photo": Rule(REVIEWERS, args=lambda w, s: {"uuid": w.visit[s], "photo_id": w.photo[s]},
+                               scoped=True, outside_db=True),
     "review.conflicts": Rule(REVIEWERS),
     "review.conflict": Rule(REVIEWERS, args=_a("conflict_id", "conflict"), scoped=True),
     "review.duplicates": Rule(REVIEWERS),
@@ -133,6 +136,11 @@ RULES: dict[str, Rule] = {
     "api.pull": Rule(SIGNED_IN, api=True),
     "api.push": Rule(SIGNED_IN, api=True, body=_push_body),
     "api.pinyin": Rule(SIGNED_IN, api=True),
+    # photo uploads: the visit's own worker only (a supervisor or admin: 403; another's visit: 404)
+    "api.photo_create": Rule(frozenset({WORKER}), api=True, scoped=True, args=_a("visit_uuid", "visit"),
+                             body=lambda w, s: {"length": 10, "sha256": "a" * 64, "content_type": "image/jpeg"}),
+    "api.photo_status": Rule(frozenset({WORKER}), api=True, scoped=True, args=_a("photo_id", "photo")),
+    "api.photo_chunk": Rule(frozenset({WORKER}), api=True, scoped=True, args=_a("photo_id", "photo")),
     # the web session hands the app a token: the session cookie, not a bearer token, opens these
     "api.web_session": Rule(SIGNED_IN, api=True),
     "api.session_token": Rule(frozenset({WORKER}), api=True, body=lambda w, s: {"device_id": "authz-session"}),

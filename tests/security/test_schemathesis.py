@@ -16,6 +16,7 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 
 from fieldapp.extensions import db
+from tests import schemathesis_media  # noqa: F401  (the photo chunks' media type)
 from tests.factories import PASSWORD, SmallTown
 
 

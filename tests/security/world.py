@@ -24,6 +24,7 @@ from fieldapp.models import (
     DuplicateCandidate,
     Household,
     SyncBatch,
+    VisitPhoto,
     utcnow,
 )
 from fieldapp.review.merges import merge_households
@@ -48,6 +49,7 @@ class World:
     candidate: dict[str, int]
     merge: dict[str, int]
     decision: dict[str, int]
+    photo: dict[str, str]
     campaign: str
     secrets: list[str]  # every household's full ID number and phone: never in a page or a default export
 
@@ -80,12 +82,16 @@ def _side(town: factories.SmallTown, side: str, households: list, worker, n: int
                                 town_decision={"review_status": "approved", "by": HOSTILE_NAME},
                                 county_decision={"review_status": "returned", "review_comment": HOSTILE_REMARK,
                                                  "by": HOSTILE_NAME})
-    db.session.add_all([conflict, candidate, to_merge, token, decision])
+    # A completed photo of the visit (its bytes are not in the copied world: the instance folder is new).
+    photo = VisitPhoto(id=f"00000000-0000-4000-8000-00000000000{n}", visit_uuid=visit.uuid, worker_id=worker.id,
+                       content_type="image/jpeg", length=3, sha256="0" * 64,
+                       storage_key=f"{visit.uuid}/photo-{n}", completed_at=utcnow())
+    db.session.add_all([conflict, candidate, to_merge, token, decision, photo])
     db.session.commit()
     merge = merge_households(town.admin, to_merge.id, second.id)
     return {"household": first.id, "visit": visit.uuid, "batch": f"batch-{side}",
             "conflict": conflict.id, "candidate": candidate.id, "merge": merge.id, "token": token.id,
-            "decision": decision.id}
+            "decision": decision.id, "photo": photo.id}
 
 
 def build_world(app: Flask) -> World:
@@ -107,6 +113,7 @@ def build_world(app: Flask) -> World:
             candidate={"in": inside["candidate"], "out": outside["candidate"]},
             merge={"in": inside["merge"], "out": outside["merge"]},
             decision={"in": inside["decision"], "out": outside["decision"]},
+            photo={"in": inside["photo"], "out": outside["photo"]},
             campaign=town.campaign.id,
             secrets=[value for h in db.session.scalars(sa.select(Household))
                      for value in (h.head_id, h.phone) if value],

@@ -83,8 +83,10 @@ def test_shell_fits_the_budget(app: Any) -> None:
     with app.app_context():
         size, files = shell_size()
     # 150 KB until issue 19: the members repeat of form 2024.1 (js/ui/members.js, the
-    # repeat in form.js and expr.js) adds about 17 KB.
-    assert size < 160 * 1024, f"shell is {size} bytes"
+    # repeat in form.js and expr.js) adds about 17 KB, photos and location (photos.js,
+    # location.js, the upload in sync.js) about 8 KB. The shell travels gzip-compressed
+    # (about a third of this) and is downloaded once per release.
+    assert size < 172 * 1024, f"shell is {size} bytes"
     assert files >= 20
 
 

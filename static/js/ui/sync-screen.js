@@ -3,11 +3,20 @@
 
 import * as store from '../db.js';
 import {allPending, backupFile} from '../outbox.js';
-import {appVersion, isRunning, syncNow} from '../sync.js';
+import {failedPhotos, pendingPhotos} from '../photos.js';
+import {appVersion, isRunning, onSync, syncNow} from '../sync.js';
 import {logOut, requestPersistence} from './login.js';
 import {append, clear, formatBytes, formatTime, h, toast} from './dom.js';
 
 let view = null;
+
+// Photo upload progress, live (the rest of the screen is redrawn after a sync).
+onSync((event) => {
+  const el = document.getElementById('photo-progress');
+  if (!el || event.type !== 'photos') return;
+  const share = event.size ? `，本张 ${Math.round((100 * event.sent) / event.size)}%` : '';
+  el.textContent = `照片上传中 ${event.done}/${event.total}${share}`;
+});
 
 export async function show(container, ctx) {
   view = {container, ctx};
@@ -18,9 +27,9 @@ export async function refresh() {
   if (!view) return;
   const {container, ctx: {auth, scope, go}} = view;
   const owner = auth.user.username;
-  const [pending, last, lastError, persisted, estimate, formDoc] = await Promise.all([
+  const [pending, last, lastError, persisted, estimate, formDoc, photos, failed] = await Promise.all([
     allPending(), store.getMeta('last_sync'), store.getMeta('last_sync_error'), store.getMeta('persisted'),
-    navigator.storage?.estimate ? navigator.storage.estimate().catch(() => null) : null, store.getMeta('form')]);
+    navigator.storage?.estimate ? navigator.storage.estimate().catch(() => null) : null, store.getMeta('form'), pendingPhotos(owner), failedPhotos(owner)]);
   const labels = Object.fromEntries((formDoc?.form?.fields || []).map((f) => [f.id, f.label]));
   const mine = pending.filter((r) => r.owner === owner);
   const others = pending.length - mine.length;
@@ -45,6 +54,10 @@ export async function refresh() {
         ' ', h('span', {class: `badge ${r.status === 'rejected' ? 'bad' : 'warn'}`}, r.status === 'rejected' ? '被拒收' : '待发送'),
         !r.household_id && !r.supersedes ? h('span', {class: 'muted small'}, ' 新增农户') : null))) : null,
       others ? h('p', {class: 'muted'}, `另有其他网格员的 ${others} 条记录待他们登录后同步（不会删除）`) : null,
+      h('p', {id: 'photo-progress', class: photos.length ? 'warn' : 'muted'},
+        photos.length ? `${photos.length} 张照片待上传` : '照片已全部上传'),
+      failed.length ? h('p', {class: 'error', id: 'photo-failed'},
+        `${failed.length} 张照片服务器不接收：${failed[0].error}`) : null,
       h('p', {id: 'last-sync'}, `上次成功同步：${formatTime(last?.at)}`),
       lastError ? h('p', {class: 'error', id: 'last-error'}, `上次同步失败：${lastError.message}（${formatTime(lastError.at)}）`) : null,
       syncButton),

@@ -11,6 +11,8 @@ import {likelyMatches} from '../doorstep.js';
 import {defaultVisitDate, Form, todayInChina} from '../form.js';
 import {maskId} from '../idnumber.js';
 import {allPending, deleteDraft, findDraft, isoNow, newUuid, saveDraft, saveVisit} from '../outbox.js';
+import {locate} from '../location.js';
+import {compress, objectUrl} from '../photos.js';
 import {isNewHousehold, localHousehold} from '../search.js';
 import {syncNow} from '../sync.js';
 import {doorstepPanel} from './doorstep-panel.js';
@@ -41,7 +43,8 @@ async function loadFormDoc() {
 /** Work out which visit the URL asks for: a household, a new household, a correction, an edit. */
 async function openDraft(params, owner, user, doc) {
   const now = isoNow();
-  const base = {owner, started_at: now, inputs: {}, supersedes: null, village: null, base_rev: null, household_id: null};
+  const base = {owner, started_at: now, inputs: {}, supersedes: null, village: null, base_rev: null, household_id: null,
+    photos: []};
   if (params.get('edit')) {
     const record = await store.get('outbox', params.get('edit'));
     if (!record) throw new Error('找不到这条待同步的记录');
@@ -89,8 +92,8 @@ async function openDraft(params, owner, user, doc) {
 }
 
 function pick(record) {
-  const {household_id, base_rev, supersedes, village, started_at, label} = record;
-  return {household_id, base_rev, supersedes, village, started_at, label};
+  const {household_id, base_rev, supersedes, village, started_at, label, photos = []} = record;
+  return {household_id, base_rev, supersedes, village, started_at, label, photos};
 }
 
 function householdData(household) {
@@ -160,6 +163,8 @@ export async function show(container, {params, auth, go, scope, updatePendingBad
   }
   s.jumpBar = jumpBar(form.sections, fieldsets);
   s.missingButton = missingButton(s.wrappers);
+  formEl.append(photoCard(doc.photos?.per_visit ?? 3));
+  locate().catch(() => null); // asks for the permission now, and warms the fix used at 保存
   s.flagsEl = h('div', {class: 'flags', id: 'flags', 'aria-live': 'polite'});
   s.statusEl = h('p', {class: 'save-status muted', id: 'save-status', role: 'status'});
   const saveButton = h('button', {type: 'submit', class: 'primary big wide', id: 'save-visit'}, '保存');
@@ -224,6 +229,46 @@ function renderField(f) {
     label, h('span', {class: 'req', hidden: true}, '必填'), control, h('p', {class: 'error', id: `${id}-error`}));
   s.wrappers[f.id] = wrapper;
   return wrapper;
+}
+
+/** 入户照片: taken with the camera, compressed, kept in the draft (thumbnails here). */
+function photoCard(limit) {
+  const input = h('input', {type: 'file', accept: 'image/*', capture: 'environment', id: 'photo-input', multiple: true,
+    hidden: true});
+  const add = h('label', {for: 'photo-input', class: 'button', id: 'photo-add'}, '拍照');
+  const list = h('div', {class: 'photo-list', id: 'photo-list'});
+  const note = h('p', {class: 'muted', id: 'photo-note'});
+  const render = () => {
+    list.querySelectorAll('img').forEach((img) => URL.revokeObjectURL(img.src));
+    const photos = s.draft.photos || [];
+    list.replaceChildren(...photos.map((p) => h('figure', {class: 'photo', dataset: {id: p.id}},
+      h('img', {src: objectUrl(p), alt: '入户照片', class: 'photo-thumb'}),
+      h('button', {type: 'button', onclick: () => {
+        s.draft.photos = photos.filter((x) => x.id !== p.id);
+        render();
+        changed(true);
+      }}, '删除'))));
+    note.textContent = `入户照片 ${photos.length}/${limit}（同步时上传）`;
+    add.hidden = photos.length >= limit;
+  };
+  input.addEventListener('change', async () => {
+    const files = [...input.files].slice(0, limit - (s.draft.photos || []).length);
+    input.value = '';
+    note.textContent = '正在压缩照片…';
+    for (const file of files) {
+      try {
+        const photo = await compress(file);
+        if (!s) return;
+        s.draft.photos = [...(s.draft.photos || []), photo];
+      } catch (error) {
+        toast('无法读取这张照片', 'bad');
+      }
+    }
+    render();
+    changed(true);
+  });
+  render();
+  return h('fieldset', {class: 'section card', id: 'photos'}, h('legend', {}, '入户照片'), note, list, add, input);
 }
 
 function radios(f, options, value) {
@@ -395,8 +440,10 @@ async function submit() {
   // A household typed in is known by the name typed (it may just have been corrected).
   const draft = {...s.draft, label: isNewHousehold(s.draft) ? values.head_name : s.draft.label || values.head_name};
   await s.saving;
+  s.statusEl.textContent = '正在保存（记录位置）…';
+  const location = await locate();
   try {
-    await saveVisit(draft, values, {campaignId: s.campaign.id, formVersion: s.form.version});
+    await saveVisit(draft, values, {campaignId: s.campaign.id, formVersion: s.form.version, location});
   } catch (error) {
     s.statusEl.textContent = `保存失败：${error.message}（草稿仍在）`;
     toast('保存失败，请重试', 'bad');
