@@ -1,7 +1,7 @@
 """Benchmark: a town's visits pushed over HTTP to ``fieldapp serve``, against an insert-only endpoint.
 
     python bench/sync_push.py [--backend sqlite|postgres|both] [--households 13740] [--clients 4]
-                              [--workers 2] [--threads 4] [--rounds 3]
+                              [--workers 2] [--threads 4] [--rounds 3] [--form 2023.1|2024.1|both]
 
 For each backend: builds a town (30 villages, ``--households`` roster
 households, 10 workers per village, an active campaign), makes one valid,
@@ -15,6 +15,17 @@ visits; a few changed phones and sizes), then
 4. pushes the same batches to a minimal Flask endpoint that only does
    ``INSERT OR IGNORE`` (PostgreSQL: ``ON CONFLICT DO NOTHING``) into one
    table, under the same gunicorn settings (gthread, same workers/threads).
+
+``--form 2024.1`` makes the campaign use form version 2024.1: each roster
+household gets 2–6 members (本人 with the head's ID, a spouse, children with
+ages that fit their schooling, a child-in-law and grandchildren or parents;
+GB 11643 IDs whose birth date and sex fit the relation; health, labour skill,
+migrant work and insurance consistent with age), stored as a roster's members
+sheet would store them, and each visit records them (a few with a newborn
+added, a member moved out or died, a member gone to work away) with the
+household figures the form checks against them. Every visit is validated
+before the run (an error stops it). ``--form both`` runs the two versions
+side by side in each round, each on its own town, and prints them as columns.
 
 Each round runs 1-4 on a fresh copy of the town, fieldapp and the
 insert-only endpoint back to back: this machine's speed drifts by tens of
@@ -152,13 +163,282 @@ def visit_data(h: dict[str, Any], rng: random.Random, signature: str) -> dict[st
     return data
 
 
+# -- household members (form 2024.1) ------------------------------------------------
+
+FEMALE_GIVEN = "秀英兰芳桂梅玉珍春燕丽娟霞红"
+MALE_GIVEN = "建国伟明华军平志强德福海云涛"
+VISIT_YEAR_START = dt.date(2023, 10, 1)  # the campaign's first day: ages are reckoned from it
+
+
+class _Ids:
+    """Member ID numbers (GB 11643), unique in the town: the region of the
+    county, the birth date, a sequence odd for a man and even for a woman."""
+
+    def __init__(self, rng: random.Random, taken: set[str]) -> None:
+        self.rng, self.taken = rng, taken
+
+    def make(self, born: dt.date, male: bool) -> str:
+        from sync.idnumber import make_id
+
+        while True:
+            sequence = self.rng.randrange(0, 499) * 2 + (1 if male else 2)
+            id_number = make_id("420281", born, sequence)
+            if id_number not in self.taken:
+                self.taken.add(id_number)
+                return id_number
+
+
+def _born(rng: random.Random, age: int, on: dt.date = VISIT_YEAR_START) -> dt.date:
+    """A birth date that makes someone ``age`` on ``on``."""
+    latest = on.replace(year=on.year - age)
+    return latest - dt.timedelta(days=rng.randrange(0, 365))
+
+
+def _age(born: dt.date, on: dt.date = VISIT_YEAR_START) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _name(rng: random.Random, surname: str, male: bool) -> str:
+    given = MALE_GIVEN if male else FEMALE_GIVEN
+    return surname + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
+
+
+def _person(rng: random.Random, name: str, id_number: str, relation: str, dibao: bool,
+            age: int | None = None) -> dict[str, Any]:
+    """A member's answers, consistent with the age in the ID number: school by age
+    (6–11 小学, 12–14 初中, 15–17 高中 or 中职, some 18–21 in college, no
+    dropouts), labour skill by age and health, migrant work only for working-age
+    labour, pensions from 16 for those not at school."""
+    from sync.idnumber import birth_date
+
+    born = birth_date(id_number)
+    assert born is not None
+    age = _age(born) if age is None else age
+    roll = rng.random()
+    if age >= 60:
+        health = "chronic" if roll < 0.22 else "serious" if roll < 0.25 else "disabled" if roll < 0.30 else "healthy"
+    elif age >= 40:
+        health = "chronic" if roll < 0.07 else "serious" if roll < 0.08 else "disabled" if roll < 0.10 else "healthy"
+    else:
+        health = "chronic" if roll < 0.01 else "disabled" if roll < 0.015 else "healthy"
+    if age < 3:
+        school = "none"
+    elif age < 5:
+        school = "preschool" if rng.random() < 0.85 else "none"
+    elif age < 6:  # may turn 6 before the visit: at preschool, so no dropout by accident
+        school = "preschool"
+    elif age < 12:
+        school = "primary"
+    elif age < 15:
+        school = "junior"
+    elif age < 18:
+        school = "senior" if rng.random() < 0.7 else "secondary_vocational"
+    elif age < 22 and rng.random() < 0.45:
+        school = rng.choice(("higher_vocational", "undergraduate"))
+    else:
+        school = "none"
+    grade = rng.choice("1234") if health == "disabled" else None
+    if age < 16 or school != "none":
+        skill = "none"
+    elif grade in ("1", "2") or health == "serious":
+        skill = "lost"
+    elif health in ("disabled", "chronic") or age >= 65:
+        skill = rng.choice(("weak", "weak", "none")) if age < 75 else "none"
+    elif age >= 60:
+        skill = rng.choice(("normal", "weak", "weak"))
+    else:
+        skill = "skilled" if rng.random() < 0.2 else "normal"
+    work = "none"
+    if skill in ("normal", "skilled") and age < 60:
+        roll = rng.random()
+        work = ("out_province" if roll < 0.32 else "in_province" if roll < 0.42 else "in_city" if roll < 0.62
+                else "none")
+    record: dict[str, Any] = {
+        "name": name, "id_number": id_number, "relation": relation, "health": health, "skill": skill,
+        "work": work, "school": school, "medical_insured": rng.random() >= 0.002,
+        "pension_insured": age >= 16 and school == "none" and rng.random() < 0.96, "dibao": dibao,
+    }
+    if grade is not None:
+        record["disability_type"] = rng.choice(("visual", "hearing", "speech", "physical", "physical",
+                                                "intellectual", "mental", "multiple"))
+        record["disability_grade"] = grade
+    if work != "none":
+        record["work_months"] = rng.randrange(3, 13)
+    return record
+
+
+def roster_members(h: dict[str, Any], rng: random.Random, ids: _Ids) -> list[dict[str, Any]]:
+    """2–6 members for a roster household: 本人 (the head, with the head's ID),
+    a spouse of the other sex and a few years apart, children at least 20 years
+    younger than the head (with a child-in-law and grandchildren for an older
+    head), or parents 20–35 years older for a younger head."""
+    from sync.idnumber import birth_date
+
+    head_born = birth_date(h["head_id"])
+    assert head_born is not None
+    head_age, head_male = _age(head_born), int(h["head_id"][16]) % 2 == 1
+    surname = h["head_name"][0]
+    family_surname = surname if head_male else rng.choice(SURNAMES)  # the children's
+    dibao = rng.random() < (0.15 if h["category"] == "lifted" or h["monitor_type"] != "none" else 0.01)
+    members = [_person(rng, h["head_name"], h["head_id"], "self", dibao)]
+
+    def add(relation: str, age: int, male: bool, surname_: str) -> None:
+        id_number = ids.make(_born(rng, age), male)
+        members.append(_person(rng, _name(rng, surname_, male), id_number, relation, dibao, age))
+
+    target = rng.choice((2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 6))
+    if rng.random() < (0.9 if head_age < 70 else 0.6):
+        add("spouse", max(20, head_age + rng.randrange(-5, 6)), not head_male,
+            rng.choice(SURNAMES) if head_male else family_surname)
+    if head_age < 50:
+        for _ in range(rng.randrange(1, 4)):
+            if len(members) < target and head_age >= 21:
+                add("child", rng.randrange(0, min(head_age - 20, 25)), rng.random() < 0.52, family_surname)
+        for male in (True, False):
+            if len(members) < target and head_age + 25 < 92 and rng.random() < 0.6:
+                add("parent", min(92, head_age + rng.randrange(22, 34)), male,
+                    surname if male else rng.choice(SURNAMES))
+    else:
+        child_age = head_age - rng.randrange(22, 32)
+        if len(members) < target:
+            son = rng.random() < 0.7
+            add("child", child_age, son, family_surname)
+            if son and len(members) < target:
+                add("child_in_law", max(20, child_age + rng.randrange(-3, 4)), False, rng.choice(SURNAMES))
+            for _ in range(2):
+                if len(members) < target and child_age >= 21:
+                    add("grandchild", rng.randrange(0, min(child_age - 20, 18) + 1), rng.random() < 0.52,
+                        family_surname if son else rng.choice(SURNAMES))
+    while len(members) < 2:  # a lone head: an elderly head lives with a grown child, a young one with a parent
+        if head_age >= 45:
+            add("child", head_age - rng.randrange(22, 30), rng.random() < 0.5, family_surname)
+        else:
+            add("parent", head_age + rng.randrange(22, 30), rng.random() < 0.5, surname)
+    return members
+
+
+def visit_members(h: dict[str, Any], rng: random.Random, ids: _Ids,
+                  visited_on: dt.date) -> list[dict[str, Any]]:
+    """The roster's members as the worker records them: mostly unchanged, a few
+    changes recorded with their reasons (a baby born this year, a daughter
+    married out, an elderly parent who died, a member who went to work away)."""
+    members = [dict(m) for m in h["members"]]
+    roll = rng.random()
+    young = [m for m in members if m["relation"] in ("self", "spouse", "child_in_law")
+             and 20 <= _age(birth_date_of(m)) <= 40]
+    if roll < 0.01 and young and len(members) < 6:
+        born = visited_on - dt.timedelta(days=rng.randrange(10, 250))
+        relation = "child" if young[0]["relation"] in ("self", "spouse") else "grandchild"
+        baby = _person(rng, _name(rng, h["head_name"][0], rng.random() < 0.5), ids.make(born, rng.random() < 0.5),
+                       relation, members[0]["dibao"], 0)
+        members.append({**baby, "change": "added", "change_reason": "born"})
+    elif roll < 0.02 and len(members) > 2:
+        leaving = rng.choice(members[1:])
+        reason = "died" if _age(birth_date_of(leaving)) >= 70 else "moved_out"
+        leaving.update(change="removed", change_reason=reason)
+    elif roll < 0.04:
+        working = [m for m in members if m["skill"] in ("normal", "skilled") and m["work"] == "none"
+                   and _age(birth_date_of(m)) < 60]
+        if working:
+            working[0].update(work="out_province", work_months=rng.randrange(3, 10), change="edited")
+    return members
+
+
+def birth_date_of(member: dict[str, Any]) -> dt.date:
+    from sync.idnumber import birth_date
+
+    born = birth_date(member["id_number"])
+    assert born is not None
+    return born
+
+
+def visit_data_2024(h: dict[str, Any], rng: random.Random, signature: str, ids: _Ids) -> dict[str, Any]:
+    """A 2024.1 visit: the household's members, and the household figures the form
+    checks against them (size, labour, the three guarantees, illness and its
+    costs) worked out from the members; incomes from who works where."""
+    data = {k: h[k] for k in ("head_name", "head_id", "phone", "group", "hamlet", "category", "monitor_type",
+                              "risk_eliminated")}
+    if rng.random() < 0.03:
+        data["phone"] = f"139{rng.randrange(10**7, 10**8)}"
+    visited_on = dt.date(2023, 10, rng.randrange(8, 28))
+    members = visit_members(h, rng, ids, visited_on)
+    active = [m for m in members if m.get("change") != "removed"]
+    monthly = {"out_province": (4_000, 7_000), "in_province": (3_500, 6_000), "in_city": (2_800, 4_500)}
+    wage = sum(m["work_months"] * rng.randrange(*monthly[m["work"]]) for m in active if m["work"] != "none")
+    wage += sum(rng.randrange(2_000, 8_000) for m in active if m["skill"] in ("normal", "skilled", "weak")
+                and m["work"] == "none")  # odd jobs near home
+    business = rng.choice((0, 0, rng.randrange(1_000, 20_000)))
+    ill = [m for m in active if m["health"] in ("chronic", "serious")]
+    uninsured = any(not m["medical_insured"] for m in active)
+    data.update({
+        "size": len(active),
+        "labor_count": sum(1 for m in active if m["skill"] in ("normal", "skilled", "weak")),
+        "members": members,
+        "food_clothing_ok": True, "housing_unsafe": False, "school_dropout": False,
+        "medical_uninsured": uninsured, "serious_illness": bool(ill), "water_unsafe": False,
+        "income_wage": wage, "income_business": business, "business_cost": round(business * 0.3, 2),
+        "income_property": rng.choice((0, 0, 200, 800)),
+        "income_transfer": rng.randrange(300, 6_000) + sum(4_800 for m in active if m["dibao"]),
+        "public_welfare_job": 0,
+        "conclusion": "continue_monitor" if data["monitor_type"] != "none" and not data["risk_eliminated"]
+        else "no_risk",
+        "visit_method": "in_person", "visited_on": visited_on.isoformat(),
+        "respondent": h["head_name"], "respondent_relation": "self", "signature": signature,
+    })
+    risks, notes = [], []
+    if ill:  # insured, out-of-pocket costs; a serious illness is a risk to report
+        data.update({"out_of_pocket": rng.randrange(500, 4_000) * len(ill) + sum(
+            rng.randrange(10_000, 40_000) for m in ill if m["health"] == "serious"),
+            "insurance_payout": rng.randrange(0, 10_000)})
+        if any(m["health"] == "serious" for m in ill):
+            risks.append("illness")
+            notes.append(f"{next(m['name'] for m in ill if m['health'] == 'serious')}患大病，医疗支出大")
+    if uninsured:
+        if "illness" not in risks:
+            risks.append("illness")
+        notes.append("有家庭成员未参加基本医疗保险，已动员参保")
+    if any(m["health"] == "disabled" and m.get("disability_grade") in ("1", "2") for m in active):
+        risks.append("disability")
+        notes.append("家有重度残疾人")
+    if risks:
+        data["risk_types"], data["risk_note"] = risks, "；".join(notes)
+        if data["monitor_type"] == "none" and "illness" in risks:
+            data["conclusion"] = "suggest_monitor"
+    if rng.random() < 0.15:
+        data["visit_method"] = "phone"
+        del data["signature"]
+        grown = [m for m in active if m["relation"] in ("spouse", "child") and _age(birth_date_of(m)) >= 18]
+        if grown:
+            data["respondent"], data["respondent_relation"] = grown[0]["name"], grown[0]["relation"]
+    return data
+
+
+def with_members(rows: list[dict[str, Any]], rng: random.Random) -> set[str]:
+    """Give each roster household its members (form 2024.1); its size and
+    labour force follow from them. Returns the ID numbers taken."""
+    taken = {r["head_id"] for r in rows}
+    ids = _Ids(rng, taken)
+    for r in rows:
+        r["members"] = roster_members(r, rng, ids)
+        r["size"] = len(r["members"])
+        r["labor_count"] = sum(1 for m in r["members"] if m["skill"] in ("normal", "skilled", "weak"))
+    return taken
+
+
 # -- set-up -------------------------------------------------------------------
 
 
-def build(database_url: str, instance: Path, households: int, seed: int = 7) -> dict[str, Any]:
-    """Create the schema and the town; return the batches, tokens and a puller's token."""
+def build(database_url: str, instance: Path, households: int, seed: int = 7,
+          form_version: str = "2023.1") -> dict[str, Any]:
+    """Create the schema and the town; return the batches, tokens and a puller's token.
+
+    Under ``form_version`` 2024.1 the campaign names that version, each roster
+    household has 2–6 members (stored as a roster's members sheet would store
+    them) and its size and labour force follow from them, and each visit
+    records the members (see :func:`visit_data_2024`)."""
     from fieldapp import create_app, tokens
     from fieldapp.extensions import db
+    from fieldapp.households import write_members
     from fieldapp.models import (
         Campaign,
         Household,
@@ -181,7 +461,8 @@ def build(database_url: str, instance: Path, households: int, seed: int = 7) -> 
         villages = [Village(town_id=town.id, name=f"第{i + 1}村", code=f"4202811012{i:02d}") for i in range(VILLAGES)]
         db.session.add_all(villages)
         db.session.add(Campaign(id="2023-jzpc", name="2023年防止返贫监测帮扶集中排查", start_date=dt.date(2023, 10, 1),
-                                end_date=dt.date(2023, 12, 31), monitoring_line=7600.0, active=True))
+                                end_date=dt.date(2023, 12, 31), monitoring_line=7600.0, active=True,
+                                form_version=form_version))
         db.session.flush()
         workers = []
         for v in villages:
@@ -193,6 +474,10 @@ def build(database_url: str, instance: Path, households: int, seed: int = 7) -> 
         db.session.flush()
         db.session.execute(sa.insert(user_villages), [{"user_id": u.id, "village_id": v.id} for u, v in workers])
         rows = roster(households, rng)
+        with_form_members = form_version == "2024.1"
+        if with_form_members:
+            member_rng = random.Random(seed + 1)
+            member_ids = _Ids(member_rng, with_members(rows, member_rng))
         ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in rows]
         field_names = ("head_name", "head_id", "phone", "group", "hamlet", "size", "labor_count",
                        "category", "monitor_type", "risk_eliminated")
@@ -206,22 +491,26 @@ def build(database_url: str, instance: Path, households: int, seed: int = 7) -> 
             {"household_id": hid, "rev": 1, "values": {f: r[f] for f in field_names}, "changed": list(field_names),
              "reason": "roster"} for hid, r in zip(ids, rows, strict=True)
         ])
+        if with_form_members:
+            write_members(db.session, {hid: r["members"] for hid, r in zip(ids, rows, strict=True)},
+                          dt.datetime.now(dt.UTC), source="roster")
         token_of = {}
         for user, _ in workers:
             token_of[user.id] = tokens.issue(db.session, user, f"bench-{user.id}", ttl_days=1).token
         db.session.commit()
-        form = load_form("2023.1")
+        form = load_form(form_version)
         context = FormContext(7600.0, dt.date(2023, 10, 1), dt.date(2023, 12, 31))
         signatures = [signature_png(rng) for _ in range(20)]
         by_village: dict[int, list[dict[str, Any]]] = {}
         village_workers = {v.id: [u for u, vv in workers if vv.id == v.id] for v in villages}
         for hid, r in zip(ids, rows, strict=True):
-            data = visit_data(r, rng, rng.choice(signatures))
+            data = (visit_data_2024(r, member_rng, rng.choice(signatures), member_ids) if with_form_members
+                    else visit_data(r, rng, rng.choice(signatures)))
             checked = form.validate(data, context)
             assert not checked.errors, (data, checked.errors)
             by_village.setdefault(villages[r["village"]].id, []).append({
                 "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "campaign_id": "2023-jzpc",
-                "form_version": "2023.1", "household_id": hid, "base_rev": 1,
+                "form_version": form_version, "household_id": hid, "base_rev": 1,
                 "started_at": f"{data['visited_on']}T09:{rng.randrange(0, 50):02d}:00+08:00",
                 "visited_at": f"{data['visited_on']}T10:{rng.randrange(0, 59):02d}:00+08:00",
                 "data": data, "location": {"lat": 30.1 + rng.random() / 10, "lon": 114.9 + rng.random() / 10,
@@ -240,7 +529,8 @@ def build(database_url: str, instance: Path, households: int, seed: int = 7) -> 
         db.session.remove()
         db.engine.dispose()
     bodies = [(token, json.dumps(body, ensure_ascii=False).encode()) for token, body in batches]
-    return {"batches": bodies, "puller": puller, "records": len(rows),
+    return {"batches": bodies, "puller": puller, "records": len(rows), "form": form_version,
+            "members": sum(len(r.get("members") or ()) for r in rows),
             "first_village": sum(1 for r in rows if r["village"] == 0),
             "bytes": sum(len(b) for _, b in bodies)}
 
@@ -388,39 +678,48 @@ def run_round(backend: str, app_url: str, raw_url: str, instance: Path, data: di
 
 
 def run_backend(backend: str, households: int, clients: int, workers: int, threads: int,
-                rounds: int) -> dict[str, Any]:
-    """``rounds`` rounds, each on a fresh copy of the town; medians of each measure."""
+                rounds: int, forms: list[str]) -> list[dict[str, Any]]:
+    """``rounds`` rounds, each on fresh copies of the towns (one per form version);
+    medians of each measure, one result per form version. Within a round the
+    versions run back to back, first one then the other, in turn (ABBA...), so that
+    the machine's drift falls on both alike."""
     work = Path(tempfile.mkdtemp(prefix=f"bench-sync-{backend}-"))
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT") if backend == "postgres" else None
     schemas: list[str] = []
-    measured = []
+    measured: dict[str, list[dict[str, Any]]] = {form: [] for form in forms}
+    data: dict[str, dict[str, Any]] = {}
     try:
         for number in range(rounds):
-            here = work / f"round{number}"
-            if backend == "sqlite":
-                app_url, raw_url = f"sqlite:///{here / 'fieldapp.db'}", f"sqlite:///{here / 'insert_only.db'}"
-            else:
-                assert admin is not None
-                schemas.append(f"bench_sync_{os.getpid()}_{number}")
-                with admin.connect() as conn:
-                    conn.execute(sa.text(f'CREATE SCHEMA "{schemas[-1]}"'))
-                app_url = raw_url = f"{PG_URL}?options=-csearch_path%3D{schemas[-1]}"
-            if number == 0 or backend == "postgres":
-                here.mkdir(parents=True)
-                started = time.perf_counter()
-                data = build(app_url, here / "instance", households)
-                print(f"[{backend}] town built in {time.perf_counter() - started:.1f}s: {data['records']} visits, "
-                      f"{len(data['batches'])} batches, {data['bytes'] / 1e6:.1f} MB", file=sys.stderr)
-                pristine = here
-            else:  # the same town again: a copy of the first round's files before its push
-                shutil.copytree(work / "pristine", here)
-            if number == 0 and backend == "sqlite" and rounds > 1:
-                shutil.copytree(pristine, work / "pristine")
-            result = run_round(backend, app_url, raw_url, here / "instance", data, clients, workers, threads,
-                               here / "insert_only.log")
-            measured.append(result)
-            print(f"[{backend}] round {number + 1}: fieldapp {result['push_s']:.2f} s, "
-                  f"insert-only {result['raw_s']:.2f} s", file=sys.stderr)
+            for form in forms if number % 2 == 0 else forms[::-1]:
+                tag = f"{backend} {form}"
+                here = work / f"round{number}-{form}"
+                pristine = work / f"pristine-{form}"
+                if backend == "sqlite":
+                    app_url = f"sqlite:///{here / 'fieldapp.db'}"
+                    raw_url = f"sqlite:///{here / 'insert_only.db'}"
+                else:
+                    assert admin is not None
+                    schemas.append(f"bench_sync_{os.getpid()}_{number}_{form.replace('.', '_')}")
+                    with admin.connect() as conn:
+                        conn.execute(sa.text(f'CREATE SCHEMA "{schemas[-1]}"'))
+                    app_url = raw_url = f"{PG_URL}?options=-csearch_path%3D{schemas[-1]}"
+                if form not in data or backend == "postgres":
+                    here.mkdir(parents=True)
+                    started = time.perf_counter()
+                    data[form] = build(app_url, here / "instance", households, form_version=form)
+                    built = data[form]
+                    print(f"[{tag}] town built in {time.perf_counter() - started:.1f}s: {built['records']} "
+                          f"visits, {built['members']} members, {len(built['batches'])} batches, "
+                          f"{built['bytes'] / 1e6:.1f} MB", file=sys.stderr)
+                    if backend == "sqlite" and rounds > 1:  # the same town again in later rounds
+                        shutil.copytree(here, pristine)
+                else:
+                    shutil.copytree(pristine, here)
+                result = run_round(backend, app_url, raw_url, here / "instance", data[form], clients, workers,
+                                   threads, here / "insert_only.log")
+                measured[form].append(result)
+                print(f"[{tag}] round {number + 1}: fieldapp {result['push_s']:.2f} s, "
+                      f"insert-only {result['raw_s']:.2f} s", file=sys.stderr)
     finally:
         if admin is not None:
             with admin.connect() as conn:
@@ -428,23 +727,30 @@ def run_backend(backend: str, households: int, clients: int, workers: int, threa
                     conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
             admin.dispose()
         shutil.rmtree(work, ignore_errors=True)
+    return [summarise(backend, form, data[form], measured[form]) for form in forms]
+
+
+def summarise(backend: str, form: str, data: dict[str, Any], measured: list[dict[str, Any]]) -> dict[str, Any]:
     n = data["records"]
 
     def median(key: str) -> float:
-        return statistics.median(float(r[key]) for r in measured)  # type: ignore[arg-type]
+        return statistics.median(float(r[key]) for r in measured)
 
     push_s, raw_s, replay_s = median("push_s"), median("raw_s"), median("replay_s")
-    return {"backend": backend, "visits": n, "rounds": rounds, "push_s": push_s, "push_rate": n / push_s,
-            "best_push_s": min(float(r["push_s"]) for r in measured),  # type: ignore[arg-type]
+    return {"backend": backend, "form": form, "visits": n, "members": data["members"],
+            "mb": data["bytes"] / 1e6, "rounds": len(measured), "push_s": push_s, "push_rate": n / push_s,
+            "best_push_s": min(float(r["push_s"]) for r in measured),
             "counts": measured[-1]["counts"], "raw_s": raw_s, "raw_rate": n / raw_s,
-            "ratio": statistics.median(float(r["raw_s"]) / float(r["push_s"]) for r in measured),  # type: ignore[arg-type]
+            "ratio": statistics.median(float(r["raw_s"]) / float(r["push_s"]) for r in measured),
             "replay_s": replay_s, "replay_rate": n / replay_s, "pull_s": median("pull_s")}
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    names = [r["backend"] for r in results]
+    names = [f"{r['backend']} {r['form']}" for r in results]
     rows = [
         ("visits pushed (batches of 200)", [f"{r['visits']}" for r in results]),
+        ("household members (roster)", [f"{r['members']}" if r["members"] else "-" for r in results]),
+        ("push body, whole town (MB)", [f"{r['mb']:.1f}" for r in results]),
         ("rounds (medians below)", [f"{r['rounds']}" for r in results]),
         ("fieldapp push: whole town (s)", [f"{r['push_s']:.2f}" for r in results]),
         ("fieldapp push: whole town, best round (s)", [f"{r['best_push_s']:.2f}" for r in results]),
@@ -474,10 +780,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes for both servers")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker, both servers")
     parser.add_argument("--rounds", type=int, default=3, help="rounds on fresh copies of the town (medians)")
+    parser.add_argument("--form", choices=("2023.1", "2024.1", "both"), default="2023.1",
+                        help="the campaign's form version; 2024.1 gives each household its members; "
+                             "both runs the two side by side in each round")
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    results = [run_backend(b, args.households, args.clients, args.workers, args.threads, args.rounds)
-               for b in backends]
+    forms = ["2023.1", "2024.1"] if args.form == "both" else [args.form]
+    results = [result for b in backends
+               for result in run_backend(b, args.households, args.clients, args.workers, args.threads,
+                                         args.rounds, forms)]
     print_table(results)
 
 
