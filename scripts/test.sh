@@ -28,5 +28,5 @@ else
   echo "== PostgreSQL does not answer: its tests will be skipped (or fail when CI=true)"
 fi
 
-echo "== running the tests in 2 processes (the whole suite: about 5 to 6 minutes on a 2-core machine)"
+echo "== running the tests in 2 processes (the whole suite: about 12 minutes on a 2-core machine)"
 exec .venv/bin/python -m pytest -n 2 "$@"
