@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.pwa import seed  # noqa: E402
+from bench.pwa import print_table, seed  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.factories import PASSWORD  # noqa: E402
 from tests.live import LiveServer  # noqa: E402
@@ -168,16 +168,7 @@ def measure(context: Any, base: str) -> list[tuple[str, str, str, str]]:
 
 
 def main() -> None:
-    rows = run()
-    header = ("measure", "result", "target", "")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
-    line = "+".join("-" * (w + 2) for w in widths)
-    print(line)
-    for row in [header, *rows]:
-        print(" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
-        if row is header:
-            print(line)
-    print(line)
+    print_table(run())
 
 
 if __name__ == "__main__":

@@ -187,7 +187,11 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    rows = run(args.households, args.repeat)
+    print_table(run(args.households, args.repeat))
+
+
+def print_table(rows: list[tuple[Any, ...]]) -> None:
+    """Rows of (measure, result, target, verdict) as a plain-text table."""
     header = ("measure", "result", "target", "")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
     line = "+".join("-" * (w + 2) for w in widths)
