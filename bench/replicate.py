@@ -164,11 +164,19 @@ def parse(output: str) -> dict[str, float]:
     return found
 
 
+def upgraded_copy(town: Path, copy: Path) -> Path:
+    """A copy of a cached town with its schema brought up to this tree's (``init-db``: a
+    town upgrades before it runs new code)."""
+    shutil.copyfile(town, copy)
+    cli(["init-db"], {**os.environ, "FIELDAPP_DATABASE_URL": f"sqlite:///{copy}",
+                      "FIELDAPP_INSTANCE_PATH": str(copy.parent / f"{copy.stem}-instance")})
+    return copy
+
+
 def one_town(folder: Path, town: Path, page: int) -> dict[str, float]:
     central = Central(folder / "one", 1)
     try:
-        copy = folder / "one" / "town.db"
-        shutil.copyfile(town, copy)
+        copy = upgraded_copy(town, folder / "one" / "town.db")
         central_before, database_before = central.cpu_seconds()
         town_before = children_cpu()
         started = time.perf_counter()
@@ -205,9 +213,7 @@ def many_towns(folder: Path, towns: list[Path], page: int) -> dict[str, float]:
     central = Central(folder / "many", len(towns))
     copies = []
     for index, town in enumerate(towns):
-        copy = folder / "many" / f"town{index}.db"
-        shutil.copyfile(town, copy)
-        copies.append(copy)
+        copies.append(upgraded_copy(town, folder / "many" / f"town{index}.db"))
     first_town = LiveServer(f"sqlite:///{copies[0]}", folder / "many" / "serve0").start()
     try:
         web = requests.Session()

@@ -32,7 +32,10 @@ class HouseholdProgress(Base):
     )
 
     campaign_id: Mapped[str] = mapped_column(sa.ForeignKey("campaigns.id"), primary_key=True)
-    household_id: Mapped[str] = mapped_column(sa.ForeignKey("households.id"), primary_key=True)
+    # No foreign key to households: the rollup is derived data, and on PostgreSQL a key
+    # makes each refresh lock the households it counts (KEY SHARE), which deadlocked with
+    # central storing a town's page (its upserts lock the same rows in another order).
+    household_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     village_id: Mapped[int] = mapped_column()
     source: Mapped[str] = mapped_column(sa.String(10))
     category: Mapped[str] = mapped_column(sa.String(10))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp import audit
 from fieldapp.db import AnySession, write_transaction
+from fieldapp.db.retry import run_again_if_aborted
 from fieldapp.models import Campaign, Node, ReplicationCommand, User, utcnow
 from fieldapp.replication import county_dedup
 from fieldapp.replication.apply import apply_page
@@ -62,7 +63,10 @@ def receive_page(session: Session, node_id: int, body: Any) -> dict[str, Any]:
     """Apply one page of a node's feed, then look for the same household in other towns."""
     page = _check_shape(body)
     try:
-        applied = apply_page(session, node_id, page)
+        # Another town's page or a county decision may lock the same rows in another order:
+        # PostgreSQL aborts one of them, and the page (one transaction) simply runs again.
+        applied = run_again_if_aborted(lambda: apply_page(session, node_id, page), rollback=session.rollback,
+                                       what=f"replication page of node {node_id}")
     except (KeyError, TypeError, ValueError) as exc:
         session.rollback()
         log.warning("replication page from node %s refused: %r", node_id, exc)
