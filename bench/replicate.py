@@ -1,6 +1,6 @@
 """Benchmark: towns replicating into a county's central server (docs/replication.md).
 
-    python bench/replicate.py [--towns 10] [--visits 1.0] [--page 500] [--skip-many]
+    python bench/replicate.py [--towns 10] [--visits 1.0] [--page 2000] [--skip-many]
 
 1. Builds (once, cached under ``bench/out/towns/``) ``--towns`` demo towns on SQLite, each
    the reference town's 13,740 households with ``--visits`` of them visited through the
@@ -197,6 +197,7 @@ class Probe(threading.Thread):
     def __init__(self, get: callable) -> None:  # type: ignore[valid-type]
         super().__init__(daemon=True)
         self.get, self.times, self.done = get, [], threading.Event()
+        self.errors: list[str] = []
 
     def run(self) -> None:
         while not self.done.is_set():
@@ -204,8 +205,9 @@ class Probe(threading.Thread):
             try:
                 self.get()
                 self.times.append(time.perf_counter() - started)
-            except requests.RequestException:
+            except requests.RequestException as error:
                 self.times.append(float("inf"))
+                self.errors.append(f"{type(error).__name__}: {str(error)[:200]}")
             self.done.wait(1.0)
 
 
@@ -253,7 +255,8 @@ def many_towns(folder: Path, towns: list[Path], page: int) -> dict[str, float]:
                 "memory": central.peak_memory_mb(), "town_cpu": children_cpu() - town_before,
                 "central_cpu": central_after - central_before, "database_cpu": database_after - database_before,
                 "dashboard_max": max(dashboard.times, default=0), "dashboard_median": statistics.median(dashboard.times or [0]),
-                "pull_max": max(pull.times, default=0), "pull_median": statistics.median(pull.times or [0])}
+                "pull_max": max(pull.times, default=0), "pull_median": statistics.median(pull.times or [0]),
+                "probe_errors": dashboard.errors + pull.errors}
     finally:
         first_town.stop()
         central.stop()
@@ -263,7 +266,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--towns", type=int, default=10)
     parser.add_argument("--visits", type=float, default=1.0)
-    parser.add_argument("--page", type=int, default=500)
+    parser.add_argument("--page", type=int, default=2000)
     parser.add_argument("--skip-many", action="store_true", help="only the one-town run")
     args = parser.parse_args()
     towns = [build_town(i, args.visits) for i in range(1 if args.skip_many else args.towns)]
@@ -290,6 +293,8 @@ def main() -> None:
         print("| --- | --- | --- | --- |")
         print(f"| central's dashboard (/reports/) | {many['dashboard_median']:.2f} | {many['dashboard_max']:.2f} | < 1 |")
         print(f"| a worker's pull at a town | {many['pull_median']:.2f} | {many['pull_max']:.2f} | < 1 |")
+        for error in many["probe_errors"]:
+            print(f"probe failed: {error}")
 
 
 if __name__ == "__main__":
