@@ -10,15 +10,12 @@ receives them; the HTML form coerces its strings first with
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -27,46 +24,16 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from sync.expr import Evaluator, RecordScope, compile_expression, compiled, evaluate
-from sync.idnumber import check_id
-from sync.normalize import normalize_group, normalize_name, normalize_phone, phone_error
+from sync.form_types import TYPE_CHECKS, UNANSWERED, Rejected, TypeCheck
 
 FORMS_DIR = Path(__file__).parent / "forms"
 CHINA = ZoneInfo("Asia/Shanghai")
 DEFAULT_TEXT_MAX = 200
-_NAME = re.compile(r"^[\u3400-\u9fffA-Za-z·]+$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# Bidi controls (U+202E shows "abc" as "cba") and zero-width characters: a review page
-# would show misleading text, and two equal-looking answers would differ. The joiners
-# (ZWNJ, ZWJ) build emoji such as 👨‍👩‍👧 in free text; in a one-line answer they are refused too.
-_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069]")
-_JOINERS = re.compile("[\u200c\u200d]")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_PNG_PREFIX = "data:image/png;base64,"
-_ONE_DAY = dt.timedelta(days=1)
-_EXACT_FLOAT_INT = 2**53
-_INFINITIES = (math.inf, -math.inf)
 _NO_SETTINGS: Mapping[str, Any] = MappingProxyType({})
 
-TypeCheck = Callable[[Any, "FormContext"], Any]
-"""A field type's check of an answer other than ``None``: the normalised value
-(never ``None`` or ``[]``), ``_UNANSWERED`` for an empty answer (``""``,
-blanks, ``[]``: see :func:`_is_empty`), or :class:`_Rejected`. Each checker
-tests emptiness itself, after the cheap test for the type it expects."""
 RelationCheck = Callable[[Any, Mapping[str, Any], Mapping[str, Any]], str | None]
 """A field's error given its value, all values (computed ones included) and
 the campaign settings."""
-
-
-class _Rejected(Exception):
-    """An answer that failed its type check: the value kept for it, and the message.
-
-    An exception rather than a returned pair, since most answers are valid:
-    the usual path then builds and unpacks nothing."""
-
-    def __init__(self, value: Any, message: str) -> None:
-        super().__init__(message)
-        self.value = value
-        self.message = message
 
 
 class _FieldPlan(NamedTuple):
@@ -263,11 +230,11 @@ class FormDefinition:
             if raw is not None:
                 try:
                     value = check(raw, context)
-                except _Rejected as rejected:
+                except Rejected as rejected:
                     values[field_id] = rejected.value
                     errors.setdefault(field_id, []).append(rejected.message)
                     continue
-                if value is not _UNANSWERED:
+                if value is not UNANSWERED:
                     values[field_id] = value
                     if when_given is not None and field_id not in errors:
                         pending.append((field_id, when_given, value))
@@ -360,9 +327,9 @@ class FormDefinition:
 
     def _type_check(self, f: Field) -> TypeCheck:
         """The checker of ``f``'s type, with the field's limits already read."""
-        if f.type not in _TYPE_CHECKS:
+        if f.type not in TYPE_CHECKS:
             raise ValueError(f"field {f.id!r} has an unknown type {f.type!r}")
-        return _TYPE_CHECKS[f.type](self, f)
+        return TYPE_CHECKS[f.type](self, f)
 
     def _when_empty(self, f: Field) -> RelationCheck | None:
         """The error for an unanswered field: required, or required by an expression."""
@@ -492,331 +459,12 @@ def _parse_json(text: str) -> Any:
         return text
 
 
-def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "") or value == []
-
-
-_UNANSWERED: Any = object()
-
-
-def _empty_or_not_text(raw: Any, message: Callable[[], str]) -> bool:
-    """For an answer to a text-typed field: false for text to check as usual
-    (a non-blank ``str`` at once, or a ``str`` subclass), true if it is empty,
-    :class:`_Rejected` with ``message()`` if it is not text at all."""
-    if type(raw) is str and raw.strip():
-        return False
-    if _is_empty(raw):
-        return True
-    if not isinstance(raw, str):
-        raise _Rejected(None, message())
-    return False
-
-
 def _rule(source: Any) -> Evaluator:
     """A compiled expression; a value that is not an expression fails when
     used, as it always did (only expression strings are checked at load)."""
     if isinstance(source, str):
         return compiled(source)
     return lambda data, settings: evaluate(source, data, settings)
-
-
-def _has_control(text: str, multiline: bool) -> bool:
-    """Control characters, or line breaks in a one-line field (callers skip
-    printable text, which has neither)."""
-    return bool(_CONTROL.search(text)) or (not multiline and ("\n" in text or "\r" in text))
-
-
-# Checkers by field type: each factory reads the field's limits once, at load.
-# A checker first tests for the type it expects, then for an empty answer.
-
-def _text(form: FormDefinition, f: Field) -> TypeCheck:
-    is_name = f.get("format") == "name"
-    multiline = bool(f.get("multiline"))
-    max_len = f.max_len
-    min_len = f.get("min_len")
-    shortest = int(min_len) if min_len else 0
-
-    def check(raw: Any, context: FormContext) -> Any:
-        if type(raw) is str:
-            text = raw.strip()
-            if not text:
-                return _UNANSWERED
-        elif _empty_or_not_text(raw, lambda: form.message("required", f)):
-            return _UNANSWERED
-        else:
-            text = raw.strip()
-        if is_name:
-            text = normalize_name(text)
-            if not (2 <= len(text) <= 20 and _NAME.match(text)):
-                raise _Rejected(text, form.message("name", f))
-        if not text.isprintable():
-            if _INVISIBLE.search(text) or (not multiline and _JOINERS.search(text)):
-                raise _Rejected(text, form.message("invisible", f))
-            if _has_control(text, multiline):
-                raise _Rejected(text, f"{f.label}含有不可见的控制字符或换行")
-        if len(text) > max_len:
-            raise _Rejected(text, form.message("max_len", f, max=max_len))
-        if len(text) < shortest:
-            raise _Rejected(text, form.message("min_len", f, min=min_len))
-        return text
-
-    return check
-
-
-def _id18(form: FormDefinition, f: Field) -> TypeCheck:
-    def check(raw: Any, context: FormContext) -> Any:
-        if _empty_or_not_text(raw, lambda: f"{f.label}应为文本（18位），不能是数字"):
-            return _UNANSWERED
-        value, error = check_id(raw, context.today_in_china())
-        if error:
-            raise _Rejected(value, error)
-        return value
-
-    return check
-
-
-def _phone(form: FormDefinition, f: Field) -> TypeCheck:
-    def check(raw: Any, context: FormContext) -> Any:
-        if _empty_or_not_text(raw, lambda: f"{f.label}应为文本"):
-            return _UNANSWERED
-        phone = normalize_phone(raw)
-        error = phone_error(phone)
-        if error:
-            raise _Rejected(phone, error)
-        return phone
-
-    return check
-
-
-# A village has a dozen group labels, written a few ways: normalising each
-# spelling once saves most of the cost of a group answer (as roster import does).
-_group_label = lru_cache(maxsize=4096)(normalize_group)
-
-
-def _group(form: FormDefinition, f: Field) -> TypeCheck:
-    max_len = f.max_len
-
-    def check(raw: Any, context: FormContext) -> Any:
-        if type(raw) is str:
-            if not raw.strip():
-                return _UNANSWERED
-            label = _group_label(raw)
-        elif _is_empty(raw):
-            return _UNANSWERED
-        elif not isinstance(raw, str | int) or isinstance(raw, bool):
-            raise _Rejected(None, form.message("required", f))
-        else:
-            label = normalize_group(f"{raw}组" if isinstance(raw, int) else raw)
-        if not label:
-            raise _Rejected(None, form.message("required", f))
-        if not label.isprintable() and (_INVISIBLE.search(label) or _JOINERS.search(label)):
-            raise _Rejected(label, form.message("invisible", f))
-        if len(label) > max_len or _CONTROL.search(label):
-            raise _Rejected(label, form.message("max_len", f, max=max_len))
-        return label
-
-    return check
-
-
-def _check_range(form: FormDefinition, f: Field) -> tuple[Callable[[int | float], None], float, float]:
-    """The ``min``/``max`` check of a number, and bounds for a quick
-    ``low <= value <= high`` that passes only numbers the check accepts (so
-    the check runs only when it fails): a missing bound is infinite, and a
-    bound that is not a number makes the quick test fail always."""
-    low, high = f.get("min"), f.get("max")
-
-    def check(value: int | float) -> None:
-        if low is not None and value < low:
-            raise _Rejected(value, form.message("min", f, min=low))
-        if high is not None and value > high:
-            raise _Rejected(value, form.message("max", f, max=high))
-
-    if not all(bound is None or isinstance(bound, int | float) for bound in (low, high)):
-        return check, math.inf, -math.inf
-    return check, -math.inf if low is None else low, math.inf if high is None else high
-
-
-def _int(form: FormDefinition, f: Field) -> TypeCheck:
-    check_range, low, high = _check_range(form, f)
-
-    def check(raw: Any, context: FormContext) -> Any:
-        if type(raw) is int and low <= raw <= high:
-            return raw
-        if _is_empty(raw):
-            return _UNANSWERED
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or (
-            isinstance(raw, float) and not raw.is_integer()
-        ):
-            raise _Rejected(None, form.message("int", f))
-        check_range(int(raw))
-        return int(raw)
-
-    return check
-
-
-def _money(form: FormDefinition, f: Field) -> TypeCheck:
-    check_range, low, high = _check_range(form, f)
-    # whole yuan that a float holds exactly have nothing to round
-    low_yuan, high_yuan = max(low, -_EXACT_FLOAT_INT), min(high, _EXACT_FLOAT_INT)
-
-    def check(raw: Any, context: FormContext) -> Any:
-        if type(raw) is int and low_yuan <= raw <= high_yuan:
-            return raw
-        if type(raw) is not float or not math.isfinite(raw):  # the general test, for anything else
-            if _is_empty(raw):
-                return _UNANSWERED
-            if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != raw or (
-                raw in _INFINITIES
-            ):
-                raise _Rejected(None, form.message("number", f))
-        if not -_EXACT_FLOAT_INT <= raw <= _EXACT_FLOAT_INT:
-            # Bounds first: past 2**53 no float has cents, and past ~1.8e306
-            # ``raw * 100`` is infinite (whose ``round`` raises). The value is
-            # not kept, so that no computed field adds such numbers up either.
-            try:
-                check_range(raw)
-            except _Rejected as beyond:
-                raise _Rejected(None, beyond.message) from None
-            raise _Rejected(None, form.message("number", f))
-        cents = raw * 100
-        if abs(cents - round(cents)) > 1e-6:
-            raise _Rejected(None, form.message("number", f))
-        value = int(raw) if float(raw).is_integer() else round(float(raw), 2)
-        if not low <= value <= high:
-            check_range(value)
-        return value
-
-    return check
-
-
-def _yesno(form: FormDefinition, f: Field) -> TypeCheck:
-    def check(raw: Any, context: FormContext) -> Any:
-        if raw is True or raw is False:
-            return raw
-        if _is_empty(raw):
-            return _UNANSWERED
-        raise _Rejected(None, form.message("yesno", f))
-
-    return check
-
-
-def _choice(form: FormDefinition, f: Field) -> TypeCheck:
-    codes = frozenset(c.code for c in f.choices)
-    answerable = frozenset(code for code in codes if code.strip())  # a blank answer is empty
-
-    def check(raw: Any, context: FormContext) -> Any:
-        if type(raw) is str and raw in answerable:
-            return raw
-        if _is_empty(raw):
-            return _UNANSWERED
-        if not isinstance(raw, str) or raw not in codes:
-            raise _Rejected(None, form.message("choice", f))
-        return raw
-
-    return check
-
-
-def _multi(form: FormDefinition, f: Field) -> TypeCheck:
-    codes = frozenset(c.code for c in f.choices)
-    max_items = f.get("max_items")
-    most = int(max_items) if max_items else 0
-
-    def check(raw: Any, context: FormContext) -> Any:
-        if _is_empty(raw):
-            return _UNANSWERED
-        if not isinstance(raw, list):
-            raise _Rejected(None, form.message("choice", f))
-        for code in raw:
-            if not isinstance(code, str) or code not in codes:
-                raise _Rejected(None, form.message("choice", f))
-        unique = list(dict.fromkeys(raw))
-        if most and len(unique) > most:
-            raise _Rejected(unique, form.message("multi_max", f, max=max_items))
-        return unique
-
-    return check
-
-
-def _date(form: FormDefinition, f: Field) -> TypeCheck:
-    not_future = bool(f.get("not_future"))
-    within_campaign = bool(f.get("within_campaign"))
-
-    def check(raw: Any, context: FormContext) -> Any:
-        if _empty_or_not_text(raw, lambda: form.message("date", f)):
-            return _UNANSWERED
-        if not _DATE.match(raw):
-            raise _Rejected(None, form.message("date", f))
-        try:
-            day = dt.date.fromisoformat(raw)
-        except ValueError:
-            raise _Rejected(None, form.message("date", f)) from None
-        if not_future and day > context.today_in_china() + _ONE_DAY:
-            raise _Rejected(raw, form.message("date_future", f))
-        if within_campaign and context.start and context.end:
-            if not (context.start - _ONE_DAY <= day <= context.end + _ONE_DAY):
-                raise _Rejected(raw, form.message("date_campaign", f, start=context.start, end=context.end))
-        return raw
-
-    return check
-
-
-def _decode_base64(text: str) -> bytes:
-    """``base64.b64decode(text, validate=True)``, faster for valid data: what
-    strict mode decodes, that decodes identically (tested exhaustively up to
-    8 characters); anything strict mode refuses takes the original path,
-    which decides."""
-    try:
-        return binascii.a2b_base64(text, strict_mode=True)
-    except (binascii.Error, ValueError):
-        return base64.b64decode(text, validate=True)
-
-
-def png_payload(raw: Any) -> bytes | None:
-    """The PNG file inside an ``image`` answer (``data:image/png;base64,…``).
-
-    :param raw: the answer as stored
-    :returns: the file's bytes, or None when ``raw`` is not a base64 PNG data URL
-    """
-    if not isinstance(raw, str) or not raw.startswith(_PNG_PREFIX):
-        return None
-    try:
-        payload = _decode_base64(raw[len(_PNG_PREFIX):])
-    except (binascii.Error, ValueError):
-        return None
-    return payload if payload.startswith(b"\x89PNG\r\n\x1a\n") else None
-
-
-def _image(form: FormDefinition, f: Field) -> TypeCheck:
-    max_kb = int(f.get("max_kb", 200))
-
-    def check(raw: Any, context: FormContext) -> Any:
-        if _empty_or_not_text(raw, lambda: form.message("image", f)):
-            return _UNANSWERED
-        payload = png_payload(raw)
-        if payload is None:
-            raise _Rejected(None, form.message("image", f))
-        if len(payload) > max_kb * 1024:
-            raise _Rejected(None, form.message("image_size", f, max=max_kb))
-        return raw
-
-    return check
-
-
-def _repeat(form: FormDefinition, f: Field) -> TypeCheck:
-    """The shape of a repeat answer: a list of at most ``max_items`` objects
-    (each record is checked field by field afterwards, by :class:`_RepeatPlan`)."""
-    most = int(f.get("max_items", 20))
-
-    def check(raw: Any, context: FormContext) -> Any:
-        if _is_empty(raw):
-            return _UNANSWERED
-        if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
-            raise _Rejected(None, form.message("repeat", f))
-        if len(raw) > most:
-            raise _Rejected(None, form.message("repeat_max", f, max=most))
-        return raw
-
-    return check
 
 
 class _RepeatPlan:
@@ -863,11 +511,11 @@ class _RepeatPlan:
                 if answer is not None:
                     try:
                         value = check(answer, context)
-                    except _Rejected as rejected:
+                    except Rejected as rejected:
                         record[field_id] = rejected.value
                         errors.setdefault(key, []).append(rejected.message)
                         continue
-                    if value is not _UNANSWERED:
+                    if value is not UNANSWERED:
                         record[field_id] = value
                         if when_given is not None:
                             pending.append((key, when_given, value, record))
@@ -896,13 +544,6 @@ class _RepeatPlan:
                 errors[key] = [self.form.message("duplicate", sub, other=first[value] + 1)]
             else:
                 first[value] = index
-
-
-_TYPE_CHECKS: dict[str, Callable[[FormDefinition, Field], TypeCheck]] = {
-    "text": _text, "id18": _id18, "phone": _phone, "group": _group, "int": _int, "money": _money,
-    "yesno": _yesno, "choice": _choice, "multi": _multi, "date": _date, "image": _image,
-    "repeat": _repeat,
-}
 
 
 @cache

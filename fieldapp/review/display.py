@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from rapidfuzz import fuzz
 
 from fieldapp.models import Household
-from sync.form import Field, FormDefinition, load_form, png_payload
+from sync.form import Field, FormDefinition, load_form
+from sync.form_types import png_payload
 from sync.idnumber import mask_id, mask_phone, normalize_id
 from sync.normalize import normalize_group
 
