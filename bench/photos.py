@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.pwa import print_table, seed  # noqa: E402
+from bench.pwa import VISIT_ANSWERS_JS, print_table, seed  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.factories import PASSWORD  # noqa: E402
 from tests.live import LiveServer  # noqa: E402
@@ -95,19 +95,14 @@ def measure(context: Any, base: str) -> list[tuple[str, str, str, str]]:
     }""")
     # A visit with the 3 photos, saved offline (timed until the transaction completes).
     save_ms = page.evaluate("""async () => {
+      const answers = """ + VISIT_ANSWERS_JS + """;
       const outbox = await import('/static/js/outbox.js');
       const db = await import('/static/js/db.js');
       const doc = await db.getMeta('form');
       const h = (await db.getAll('households'))[0];
       const draft = {uuid: outbox.newUuid(), owner: 'worker_a', household_key: h.id, household_id: h.id,
         base_rev: h.rev, started_at: outbox.isoNow(), label: h.head_name, photos: window.__photos};
-      const data = {head_name: h.head_name, head_id: h.head_id, phone: h.phone, group: h.group, hamlet: h.hamlet,
-        size: h.size, labor_count: h.labor_count, category: h.category, monitor_type: h.monitor_type,
-        risk_eliminated: null, food_clothing_ok: true, housing_unsafe: false, school_dropout: false,
-        medical_uninsured: false, serious_illness: false, water_unsafe: false, income_wage: 36000,
-        income_business: 8000, business_cost: 2000, income_property: 500, income_transfer: 1500,
-        conclusion: 'no_risk', visit_method: 'phone', visited_on: '2023-10-12', respondent: h.head_name,
-        respondent_relation: 'self'};
+      const data = answers(h);
       const t0 = performance.now();
       await outbox.saveVisit(draft, data, {campaignId: doc.campaign.id, formVersion: doc.form.version});
       return performance.now() - t0;

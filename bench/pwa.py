@@ -38,6 +38,17 @@ from tests.live import LiveServer  # noqa: E402
 NAMES = "王建国 刘伟 陈秀英 柯友明 尹桂兰 张明华 李春生 赵大强 孙小红 周国平".split()
 
 
+# A valid 2023.1 visit to household ``h`` (a JS arrow function the page scripts call as
+# ``answers(h)``): the same answers for every save the benchmarks time.
+VISIT_ANSWERS_JS = """(h) => ({head_name: h.head_name, head_id: h.head_id, phone: h.phone, group: h.group,
+  hamlet: h.hamlet, size: h.size, labor_count: h.labor_count, category: h.category, monitor_type: h.monitor_type,
+  risk_eliminated: null, food_clothing_ok: true, housing_unsafe: false, school_dropout: false,
+  medical_uninsured: false, serious_illness: false, water_unsafe: false, income_wage: 36000,
+  income_business: 8000, business_cost: 2000, income_property: 500, income_transfer: 1500,
+  conclusion: 'no_risk', visit_method: 'phone', visited_on: '2023-10-12', respondent: h.head_name,
+  respondent_relation: 'self'})"""
+
+
 def seed(database_url: str, instance: Path, households: int) -> None:
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": database_url,
                       "INSTANCE_PATH": str(instance)})
@@ -141,6 +152,7 @@ def measure(context: Any, base: str, households: int, repeat: int) -> list[tuple
     context.route("**/*", lambda route: route.abort("internetdisconnected"))
     context.set_offline(True)
     saves = page.evaluate("""async ([ids]) => {
+      const answers = """ + VISIT_ANSWERS_JS + """;
       const outbox = await import('/static/js/outbox.js');
       const db = await import('/static/js/db.js');
       const doc = await db.getMeta('form');
@@ -149,13 +161,7 @@ def measure(context: Any, base: str, households: int, repeat: int) -> list[tuple
         const h = await db.get('households', id);
         const draft = {uuid: outbox.newUuid(), owner: 'worker_a', household_key: id, household_id: id, base_rev: h.rev,
           started_at: outbox.isoNow(), label: h.head_name};
-        const data = {head_name: h.head_name, head_id: h.head_id, phone: h.phone, group: h.group, hamlet: h.hamlet,
-          size: h.size, labor_count: h.labor_count, category: h.category, monitor_type: h.monitor_type,
-          risk_eliminated: null, food_clothing_ok: true, housing_unsafe: false, school_dropout: false,
-          medical_uninsured: false, serious_illness: false, water_unsafe: false, income_wage: 36000,
-          income_business: 8000, business_cost: 2000, income_property: 500, income_transfer: 1500,
-          conclusion: 'no_risk', visit_method: 'phone', visited_on: '2023-10-12', respondent: h.head_name,
-          respondent_relation: 'self'};
+        const data = answers(h);
         const t0 = performance.now();
         await outbox.saveVisit(draft, data, {campaignId: doc.campaign.id, formVersion: doc.form.version});
         times.push(performance.now() - t0);
