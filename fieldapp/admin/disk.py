@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from fieldapp.extensions import db
+from fieldapp.photos.storage import folder_usage
 from fieldapp.photos.uploads import storage_usage
 
 
@@ -18,16 +19,6 @@ class Usage:
     key: str  # database | photos | uploads
     bytes: int
     files: int
-
-
-def _folder(path: Path) -> tuple[int, int]:
-    total = count = 0
-    if path.exists():
-        for item in path.rglob("*"):
-            if item.is_file():
-                total += item.stat().st_size
-                count += 1
-    return total, count
 
 
 def _database() -> int:
@@ -43,5 +34,5 @@ def _database() -> int:
 
 def disk_usage() -> list[Usage]:
     photos = storage_usage()
-    uploads = _folder(Path(current_app.instance_path) / "uploads")
+    uploads = folder_usage(Path(current_app.instance_path) / "uploads")
     return [Usage("database", _database(), 1), Usage("photos", *photos), Usage("uploads", *uploads)]

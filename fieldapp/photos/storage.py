@@ -140,13 +140,18 @@ class LocalStorage:
 
     def usage(self) -> tuple[int, int]:
         """(bytes, files) stored."""
-        total = count = 0
-        if self.root.exists():
-            for path in self.root.rglob("*"):
-                if path.is_file():
-                    total += path.stat().st_size
-                    count += 1
-        return total, count
+        return folder_usage(self.root)
+
+
+def folder_usage(root: Path) -> tuple[int, int]:
+    """(bytes, files) under ``root`` (0, 0 when it does not exist)."""
+    total = count = 0
+    if root.exists():
+        for path in root.rglob("*"):
+            if path.is_file():
+                total += path.stat().st_size
+                count += 1
+    return total, count
 
 
 def photo_storage() -> PhotoStorage:
