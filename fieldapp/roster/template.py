@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -110,38 +112,37 @@ def template_csv() -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def template_xlsx() -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None  # a new workbook has its first sheet
-    sheet.title = "花名册"
-    sheet.append(headers())
-    sheet.append(example_row())
-    for index, column in enumerate(COLUMNS, start=1):
+def _fill_sheet(sheet: Any, columns: Sequence[Column], header: list[str], example: list[Any], *,
+                wide: tuple[str, ...]) -> None:
+    """A header row in bold and one example row; text columns formatted as text (so that
+    Excel keeps an ID number's digits), the header frozen."""
+    sheet.append(header)
+    sheet.append(example)
+    for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = 22 if column.key in ("head_id", "code") else 14
+        sheet.column_dimensions[letter].width = 22 if column.key in wide else 14
         sheet.cell(row=1, column=index).font = Font(bold=True)
         if column.key not in NUMERIC:
             sheet.column_dimensions[letter].number_format = "@"
             sheet.cell(row=2, column=index).number_format = "@"
     sheet.freeze_panes = "A2"
+
+
+def template_xlsx() -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook has its first sheet
+    sheet.title = "花名册"
+    _fill_sheet(sheet, COLUMNS, headers(), example_row(), wide=("head_id", "code"))
     rules = book.create_sheet("填写说明")
     rules.append(["列名", "必填", "填写要求", "示例"])
     for item in column_rules():
         rules.append([item.label, "是" if item.required else "否", item.rule, str(item.example)])
     for letter, width in (("A", 16), ("B", 8), ("C", 80), ("D", 22)):
         rules.column_dimensions[letter].width = width
-    members = book.create_sheet("家庭成员")
-    members.append([c.label + ("*" if c.required else "") for c in MEMBER_COLUMNS])
-    members.append([MEMBER_EXAMPLE[c.key] for c in MEMBER_COLUMNS])
-    for index, column in enumerate(MEMBER_COLUMNS, start=1):
-        letter = get_column_letter(index)
-        members.column_dimensions[letter].width = 22 if column.key in ("id_number", "code") else 14
-        members.cell(row=1, column=index).font = Font(bold=True)
-        if column.key not in NUMERIC:
-            members.column_dimensions[letter].number_format = "@"
-            members.cell(row=2, column=index).number_format = "@"
-    members.freeze_panes = "A2"
+    _fill_sheet(book.create_sheet("家庭成员"), MEMBER_COLUMNS,
+                [c.label + ("*" if c.required else "") for c in MEMBER_COLUMNS],
+                [MEMBER_EXAMPLE[c.key] for c in MEMBER_COLUMNS], wide=("id_number", "code"))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
