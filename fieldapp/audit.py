@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy.orm import Session, scoped_session
 
 from fieldapp.access import Scoped
 from fieldapp.db import AnySession, write_transaction
-from fieldapp.models import AuditLog
+from fieldapp.models import AuditLog, table_of
 
 
 def _values(user: Scoped | None, action: str, object_type: str, object_id: object, *, before: Any,
@@ -61,7 +60,7 @@ def insert(
     values = _values(user, action, object_type, object_id, before=None, after=None, details=details,
                      village_id=village_id)
     del values["before"], values["after"]  # left out, as the ORM leaves out unset columns: SQL NULL
-    session.execute(cast(sa.Table, AuditLog.__table__).insert(), [values])
+    session.execute(table_of(AuditLog).insert(), [values])
 
 
 def record_read(session: Session | scoped_session[Any], user: Scoped | None, action: str, object_type: str,

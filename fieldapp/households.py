@@ -17,12 +17,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from fieldapp.db import AnySession
-from fieldapp.models import HOUSEHOLD_FIELDS, Household, HouseholdMember, HouseholdRevision
+from fieldapp.models import (
+    HOUSEHOLD_FIELDS,
+    Household,
+    HouseholdMember,
+    HouseholdRevision,
+    table_of,
+)
 from sync.store import UNCHANGED, HouseholdChanges, HouseholdState, HouseholdUpdate, StaleHousehold
 
-_HOUSEHOLDS: sa.Table = Household.__table__  # type: ignore[assignment]
-_REVISIONS: sa.Table = HouseholdRevision.__table__  # type: ignore[assignment]
-_MEMBERS: sa.Table = HouseholdMember.__table__  # type: ignore[assignment]
+_HOUSEHOLDS = table_of(Household)
+_REVISIONS = table_of(HouseholdRevision)
+_MEMBERS = table_of(HouseholdMember)
 # A member record's keys that are columns; the change and its reason stay with the visit.
 _MEMBER_COLUMNS = ("name", "id_number", "relation")
 _MEMBER_CHANGE = ("change", "change_reason")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -24,7 +24,7 @@ from fieldapp import audit, clock
 from fieldapp.campaigns import get_campaign
 from fieldapp.db import write_transaction
 from fieldapp.extensions import db
-from fieldapp.models import DuplicateCandidate, HouseholdRevision, Visit, VisitPhoto
+from fieldapp.models import DuplicateCandidate, HouseholdRevision, Visit, VisitPhoto, table_of
 from fieldapp.photos.uploads import delete_files
 from fieldapp.reports import rollup
 
@@ -48,10 +48,10 @@ class PurgeSummary:
         return [head, *rest, *cleared]
 
 
-_VISITS = cast(sa.Table, Visit.__table__)
+_VISITS = table_of(Visit)
 # Columns that hold a visit's uuid without a foreign key: cleared, not deleted.
-_LOOSE_REFERENCES = (cast(sa.Table, HouseholdRevision.__table__).c.visit_uuid,
-                     cast(sa.Table, DuplicateCandidate.__table__).c.visit_uuid, _VISITS.c.supersedes)
+_LOOSE_REFERENCES = (table_of(HouseholdRevision).c.visit_uuid,
+                     table_of(DuplicateCandidate).c.visit_uuid, _VISITS.c.supersedes)
 
 
 def _dependents(parent: sa.Table, parent_rows: sa.Select[Any],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from fieldapp.models import (
     Village,
     Visit,
     new_uuid,
+    table_of,
 )
 from sync.dedup import BlockingKeys, HouseholdRecord
 from sync.dedup.members import MemberOf
@@ -45,10 +46,10 @@ from sync.store import (
 # Bound parameters per IN (...) list: SQLite allows 32,766 variables, PostgreSQL 65,535.
 _CHUNK = 900
 # The tables written with Core statements (a model's __table__ is typed as any FromClause).
-_VISITS = cast(sa.Table, Visit.__table__)
-_SYNC_BATCHES = cast(sa.Table, SyncBatch.__table__)
-_CONFLICTS = cast(sa.Table, Conflict.__table__)
-_CANDIDATES = cast(sa.Table, DuplicateCandidate.__table__)
+_VISITS = table_of(Visit)
+_SYNC_BATCHES = table_of(SyncBatch)
+_CONFLICTS = table_of(Conflict)
+_CANDIDATES = table_of(DuplicateCandidate)
 
 
 def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:

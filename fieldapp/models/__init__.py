@@ -1,7 +1,7 @@
 """All models; import from here."""
 
 from fieldapp.models.audit import AuditLog, ChangeCounter
-from fieldapp.models.base import Base, new_uuid, utcnow
+from fieldapp.models.base import Base, new_uuid, table_of, utcnow
 from fieldapp.models.campaign import Campaign
 from fieldapp.models.geo import Town, Village, VillageGroup
 from fieldapp.models.household import (
@@ -33,6 +33,7 @@ from fieldapp.models.user import ROLES, DeviceToken, LoginAttempt, ScopeRemoval,
 from fieldapp.models.visit import RETURN_KINDS, REVIEW_STATUSES, SYNC_STATUSES, SyncBatch, Visit
 
 __all__ = [
+    "table_of",
     "AppliedCommand", "DecisionConflict", "Node", "ReplicationCommand", "ReplicationReject", "UpstreamState",
     "AuditLog", "Base", "Campaign", "ChangeCounter", "Conflict", "DayProgress", "DeviceToken",
     "DuplicateCandidate", "HOUSEHOLD_FIELDS", "Household", "HouseholdMember", "HouseholdMerge",

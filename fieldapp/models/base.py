@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -50,6 +51,13 @@ def as_utc(value: dt.datetime) -> dt.datetime:
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING)
+
+
+def table_of(model: type[Any]) -> sa.Table:
+    """A model's table, typed for Core statements (``__table__`` is typed as any FromClause)."""
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
 
 
 def utcnow() -> dt.datetime:

@@ -47,6 +47,7 @@ from fieldapp.models import (
     Village,
     Visit,
     VisitPhoto,
+    table_of,
     utcnow,
 )
 from fieldapp.photos.storage import photo_storage
@@ -57,11 +58,6 @@ from sync.replication import BadFeedCursor, FeedCursor, parse_feed_cursor
 log = logging.getLogger(__name__)
 UNUSABLE_PASSWORD = "!replicated"
 
-
-def _table(model: Any) -> sa.Table:
-    table = model.__table__
-    assert isinstance(table, sa.Table)
-    return table
 
 
 @dataclass
@@ -233,7 +229,7 @@ class _PageWriter:
     def _campaigns(self, campaigns: list[dict[str, Any]]) -> None:
         """A town's own campaign (one it ran before joining) becomes known at central;
         central's campaigns are never changed by a town."""
-        table = _table(Campaign)
+        table = table_of(Campaign)
         for item in campaigns:
             if self.session.get(Campaign, item["id"]) is None:
                 row = load(table, item)
@@ -243,7 +239,7 @@ class _PageWriter:
     # -- rows ------------------------------------------------------------------
 
     def _households(self, items: list[dict[str, Any]]) -> None:
-        table = _table(Household)
+        table = table_of(Household)
         codes = {item["code"]: item["id"] for item in items if item.get("code")}
         taken: dict[str, str] = {}
         if codes:
@@ -313,7 +309,7 @@ class _PageWriter:
     def _rows(self, kind: str, model: Any, items: list[dict[str, Any]], key: str,
               households: Callable[[dict[str, Any]], Iterable[Any]],
               fix: Callable[[dict[str, Any], dict[str, Any]], None]) -> list[dict[str, Any]]:
-        table = _table(model)
+        table = table_of(model)
         self._note_absent({h for item in items for h in households(item)})
         village_required = "village_id" in table.c and not table.c.village_id.nullable
         rows = []
@@ -337,11 +333,11 @@ class _PageWriter:
 
         rows = self._rows("revision", HouseholdRevision, items, "household_id",
                           lambda i: [i["household_id"]], fix)
-        self._upsert(_table(HouseholdRevision), rows, ["household_id", "rev"])
+        self._upsert(table_of(HouseholdRevision), rows, ["household_id", "rev"])
         self._count("revisions", len(rows))
 
     def _batches(self, items: list[dict[str, Any]]) -> None:
-        table = _table(SyncBatch)
+        table = table_of(SyncBatch)
         rows = []
         for item in items:
             row = load(table, item)
@@ -360,7 +356,7 @@ class _PageWriter:
 
         rows = self._rows("visit", Visit, items, "uuid", lambda i: [i["household_id"]], fix)
         self.bad_visits = {item["uuid"] for item in items} - {row["uuid"] for row in rows}
-        self._upsert(_table(Visit), rows, ["uuid"])
+        self._upsert(table_of(Visit), rows, ["uuid"])
         self._count("visits", len(rows))
 
     def _conflicts(self, items: list[dict[str, Any]]) -> None:
@@ -370,7 +366,7 @@ class _PageWriter:
 
         kept = self._keep("conflict", items, lambda i: i["visit_uuid"] in self.bad_visits, "所属走访未能同步")
         rows = self._rows("conflict", Conflict, kept, "uid", lambda i: [i["household_id"]], fix)
-        self._upsert(_table(Conflict), rows, ["uid"])
+        self._upsert(table_of(Conflict), rows, ["uid"])
         self._count("conflicts", len(rows))
 
     def _candidates(self, items: list[dict[str, Any]]) -> None:
@@ -392,7 +388,7 @@ class _PageWriter:
                           "中心已有这一对农户的疑似重复记录")
         rows = self._rows("candidate", DuplicateCandidate, kept, "uid",
                           lambda i: [i["household_a_id"], i["household_b_id"]], fix)
-        self._upsert(_table(DuplicateCandidate), rows, ["uid"])
+        self._upsert(table_of(DuplicateCandidate), rows, ["uid"])
         self._count("candidates", len(rows))
 
     def _merges(self, items: list[dict[str, Any]]) -> None:
@@ -407,7 +403,7 @@ class _PageWriter:
 
         rows = self._rows("merge", HouseholdMerge, items, "uid",
                           lambda i: [i["survivor_id"], i["merged_id"]], fix)
-        self._upsert(_table(HouseholdMerge), rows, ["uid"])
+        self._upsert(table_of(HouseholdMerge), rows, ["uid"])
         self._count("merges", len(rows))
 
     def _decisions(self, items: list[dict[str, Any]]) -> None:
@@ -416,7 +412,7 @@ class _PageWriter:
                        resolved_by_id=self._user(item.get("resolved_by_id")))
 
         rows = self._rows("decision", DecisionConflict, items, "uid", lambda i: [], fix)
-        self._upsert(_table(DecisionConflict), rows, ["uid"])
+        self._upsert(table_of(DecisionConflict), rows, ["uid"])
         self._count("decisions", len(rows))
 
     def _settle_commands(self, items: list[dict[str, Any]]) -> None:
@@ -440,7 +436,7 @@ class _PageWriter:
         held_bytes = {(v, sha) for v, sha, _id in held}
         held_ids = {(v, sha): photo_id for v, sha, photo_id in held}
         storage = photo_storage()
-        table = _table(VisitPhoto)
+        table = table_of(VisitPhoto)
         rows = []
         for item in items:
             visit_uuid, sha = item["visit_uuid"], item["sha256"]

@@ -4,7 +4,7 @@ page of its feed, and what goes down to it (docs/replication.md)."""
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fieldapp import audit
 from fieldapp.db import AnySession, write_transaction
 from fieldapp.db.retry import run_again_if_aborted
-from fieldapp.models import Campaign, Node, ReplicationCommand, User, utcnow
+from fieldapp.models import Campaign, Node, ReplicationCommand, User, table_of, utcnow
 from fieldapp.replication import county_dedup
 from fieldapp.replication.apply import apply_page
 from fieldapp.replication.rows import dump
@@ -91,7 +91,7 @@ def down_page(session: AnySession, node_id: int, since: str | None, limit: str |
     """Every campaign (central owns them), and this node's commands numbered after ``since``."""
     after = _parse_since(since)
     size = min(max(int(limit), 1), 1000) if limit and limit.isdigit() else DOWN_LIMIT
-    campaigns = cast(sa.Table, Campaign.__table__)
+    campaigns = table_of(Campaign)
     with write_transaction(session):
         node = session.get(Node, node_id)
         assert node is not None

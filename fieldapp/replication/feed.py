@@ -38,16 +38,11 @@ from fieldapp.models import (
     Village,
     Visit,
     VisitPhoto,
+    table_of,
 )
 from fieldapp.photos.storage import photo_storage
 from fieldapp.replication.rows import dump
 from sync.replication import STREAMS, FeedCursor
-
-
-def _table(model: Any) -> sa.Table:
-    table = model.__table__
-    assert isinstance(table, sa.Table)
-    return table
 
 
 @dataclass(frozen=True)
@@ -70,17 +65,17 @@ class Stream:
 
 
 FEED: tuple[Stream, ...] = (
-    Stream("households", _table(Household), "id"),
-    Stream("revisions", _table(HouseholdRevision), "id", int_key=True),
-    Stream("visits", _table(Visit), "uuid"),
-    Stream("conflicts", _table(Conflict), "uid"),
-    Stream("candidates", _table(DuplicateCandidate), "uid"),
-    Stream("merges", _table(HouseholdMerge), "uid"),
-    Stream("decisions", _table(DecisionConflict), "uid"),
-    Stream("commands", _table(AppliedCommand), "uid"),
+    Stream("households", table_of(Household), "id"),
+    Stream("revisions", table_of(HouseholdRevision), "id", int_key=True),
+    Stream("visits", table_of(Visit), "uuid"),
+    Stream("conflicts", table_of(Conflict), "uid"),
+    Stream("candidates", table_of(DuplicateCandidate), "uid"),
+    Stream("merges", table_of(HouseholdMerge), "uid"),
+    Stream("decisions", table_of(DecisionConflict), "uid"),
+    Stream("commands", table_of(AppliedCommand), "uid"),
     # Complete photos only, each with its bytes (``data``, base64): a record of its own,
     # about 400 KB of JSON, within a page's byte bound.
-    Stream("photos", _table(VisitPhoto), "id", complete="completed_at"),
+    Stream("photos", table_of(VisitPhoto), "id", complete="completed_at"),
 )
 assert tuple(s.name for s in FEED) == STREAMS
 
@@ -228,11 +223,11 @@ def _ride_along(session: Session, body: dict[str, Any], to: FeedCursor) -> None:
         "worker_id", "reviewed_by_id", "user_id", "resolved_by_id", "decided_by_id", "merged_by_id",
         "undone_by_id")))
     campaign_ids = _referenced(body["visits"] + refs["visits"] + body["candidates"] + later, ("campaign_id",))
-    campaigns = _table(Campaign)
+    campaigns = table_of(Campaign)
     body["campaigns"] = [dump(campaigns, row) for row in session.execute(
         sa.select(campaigns).where(campaigns.c.id.in_(sorted(campaign_ids)))).mappings()] if campaign_ids else []
     batch_ids = {item["batch_id"] for item in body["visits"] + refs["visits"]}
-    batches = _table(SyncBatch)
+    batches = table_of(SyncBatch)
     body["batches"] = [dump(batches, row) for row in session.execute(
         sa.select(batches).where(batches.c.id.in_(sorted(batch_ids)))).mappings()] if batch_ids else []
     body["users"].update(_users(session, {b["user_id"] for b in body["batches"]}))

@@ -65,6 +65,7 @@ from fieldapp.models import (
     Visit,
     WorkerHouseholdProgress,
     WorkerVillageProgress,
+    table_of,
 )
 from fieldapp.models.base import utcnow
 from fieldapp.reports.definitions import (
@@ -127,11 +128,6 @@ def forget(session: Session, campaign_id: str) -> None:
         session.execute(sa.update(ReportCursor).where(ReportCursor.campaign_id == campaign_id)
                         .values(change_seq=None))
 
-
-def _table(model: type[Any]) -> sa.Table:
-    table = model.__table__
-    assert isinstance(table, sa.Table)
-    return table
 
 
 def _read_cursor(session: Session, campaign_id: str) -> int | None:
@@ -286,7 +282,7 @@ def _add_differences(session: Session, table: sa.Table, campaign_id: str, keys: 
 
 def _last_visits(session: Session, campaign_id: str, pairs: Sequence[tuple[int, ...]]) -> None:
     """A max cannot be kept by differences: read it again for the (worker, village) pairs touched."""
-    t = _table(WorkerVillageProgress)
+    t = table_of(WorkerVillageProgress)
     for start in range(0, len(pairs), CHUNK):
         chunk = list(pairs[start:start + CHUNK])
         # From a VALUES list, CROSS JOIN so that SQLite loops over the pairs and seeks the
@@ -353,14 +349,14 @@ def _recompute(session: Session, campaign_id: str, household_ids: Sequence[str])
                                                table.household_id.in_(household_ids)))
     _insert(session, campaign_id, household_ids)
     after = _read_sums(session, campaign_id, household_ids)
-    _add_differences(session, _table(VillageProgress), campaign_id, ("village_id",), MEASURES,
+    _add_differences(session, table_of(VillageProgress), campaign_id, ("village_id",), MEASURES,
                      before[0], after[0])
-    pairs = _add_differences(session, _table(WorkerVillageProgress), campaign_id, ("worker_id", "village_id"),
+    pairs = _add_differences(session, table_of(WorkerVillageProgress), campaign_id, ("worker_id", "village_id"),
                              WORKER_MEASURES, before[1], after[1])
     # The latest day can change while the sums do not (one visit returned, another counted).
     pairs = sorted(set(pairs) | set(before[1]) | set(after[1]))
     _last_visits(session, campaign_id, pairs)
-    _add_differences(session, _table(DayProgress), campaign_id, ("village_id", "visited_on"), ("visits",),
+    _add_differences(session, table_of(DayProgress), campaign_id, ("village_id", "visited_on"), ("visits",),
                      before[2], after[2])
 
 
