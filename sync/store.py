@@ -291,15 +291,17 @@ class BatchWrite:
         return len(self.visits) + len(self.superseded) + self.households.count
 
     def number(self, first: int) -> None:
-        """Give the rows the change numbers ``first``, ``first + 1``, ... reserved for them."""
-        seq = first
+        """Give the rows the change numbers ``first``, ``first + 1``, ... reserved for them.
+
+        Households first: a visit then comes after its household in the replication feed,
+        so a page of visits needs no copy of households that the feed has yet to reach."""
+        seq = self.households.number(first)
         for visit in self.visits:
             visit.server_seq = seq
             seq += 1
         for uuid in self.superseded:
             self.superseded[uuid] = seq
             seq += 1
-        self.households.number(seq)
 
 
 class Store(Protocol):

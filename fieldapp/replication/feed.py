@@ -12,7 +12,7 @@ that come later in the feed (their current state; they come again at their own p
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +91,7 @@ class FeedPage:
     counts: dict[str, int] = field(default_factory=dict)
     size: int = 0
     pending: int = 0  # rows of the feed after this page, as counted when it was read
+    ref_households: dict[Any, int] = field(default_factory=dict)  # ride-along households: id -> change number
 
 
 def _after(stream: Stream, cursor: FeedCursor) -> sa.ColumnElement[bool]:
@@ -104,10 +105,6 @@ def _after(stream: Stream, cursor: FeedCursor) -> sa.ColumnElement[bool]:
     return sa.or_(seq > cursor.seq, sa.and_(seq == cursor.seq, key > stream.key_value(cursor.key)))
 
 
-def _position(stream: Stream, row: Any) -> FeedCursor:
-    return FeedCursor(int(row.change_seq), stream.index, str(row[stream.key]))
-
-
 def pending(session: Session, after: FeedCursor) -> int:
     """How many rows of the feed come after ``after`` (up to the counter's value)."""
     current = changes.current_change(session)
@@ -119,12 +116,15 @@ def pending(session: Session, after: FeedCursor) -> int:
 
 
 def read_page(session: Session, after: FeedCursor, *, max_records: int = 2000,
-              max_bytes: int = 2_000_000) -> FeedPage:
+              max_bytes: int = 2_000_000, sent: Mapping[Any, int] | None = None) -> FeedPage:
     """The page of the feed after ``after``: at most ``max_records`` rows and about
     ``max_bytes`` of JSON (always at least one row when any is left).
 
     The page's rows are chosen on their positions alone (change number and key, read
-    from the indexes), then only those rows are read whole.
+    from the indexes), then only those rows are read whole. ``sent`` holds the households
+    that central already stored in this round as the ride-along of an earlier page, by
+    id with their change number: one of them at that same place is not sent again (a
+    roster's revisions come long before their households' own places).
     """
     current = changes.current_change(session)
     positions: list[tuple[FeedCursor, Stream, Any]] = []
@@ -136,12 +136,19 @@ def read_page(session: Session, after: FeedCursor, *, max_records: int = 2000,
         positions += [(FeedCursor(int(row[0]), stream.index, str(row[1])), stream, row[1]) for row in rows]
     positions.sort(key=lambda item: item[0])
     chosen = positions[:max_records]
-    whole = _whole_rows(session, chosen)
+    sent = sent or {}
+    stored = {key for position, stream, key in chosen
+              if stream.index == 0 and sent.get(key) == position.seq}
+    whole = _whole_rows(session, [item for item in chosen if item[1].index != 0 or item[2] not in stored])
     body: dict[str, Any] = {name: [] for name in STREAMS}
     size = 0
-    taken = 0
+    taken = skipped = 0
     last = after
     for position, stream, key in chosen:
+        if stream.index == 0 and key in stored:
+            skipped += 1
+            last = position
+            continue
         item = whole[stream.name][key]
         item_size = len(orjson.dumps(item))
         if taken and size + item_size > max_bytes:
@@ -150,13 +157,17 @@ def read_page(session: Session, after: FeedCursor, *, max_records: int = 2000,
         size += item_size
         taken += 1
         last = position
-    more = taken < len(positions)
+    more = taken + skipped < len(positions)
     if not more:
         # Every row up to ``current`` was there to be read: the next page starts after it.
         last = max(last, FeedCursor(max(current, 0)))
     _ride_along(session, body, last)
     counts = {name: len(body[name]) for name in STREAMS if body[name]}
-    return FeedPage(body=body, to=last, more=more, records=taken, counts=counts, size=size)
+    if skipped:
+        counts["households"] = counts.get("households", 0) + skipped
+    refs = {item["id"]: int(item["change_seq"]) for item in body["refs"]["households"]}
+    return FeedPage(body=body, to=last, more=more, records=taken + skipped, counts=counts, size=size,
+                    ref_households=refs)
 
 
 def _whole_rows(session: Session, chosen: list[tuple[FeedCursor, Stream, Any]]) -> dict[str, dict[Any, dict[str, Any]]]:
@@ -241,11 +252,15 @@ def _later(session: Session, stream: Stream, wanted: set[Any], present: list[dic
            to: FeedCursor) -> list[dict[str, Any]]:
     """The rows among ``wanted`` (by key) not in the page whose place in the feed is after ``to``."""
     missing = sorted(wanted - {item[stream.key] for item in present})
+    key, seq = stream.table.c[stream.key], stream.table.c.change_seq
+    later: list[Any] = []
+    for start in range(0, len(missing), 900):  # their places first (from the index), whole rows only of those
+        later += [row[0] for row in session.execute(sa.select(key, seq).where(key.in_(missing[start:start + 900])))
+                  if FeedCursor(int(row[1]), stream.index, str(row[0])) > to]
     found: list[dict[str, Any]] = []
-    for start in range(0, len(missing), 900):
-        rows = session.execute(sa.select(stream.table).where(
-            stream.table.c[stream.key].in_(missing[start:start + 900]))).mappings().all()
-        found += [dump(stream.table, row) for row in rows if _position(stream, row) > to]
+    for start in range(0, len(later), 900):
+        rows = session.execute(sa.select(stream.table).where(key.in_(later[start:start + 900]))).mappings()
+        found += [dump(stream.table, row) for row in rows]
     return found
 
 

@@ -110,24 +110,28 @@ def _send_pages(session: Session, client: UpstreamClient, cursor: FeedCursor, li
     about as long as each other, so the round takes the longer of the two, not their sum.
     A page read ahead from a position central did not confirm is dropped and read again."""
     waiting = feed.pending(session, cursor)  # counted once; each page's share is taken off
+    sent: dict[Any, int] = {}  # households central stored as ride-along of a page of this round
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="replicate-up") as sender:
         in_flight: tuple[feed.FeedPage, Future[dict[str, Any]]] | None = None
         ahead = cursor  # where the next page to read starts: the page in flight's end
         while True:
             page: feed.FeedPage | None = None
             if in_flight is None or in_flight[0].more:
-                page = feed.read_page(session, ahead, max_records=limits.records, max_bytes=limits.bytes)
+                page = feed.read_page(session, ahead, max_records=limits.records, max_bytes=limits.bytes,
+                                      sent=sent)
                 session.rollback()
             if in_flight is not None:
-                sent, answer = in_flight[0], in_flight[1].result()
+                done, answer = in_flight[0], in_flight[1].result()
                 in_flight = None
                 cursor = parse_feed_cursor(str(answer.get("cursor", "")))
-                _count_page(session, report, sent, answer, cursor, say)
-                if not sent.more:
+                _count_page(session, report, done, answer, cursor, say)
+                if not done.more:
                     return
-                if cursor != sent.to:
+                if cursor != done.to:
                     ahead, page = cursor, None  # central stands elsewhere: read again from there
+                    sent.clear()
                     continue
+                sent.update(done.ref_households)
             if page is None or (page.records == 0 and page.to == ahead):
                 return
             waiting = max(waiting - page.records, 0)
