@@ -11,7 +11,7 @@ from flask.cli import FlaskGroup
 
 COMMAND_MODULES = (
     "db", "users", "campaigns", "roster", "demo", "serve",
-    "dedup", "reports", "backup", "purge", "node", "replicate",
+    "dedup", "reports", "backup", "purge", "node", "replicate", "villages",
 )
 
 

@@ -55,8 +55,11 @@ class Config:
     PHOTO_CHUNK_MAX_BYTES = 1024 * 1024
     PHOTO_STORAGE = "local"
     PHOTO_FOLDER = ""
-    # A visit recorded farther than this from the household's previous visit is flagged on review.
+    # A visit recorded farther than this from the household's previous visit is flagged on review;
+    # a household's first positioned visit, farther than the other from its village's 村委会
+    # (fieldapp/review/place.py; the village's position is set by an admin, fieldapp/villages.py).
     LOCATION_FAR_METERS = 2000
+    LOCATION_VILLAGE_FAR_METERS = 5000
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_SECONDS = 300
     # Reverse proxies whose X-Forwarded-For/-Proto are believed (fieldapp/proxies.py):

@@ -2,7 +2,9 @@
 a roster file's rows (``fieldapp dedup check``, :func:`check_rows`).
 
 Reads every live household (not merged into another), finds candidate pairs
-with :func:`sync.dedup.find_duplicates` and stores them as
+with :func:`sync.dedup.find_duplicates`, adds those where one household's
+householder is a stored member of another (:mod:`sync.dedup.members`, the rule
+ingest applies to a new household) and stores them as
 :class:`~fieldapp.models.DuplicateCandidate` rows (``source="bulk"``) for a
 supervisor to merge or dismiss. Nothing is merged here.
 
@@ -28,8 +30,17 @@ from fieldapp import audit
 from fieldapp.campaigns import active_select
 from fieldapp.db import write_transaction
 from fieldapp.db.changes import next_change
-from fieldapp.models import Campaign, DuplicateCandidate, Household, Node, User, new_uuid
+from fieldapp.models import (
+    Campaign,
+    DuplicateCandidate,
+    Household,
+    HouseholdMember,
+    Node,
+    User,
+    new_uuid,
+)
 from sync.dedup import BulkStats, HouseholdRecord, PairMatch, Progress, find_duplicates
+from sync.dedup.members import MemberRow, with_member_pairs
 from sync.dedup.roster import RosterRows
 from sync.dedup.score import DEFAULT_WEIGHTS, Weights
 from sync.errors import SyncError
@@ -49,6 +60,7 @@ class RunResult:
     updated: int = 0
     skipped: int = 0  # dismissed, merged, or touching a household merged meanwhile
     exact_id: int = 0
+    members: int = 0  # stored pairs with a householder who is the other's member
     seconds: float = 0.0
     stats: BulkStats = field(default_factory=BulkStats)
 
@@ -75,6 +87,23 @@ def load_records(session: Session) -> list[HouseholdRecord]:
     return [HouseholdRecord(*row) for row in rows]
 
 
+def load_member_ids(session: Session) -> list[MemberRow]:
+    """The stored members of live households that :func:`sync.dedup.members.with_member_pairs`
+    can use: those whose ID number is some live household's householder's, other than the
+    householders' own rows (本人, which the rule skips; every household has one, so the
+    database leaves out about one member in three here)."""
+    live = sa.select(Household.head_id).where(Household.merged_into_id.is_(None))
+    rows = session.execute(
+        sa.select(HouseholdMember.household_id, HouseholdMember.name, HouseholdMember.id_number,
+                  HouseholdMember.relation)
+        .join(Household, Household.id == HouseholdMember.household_id)
+        .where(Household.merged_into_id.is_(None), HouseholdMember.relation.is_distinct_from("self"),
+               HouseholdMember.id_number.in_(live))
+    )
+    return [MemberRow(household_id, name, id_number, relation)
+            for household_id, name, id_number, relation in rows if id_number]
+
+
 def run_bulk(session: Session, campaign_id: str | None = None, *, actor: User | None = None,
              progress: Progress | None = None, weights: Weights = DEFAULT_WEIGHTS,
              reference_year: int | None = None) -> RunResult:
@@ -89,6 +118,7 @@ def run_bulk(session: Session, campaign_id: str | None = None, *, actor: User | 
     result = RunResult(campaign_id=campaign, households=len(records))
     pairs = find_duplicates(records, weights=weights, consistent=True, reference_year=reference_year,
                             progress=progress or _quiet, stats=result.stats)
+    pairs = with_member_pairs(pairs, records, load_member_ids(session))
     result.pairs = len(pairs)
 
     with write_transaction(session):
@@ -96,7 +126,7 @@ def run_bulk(session: Session, campaign_id: str | None = None, *, actor: User | 
         audit.record(session, actor, "dedup_run", "campaign", campaign,
                      details={"households": result.households, "pairs": result.pairs,
                               "created": result.created, "updated": result.updated,
-                              "skipped": result.skipped})
+                              "skipped": result.skipped, "members": result.members})
     result.seconds = time.perf_counter() - started
     return result
 
@@ -126,6 +156,7 @@ def _store(session: Session, records: list[HouseholdRecord], pairs: list[PairMat
             result.skipped += 1
             continue
         result.exact_id += 1 if pair.exact_id else 0
+        result.members += 1 if pair.member else 0
         known = existing.get((a.id, b.id))
         if known is not None:
             row_id, status = known

@@ -200,6 +200,19 @@ KINDS: dict[str, ErrorKind] = _kinds(
     ("node_exists", "conflict", 409, "节点已存在：{name}", "The node already exists: {name}"),
     ("town_has_node", "conflict", 409, "乡镇 {town} 已有节点", "The town {town} already has a node"),
     ("node_not_found", "not_found", 404, "节点不存在：{name}", "No such node: {name}"),
+    # -- villages' 村委会 positions (fieldapp/villages.py: fieldapp village locate, /admin/villages)
+    ("village_not_found", "not_found", 404, "村不存在：{name}", "No such village: {name}"),
+    ("village_ambiguous", "invalid", 422, "多个乡镇都有{name}，请写成 乡镇/村，例如 {town}/{name}",
+     "Several towns have a village {name}; write it TOWN/VILLAGE, e.g. {town}/{name}"),
+    ("position_incomplete", "invalid", 422, "请同时填写纬度和经度", "Enter both the latitude and the longitude"),
+    ("latitude_out_of_range", "invalid", 422, "纬度应在 -90 到 90 之间（收到 {value}）",
+     "The latitude must be between -90 and 90 (got {value})"),
+    ("latitude_looks_swapped", "invalid", 422,
+     "纬度应在 -90 到 90 之间（收到 {value}）：是否把纬度和经度写反了？中国境内纬度约 4 到 54，经度约 73 到 135",
+     "The latitude must be between -90 and 90 (got {value}): are the latitude and the longitude swapped? "
+     "In China the latitude is about 4 to 54, the longitude about 73 to 135"),
+    ("longitude_out_of_range", "invalid", 422, "经度应在 -180 到 180 之间（收到 {value}）",
+     "The longitude must be between -180 and 180 (got {value})"),
     # -- dedup (fieldapp dedup run) ---------------------------------------------------------
     ("dedup_campaign_not_found", "not_found", 404, "排查活动不存在：{campaign_id}", "No such campaign: {campaign_id}"),
 )

@@ -41,7 +41,7 @@ from typing import Any
 from sync.dedup import blocking_keys, match_one
 from sync.dedup.members import with_member_links
 from sync.errors import SyncError
-from sync.form import FormContext, FormDefinition, available_versions, load_form
+from sync.form import FormContext, FormDefinition, load_form
 from sync.households import HouseholdWriter
 from sync.merge import three_way_merge
 from sync.protocol import PushRecord, PushRequest
@@ -425,8 +425,7 @@ class _BatchState:
         pool += [household_record(other) for other in self.new_households.values()]
         found = [c for c in match_one(record_view, pool) if c.other_id != created.id]
         # A householder who is a member of an existing household (form 2024.1 members).
-        found = with_member_links(found, created.id, self.store.find_member_households(record_view.head_id),
-                                  _relation_label)
+        found = with_member_links(found, created.id, self.store.find_member_households(record_view.head_id))
         dismissed = self.store.dismissed_pairs(_pair(created.id, c.other_id) for c in found) if found else set()
         found = [c for c in found if _pair(created.id, c.other_id) not in dismissed]
         self.new_households[created.id] = created
@@ -498,17 +497,6 @@ class _BatchState:
         return BatchWrite(batch=batch, households=self.writer.finish(), visits=self.visits,
                           conflicts=self.conflicts, candidates=self.candidates,
                           superseded=dict.fromkeys(self.superseded, 0))
-
-
-def _relation_label(code: str | None) -> str:
-    """与户主关系 as the members' form field names it (the code if it names none)."""
-    for version in available_versions():
-        repeat = load_form(version).by_id.get("members")
-        if repeat is not None:
-            for f in repeat.fields:
-                if f.id == "relation":
-                    return f.choice_label(code) or "未填"
-    return code or "未填"
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:

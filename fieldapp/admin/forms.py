@@ -118,6 +118,27 @@ class CampaignForm(FlaskForm):
             raise ValidationError(_l("结束日期不能早于开始日期"))
 
 
+def _degrees(_form: FlaskForm, field: StringField) -> None:
+    """A number of degrees, or nothing (its range is the use case's: fieldapp/villages.py)."""
+    if field.data and field.data.strip():
+        try:
+            float(field.data.strip())
+        except ValueError:
+            raise ValidationError(_l("请输入数字（度），例如 30.2621")) from None
+
+
+class VillagePositionForm(FlaskForm):
+    """A village's 村委会 position; both left empty clears it."""
+
+    lat = StringField(_l("村委会纬度"), validators=[Length(max=30), _degrees])
+    lon = StringField(_l("村委会经度"), validators=[Length(max=30), _degrees])
+
+    def position(self) -> tuple[float | None, float | None]:
+        def value(text: str | None) -> float | None:
+            return float(text.strip()) if text and text.strip() else None
+        return value(self.lat.data), value(self.lon.data)
+
+
 class RosterUploadForm(FlaskForm):
     file = FileField(_l("花名册文件（CSV 或 Excel）"), validators=[
         FileRequired(_l("请选择文件")),

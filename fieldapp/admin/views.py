@@ -1,4 +1,5 @@
-"""The admin area: users, village scope, passwords, device tokens, campaigns, roster upload.
+"""The admin area: users, village scope, passwords, device tokens, campaigns, villages'
+村委会 positions, roster upload.
 
 Views are thin: the form validates, a function of ``services`` acts (one
 transaction, audited), the template renders. Every page is admin-only.
@@ -22,12 +23,14 @@ from fieldapp.admin.forms import (
     PasswordResetForm,
     UserCreateForm,
     UserEditForm,
+    VillagePositionForm,
     VillagesForm,
 )
 from fieldapp.campaigns import active_campaign, newest_first
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, DeviceToken, Town, User, Village, utcnow
 from fieldapp.tier import at_central
+from fieldapp.villages import VillageError, locate_village, village_positions
 from sync.form import available_versions
 
 Page = str | tuple[str, int] | Response
@@ -230,6 +233,37 @@ def _campaign_action(campaign_id: str, action: object, done: str) -> Response:
     else:
         flash(done, "success")
     return redirect(url_for("admin.campaigns"))
+
+
+@bp.route("/villages/")
+def villages() -> str:
+    return render_template("admin/villages.html", villages=village_positions(db.session()))
+
+
+@bp.route("/villages/<int:village_id>", methods=["GET", "POST"])
+def village_edit(village_id: int) -> Page:
+    village = db.session.get(Village, village_id)
+    if village is None:
+        abort(404)
+    form = VillagePositionForm()
+    if request.method == "GET":
+        form.lat.data = "" if village.lat is None else repr(village.lat)
+        form.lon.data = "" if village.lon is None else repr(village.lon)
+    elif form.validate_on_submit():
+        try:
+            located = locate_village(village.id, *form.position(), current_user, via="web")
+        except VillageError as exc:
+            flash(str(exc), "error")
+        else:
+            if located.position is None:
+                flash(_("已清除%(village)s的村委会位置", village=village.name), "success")
+            else:
+                flash(_("已保存%(village)s的村委会位置", village=village.name), "success")
+                if located.outside_china:
+                    flash(_("注意：该位置不在中国境内，请确认纬度和经度没有写反或输错"), "warning")
+            return redirect(url_for("admin.villages"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/village_edit.html", village=village, form=form), status
 
 
 bp.add_url_rule("/roster", view_func=roster_upload.roster, methods=["GET", "POST"])

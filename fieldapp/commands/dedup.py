@@ -55,7 +55,8 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         click.echo(
             f"已检查 {result.households} 户，发现疑似重复 {result.pairs} 对"
-            f"（其中身份证号完全相同 {result.exact_id} 对）：新增 {result.created} 对，"
+            f"（其中身份证号完全相同 {result.exact_id} 对，户主是另一户的家庭成员 {result.members} 对）："
+            f"新增 {result.created} 对，"
             f"更新 {result.updated} 对，跳过已处理 {result.skipped} 对；用时 {result.seconds:.1f} 秒。"
             "候选已交审核员处理，未自动合并。"
         )

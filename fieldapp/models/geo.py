@@ -28,6 +28,10 @@ class Village(Base):
     name: Mapped[str] = mapped_column(sa.String(50))
     code: Mapped[str | None] = mapped_column(sa.String(12))
     kind: Mapped[str] = mapped_column(sa.String(10), default="village")  # village | community
+    # The 村委会's position (WGS-84 degrees, as a phone's GPS gives them), set by an admin
+    # (fieldapp/villages.py): the review page's reference for a household's first positioned visit.
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
 
     town: Mapped[Town] = relationship(back_populates="villages")
     groups: Mapped[list[VillageGroup]] = relationship(back_populates="village", order_by="VillageGroup.number")

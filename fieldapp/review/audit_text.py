@@ -291,6 +291,15 @@ def _dedup(entry: AuditLog, names: Names) -> Line:
                   pairs=d.get("pairs", 0), created=d.get("created", 0)))
 
 
+def _village_locate(entry: AuditLog, names: Names) -> Line:
+    village = str(_map(entry.details).get("village") or entry.object_id)
+    position = _map(entry.after).get("position")
+    if not position:
+        return Line(_("清除了%(village)s的村委会位置", village=village))
+    return Line(_("设置了%(village)s的村委会位置（纬度 %(lat)s，经度 %(lon)s）", village=village,
+                  lat=position[0], lon=position[1]))
+
+
 def _purge(entry: AuditLog, names: Names) -> Line:
     d, before = _map(entry.details), _map(entry.before)
     day = str(d.get("received_before") or "")[:10]
@@ -335,7 +344,7 @@ SENTENCES: dict[str, Describe] = {
     "campaign_deactivate": _campaign(_l("停用了")), "campaign_close": _campaign(_l("结束了")),
     "export": _export, "report_export": _export, "roster_import": _roster, "dedup_run": _dedup,
     "purge": _purge, "sync_push": _push, "image_view": _image, "household_reveal": _reveal,
-    "photo_upload": _photo_upload, "photo_view": _photo_view,
+    "photo_upload": _photo_upload, "photo_view": _photo_view, "village_locate": _village_locate,
 }
 
 

@@ -31,7 +31,7 @@ ACTION_LABELS = {
     "campaign_create": "新建排查活动", "campaign_activate": "启用排查活动",
     "campaign_deactivate": "停用排查活动", "campaign_close": "关闭排查活动",
     "roster_import": "导入花名册", "dedup_run": "批量查重", "purge": "清除数据", "sync_push": "上传",
-    "sync_pull": "下载农户",
+    "sync_pull": "下载农户", "village_locate": "设置村委会位置",
     "image_view": "查看签字图片", "household_reveal": "查看完整身份证号和电话",
 }
 

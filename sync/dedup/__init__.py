@@ -12,7 +12,7 @@ Modules, one job each:
 - :mod:`~sync.dedup.fit`: those weights fitted by EM on the pairs a bulk run scores;
 - :mod:`~sync.dedup.score`: one pair's score and its Chinese evidence;
 - :mod:`~sync.dedup.match`: one new record against its blocking partners (ingest);
-- :mod:`~sync.dedup.members`: a new householder who is a member of an existing household (ingest);
+- :mod:`~sync.dedup.members`: a householder who is a member of another household (ingest, ``dedup run``);
 - :mod:`~sync.dedup.bulk`: every pair worth a look in a whole roster (``dedup run``/``check``);
 - :mod:`~sync.dedup.links`: a run's pairs kept consistent as households;
 - :mod:`~sync.dedup.roster`: a roster spreadsheet as records (``dedup check``);

@@ -66,6 +66,7 @@ class PairMatch:
     score: float
     evidence: list[str] = field(default_factory=list)
     exact_id: bool = False
+    member: bool = False  # one's householder is a member of the other (sync/dedup/members.py)
 
 
 @dataclass

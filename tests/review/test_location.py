@@ -58,3 +58,43 @@ def test_the_far_distance_is_a_setting(client, auth, town, app) -> None:
     auth.login("supervisor_a")
     assert 'id="place-far"' in client.get(f"/review/visits/{near}").get_data(as_text=True)
     assert "走访位置：未记录" in client.get(f"/review/visits/{rec['uuid']}").get_data(as_text=True)
+
+
+def test_a_households_first_visit_is_measured_from_its_villages_committee(client, auth, town, runner) -> None:
+    """The 村委会 position (set as an admin would, through the CLI) is the reference until the
+    household has a positioned visit; its radius is LOCATION_VILLAGE_FAR_METERS (5 km)."""
+    result = runner.invoke(args=["village", "locate", town.village_a.name, "--lat", "30.10000", "--lon", "114.90000"])
+    assert result.exit_code == 0, result.output
+    api = Api(client)
+    token = api.login("worker_a")
+    near = _visit(api, token, town.households_a[0], 30.13000, 114.90000)  # ~3.3 km: within 5 km
+    far = _visit(api, token, town.households_a[1], 30.16000, 114.90000)  # ~6.7 km
+    again = _visit(api, token, town.households_a[1], 30.16100, 114.90000)  # 111 m from its first visit
+    client.post("/logout")
+    auth.login("supervisor_a")
+    page = client.get(f"/review/visits/{near}").get_data(as_text=True)
+    assert 'data-reference="village"' in page and "距村委会位置 3.3 公里" in page and "place-far" not in page
+    page = client.get(f"/review/visits/{far}").get_data(as_text=True)
+    assert 'data-reference="village"' in page and "距村委会位置 6.7 公里" in page
+    assert 'id="place-far"' in page and "超过 5 公里" in page
+    page = client.get(f"/review/visits/{again}").get_data(as_text=True)
+    assert 'data-reference="visit"' in page and "距该户上次走访位置 111 米" in page and "place-far" not in page
+    assert f'href="/review/visits/{far}"' in page
+
+
+def test_the_village_radius_is_a_setting_and_a_village_without_position_measures_nothing(
+        client, auth, town, runner, app) -> None:
+    app.config["LOCATION_VILLAGE_FAR_METERS"] = 3000
+    runner.invoke(args=["village", "locate", town.village_a.name, "--lat", "30.10000", "--lon", "114.90000"])
+    api = Api(client)
+    token = api.login("worker_a")
+    near = _visit(api, token, town.households_a[0], 30.13000, 114.90000)  # ~3.3 km: beyond 3 km
+    client.post("/logout")
+    token = api.login("worker_b")
+    elsewhere = _visit(api, token, town.households_b[0], 30.13000, 114.90000)  # 磨山村 has no position
+    client.post("/logout")
+    auth.login("admin")
+    page = client.get(f"/review/visits/{near}").get_data(as_text=True)
+    assert 'id="place-far"' in page and "距村委会位置 3.3 公里" in page and "超过 3 公里" in page
+    page = client.get(f"/review/visits/{elsewhere}").get_data(as_text=True)
+    assert "走访位置：30.13000, 114.90000" in page and "place-reference" not in page

@@ -125,6 +125,8 @@ RULES: dict[str, Rule] = {
     "admin.campaign_activate": Rule(ADMINS, args=lambda w, s: {"campaign_id": w.campaign}),
     "admin.campaign_close": Rule(ADMINS, args=lambda w, s: {"campaign_id": w.campaign}),
     "admin.roster": Rule(ADMINS),
+    "admin.villages": Rule(ADMINS),
+    "admin.village_edit": Rule(ADMINS, args=_a("village_id", "village")),
     "admin.roster_job": Rule(ADMINS, args=lambda w, s: {"job_id": "0" * 32}, outside_db=True),
     "admin.template": Rule(ADMINS, args=lambda w, s: {"file_format": "xlsx"}),
     # API (bearer tokens; scope is applied to the records, see tests/api)

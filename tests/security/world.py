@@ -50,6 +50,7 @@ class World:
     merge: dict[str, int]
     decision: dict[str, int]
     photo: dict[str, str]
+    village: dict[str, int]
     campaign: str
     secrets: list[str]  # every household's full ID number and phone: never in a page or a default export
 
@@ -114,6 +115,7 @@ def build_world(app: Flask) -> World:
             merge={"in": inside["merge"], "out": outside["merge"]},
             decision={"in": inside["decision"], "out": outside["decision"]},
             photo={"in": inside["photo"], "out": outside["photo"]},
+            village={"in": town.village_a.id, "out": town.village_b.id},
             campaign=town.campaign.id,
             secrets=[value for h in db.session.scalars(sa.select(Household))
                      for value in (h.head_id, h.phone) if value],
