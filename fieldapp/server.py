@@ -34,6 +34,7 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int = 4, quiet: bo
     The workers checkpoint SQLite's log in a background thread (unless
     ``FIELDAPP_SQLITE_CHECKPOINT`` says otherwise): a server takes a steady
     stream of writes, and a checkpoint inside a commit holds up every writer.
+    On PostgreSQL each worker also follows the report rollups in a thread (``reports/follower.py``).
     With ``app`` configured with an upstream, the background replicator runs
     beside the workers for as long as the server does.
     """
@@ -53,8 +54,13 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int = 4, quiet: bo
             for key, value in options.items():
                 self.cfg.set(key, value)
 
-        def load(self) -> Flask:
-            return create_app()
+        def load(self) -> Flask:  # in each worker, after the fork
+            from fieldapp.reports.follower import Follower
+
+            served = create_app()
+            if Follower.suits(served):
+                Follower(served).start()
+            return served
 
     replicator = start_replicator(app) if app is not None else None
     try:

@@ -111,6 +111,8 @@ SUBTOTAL = "小计"
 class Progress:
     rows: list[ProgressRow]
     totals: ProgressRow = field(default_factory=lambda: ProgressRow(None, "合计"))
+    behind: int = 0  # changes not yet counted (the rollups are being brought up to date)
+    as_of: dt.datetime | None = None  # when they were last brought up to date, if behind
 
     def to_dict(self) -> dict[str, Any]:
         return {"villages": [row.to_dict() for row in self.rows], "totals": self.totals.to_dict()}
@@ -130,16 +132,18 @@ class Progress:
 
 
 def progress_by_village(session: Session, campaign_id: str,
-                        village_ids: Sequence[int] | None = None) -> Progress:
+                        village_ids: Sequence[int] | None = None, *, page: bool = False) -> Progress:
     """The progress table: one row per village in scope plus totals.
 
     Reads ``village_progress`` (one row per village, the sums of ``household_progress``)
     after bringing the rollups up to date (``rollup.refresh``, which commits the
-    session's transaction when something changed).
+    session's transaction when something changed); ``behind`` and ``as_of`` say when the
+    background follower still has changes to count (towns replicating into central).
 
     :param village_ids: the villages in scope (``access.village_scope(user)``); None means all.
+    :param page: for a page view (:func:`rollup.for_page`); exports count everything first.
     """
-    rollup.refresh(session, campaign_id)
+    followed = rollup.for_page(session, campaign_id) if page else rollup.refresh(session, campaign_id)
     v = VillageProgress
     per_village = sa.select(v.village_id, *(getattr(v, name) for name in COUNT_FIELDS)).where(
         v.campaign_id == campaign_id, in_villages(v.village_id, village_ids))
@@ -153,7 +157,8 @@ def progress_by_village(session: Session, campaign_id: str,
         village_id = values.pop("village_id")
         counts[village_id] = {key: int(value or 0) for key, value in values.items()}
     rows = [ProgressRow(v.id, v.name, v.town, **counts.get(v.id, {})) for v in session.execute(villages)]
-    return Progress(rows=rows, totals=total_row(rows))
+    return Progress(rows=rows, totals=total_row(rows), behind=followed.behind,
+                    as_of=followed.refreshed_at if followed.behind else None)
 
 
 def total_row(rows: Iterable[ProgressRow]) -> ProgressRow:
@@ -183,7 +188,7 @@ class WorkerProgress:
 def progress_by_worker(session: Session, campaign_id: str,
                        village_ids: Sequence[int] | None = None) -> list[WorkerProgress]:
     """Counting visits per worker, in the villages in scope (``worker_village_progress``)."""
-    rollup.refresh(session, campaign_id)
+    rollup.for_page(session, campaign_id)
     w = WorkerVillageProgress
     query = (
         sa.select(
@@ -214,7 +219,7 @@ def progress_by_worker(session: Session, campaign_id: str,
 def visits_per_day(session: Session, campaign_id: str,
                    village_ids: Sequence[int] | None = None) -> list[tuple[dt.date, int]]:
     """Counting visits per ``visited_on`` day, oldest first, in the villages in scope (``day_progress``)."""
-    rollup.refresh(session, campaign_id)
+    rollup.for_page(session, campaign_id)
     d = DayProgress
     query = (
         sa.select(d.visited_on, sa.func.sum(d.visits))

@@ -44,6 +44,7 @@ so an older recompute never overwrites a newer one.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -80,19 +81,53 @@ CHUNK = 1000
 
 @dataclass
 class Refresh:
-    """What a refresh did: ``households`` recomputed (all of them when ``full``)."""
+    """What a refresh did: ``households`` recomputed (all of them when ``full``); ``behind``:
+    change numbers the rollups have yet to follow (a bounded step, or a page that left the
+    work to the background follower)."""
 
     campaign_id: str
     change_seq: int
     households: int = 0
     full: bool = False
+    behind: int = 0
+    refreshed_at: dt.datetime | None = None
+    busy: bool = False  # another refresh held the cursor (``wait=False``): nothing was done
 
 
-def refresh(session: Session, campaign_id: str) -> Refresh:
+# While a background follower runs in this process (``fieldapp serve``), a page view follows
+# at most this many change numbers itself; a larger backlog (towns replicating into central,
+# a roster import) is the follower's, and the page shows the rollups as they stand.
+PAGE_CHANGES = 3000
+_follower_running = False
+
+
+def set_follower_running(running: bool) -> None:
+    global _follower_running
+    _follower_running = running
+
+
+def for_page(session: Session, campaign_id: str) -> Refresh:
+    """What a report page does before reading the rollups: :func:`refresh`, unless the
+    background follower runs and has more than :data:`PAGE_CHANGES` to follow."""
+    if _follower_running:
+        cursor, current = _read_cursor(session, campaign_id), current_change(session)
+        if cursor is not None and current - cursor > PAGE_CHANGES:
+            refreshed_at = session.scalar(sa.select(ReportCursor.refreshed_at)
+                                          .where(ReportCursor.campaign_id == campaign_id))
+            return Refresh(campaign_id, cursor, behind=current - cursor, refreshed_at=refreshed_at)
+    return refresh(session, campaign_id)
+
+
+def refresh(session: Session, campaign_id: str, *, step: int | None = None, wait: bool = True) -> Refresh:
     """Bring the campaign's rollups up to date and commit; cheap (two reads) when nothing changed.
 
     Commits the session's current transaction first (``begin_write``); call it
     with no pending changes.
+
+    :param step: follow at most this many change numbers (the follower's bounded
+        transactions); ``behind`` then says what is left
+    :param wait: when another refresh of the campaign holds its cursor, return at once
+        (PostgreSQL; ``behind`` > 0) instead of waiting for it
     """
     cursor, current = _read_cursor(session, campaign_id), current_change(session)
     if cursor is not None and 0 < current <= cursor:
@@ -100,19 +135,24 @@ def refresh(session: Session, campaign_id: str) -> Refresh:
     if session.get(Campaign, campaign_id) is None:  # nothing to count (the page shows zeros)
         return Refresh(campaign_id, 0)
     with write_transaction(session):
-        cursor = _lock_cursor(session, campaign_id)
+        locked, cursor = _lock_cursor(session, campaign_id, wait=wait)
         current = current_change(session)  # before reading the changed rows
+        if not locked:
+            return Refresh(campaign_id, cursor or 0, busy=True)
+        upto = current if step is None or cursor is None else min(current, cursor + step)
         if cursor is None or current == 0:
             result = _rebuild(session, campaign_id, current)
         elif current <= cursor:
             result = Refresh(campaign_id, cursor)
         else:
-            changed = _changed_households(session, campaign_id, cursor)
+            # Every row numbered up to ``upto`` (at most the counter's value) is committed.
+            changed = _changed_households(session, campaign_id, cursor, upto)
             for start in range(0, len(changed), CHUNK):
                 _recompute(session, campaign_id, changed[start:start + CHUNK])
-            result = Refresh(campaign_id, current, households=len(changed))
+            result = Refresh(campaign_id, upto, households=len(changed), behind=current - upto)
+        result.refreshed_at = utcnow()
         session.execute(sa.update(ReportCursor).where(ReportCursor.campaign_id == campaign_id)
-                        .values(change_seq=result.change_seq, refreshed_at=utcnow()))
+                        .values(change_seq=result.change_seq, refreshed_at=result.refreshed_at))
     return result
 
 
@@ -135,15 +175,21 @@ def _read_cursor(session: Session, campaign_id: str) -> int | None:
     return None if value is None else int(value)
 
 
-def _lock_cursor(session: Session, campaign_id: str) -> int | None:
-    """The cursor row, created if missing, locked until commit (PostgreSQL; SQLite holds the write lock)."""
+def _lock_cursor(session: Session, campaign_id: str, *, wait: bool = True) -> tuple[bool, int | None]:
+    """The cursor row, created if missing, locked until commit (PostgreSQL; SQLite holds the
+    write lock): whether it was locked (not when ``wait`` is False and another holds it), and its value."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(dialect.insert(ReportCursor).values(campaign_id=campaign_id, change_seq=None,
                                                         refreshed_at=utcnow())
                     .on_conflict_do_nothing(index_elements=["campaign_id"]))
-    value = session.scalar(sa.select(ReportCursor.change_seq).where(ReportCursor.campaign_id == campaign_id)
-                           .with_for_update())
-    return None if value is None else int(value)
+    query = sa.select(ReportCursor.change_seq).where(ReportCursor.campaign_id == campaign_id)
+    if wait:
+        value = session.scalar(query.with_for_update())
+        return True, None if value is None else int(value)
+    row = session.execute(query.with_for_update(skip_locked=True)).first()
+    if row is None:
+        return False, _read_cursor(session, campaign_id)
+    return True, None if row[0] is None else int(row[0])
 
 
 def _count_if(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
@@ -308,10 +354,13 @@ def _last_visits(session: Session, campaign_id: str, pairs: Sequence[tuple[int, 
              for worker, village in chunk])
 
 
-def _changed_households(session: Session, campaign_id: str, cursor: int) -> list[str]:
-    """Households changed after ``cursor``, or with a visit of the campaign changed (both by index)."""
-    households = sa.select(Household.id).where(Household.change_seq > cursor)
-    visits = sa.select(Visit.household_id).where(Visit.campaign_id == campaign_id, Visit.change_seq > cursor)
+def _changed_households(session: Session, campaign_id: str, cursor: int, upto: int) -> list[str]:
+    """Households changed after ``cursor`` up to ``upto``, or with a visit of the campaign
+    changed then (both by index). A household changed again since is recomputed now from
+    what it is now, and again when its later number is followed."""
+    households = sa.select(Household.id).where(Household.change_seq > cursor, Household.change_seq <= upto)
+    visits = sa.select(Visit.household_id).where(Visit.campaign_id == campaign_id, Visit.change_seq > cursor,
+                                                 Visit.change_seq <= upto)
     return sorted(set(session.scalars(sa.union(households, visits))))
 
 

@@ -94,12 +94,13 @@ class ProgressReport:
     towns: list[TownSection] | None = None
 
 
-def progress_report(session: Session, campaign_id: str, village_ids: Sequence[int] | None) -> ProgressReport:
+def progress_report(session: Session, campaign_id: str, village_ids: Sequence[int] | None, *,
+                    page: bool = False) -> ProgressReport:
     """County → town → village at central (a server with nodes), town → village at a town.
 
     At central, a town whose villages are all in scope is named in its paragraph; the
     county's paragraph says 全县 when every village is in scope, else the towns' names."""
-    progress = queries.progress_by_village(session, campaign_id, village_ids)
+    progress = queries.progress_by_village(session, campaign_id, village_ids, page=page)
     if not is_central(session):
         return ProgressReport(progress, town_summary(progress, village_names(session, village_ids)))
     sizes = dict(session.execute(sa.select(Town.name, sa.func.count(Village.id))

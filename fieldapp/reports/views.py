@@ -46,7 +46,7 @@ def index() -> str:
         return render_template("reports/index.html", campaign=None, campaigns=[])
     campaign = _campaign()
     scope = village_scope(current_user)
-    report = services.progress_report(db.session(), campaign.id, scope)
+    report = services.progress_report(db.session(), campaign.id, scope, page=True)
     progress = report.progress
     sort, order = request.args.get("sort", ""), request.args.get("order", "asc")
     return render_template(

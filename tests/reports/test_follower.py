@@ -1,0 +1,84 @@
+"""The rollups followed in the background (``fieldapp/reports/follower.py``): a page leaves
+a large backlog to the follower and says so; the follower's bounded steps end where one
+full refresh does (both backends)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+
+from fieldapp.extensions import db
+from fieldapp.reports import follower, queries, rollup
+from tests import factories
+from tests.api.conftest import Api, record
+from tests.conftest import AuthActions
+from tests.reports.conftest import Scenario
+
+pytestmark = pytest.mark.both_backends
+CAMPAIGN = "2023-jzpc"
+LOW_INCOME = {"income_wage": 1000, "income_business": 0, "business_cost": 0, "income_property": 0,
+              "income_transfer": 500}
+
+
+@pytest.fixture
+def follower_running(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """As under ``fieldapp serve`` on PostgreSQL, with a page budget of one change number."""
+    monkeypatch.setattr(rollup, "PAGE_CHANGES", 1)
+    rollup.set_follower_running(True)
+    yield
+    rollup.set_follower_running(False)
+
+
+def visited(client: FlaskClient) -> str:
+    html = client.get("/reports/").get_data(as_text=True)
+    return html[html.index('id="kpi-visited">') + len('id="kpi-visited">'):].split("<", 1)[0]
+
+
+def test_a_page_leaves_a_large_backlog_to_the_follower_and_says_so(
+        backend: str, scenario: Scenario, auth: AuthActions, client: FlaskClient, follower_running: None) -> None:
+    auth.login("admin")
+    before = visited(client)
+    assert "counting-behind" not in client.get("/reports/").get_data(as_text=True)
+    api = Api(client)
+    api.push_ok(api.login("worker_b"), [record(h) for h in scenario.town.households_b])
+    html = client.get("/reports/").get_data(as_text=True)
+    assert 'id="counting-behind"' in html and "统计正在更新" in html
+    assert visited(client) == before  # as they stood
+    assert follower.follow_once() == 0  # the follower's step counts them
+    html = client.get("/reports/").get_data(as_text=True)
+    assert "counting-behind" not in html
+    assert int(visited(client)) == queries.progress_by_village(db.session, CAMPAIGN).totals.visited > int(before)
+
+
+def test_an_export_counts_everything_first(backend: str, scenario: Scenario, client: FlaskClient,
+                                           follower_running: None) -> None:
+    before = queries.progress_by_village(db.session, CAMPAIGN).totals.visited
+    api = Api(client)
+    api.push_ok(api.login("worker_b"), [record(h) for h in scenario.town.households_b])
+    assert queries.progress_by_village(db.session, CAMPAIGN, page=True).behind > 0
+    exported = queries.progress_by_village(db.session, CAMPAIGN)
+    assert exported.behind == 0 and exported.totals.visited > before
+    rollup.rebuild(db.session, CAMPAIGN)
+    assert queries.progress_by_village(db.session, CAMPAIGN).totals.visited == exported.totals.visited
+
+def test_bounded_steps_end_where_one_refresh_does(backend: str, town: factories.SmallTown,
+                                                  client: FlaskClient) -> None:
+    """Visits of the town fixture only (every one numbered: "latest" is the highest number)."""
+    rollup.refresh(db.session, CAMPAIGN)
+    api = Api(client)
+    api.push_ok(api.login("worker_a"), [record(h, **LOW_INCOME) for h in town.households_a])
+    api.push_ok(api.login("worker_b"), [record(h) for h in town.households_b])
+    api.push_ok(api.login("worker_a"), [record(town.households_a[0])])
+    steps, left = 0, []
+    while True:
+        behind = follower.follow_once(step=1)
+        steps += 1
+        left.append(behind)
+        if not behind:
+            break
+    assert steps > 5 and left == sorted(left, reverse=True)  # one change number a step
+    stepped = queries.progress_by_village(db.session, CAMPAIGN).to_dict()
+    rollup.rebuild(db.session, CAMPAIGN)
+    assert queries.progress_by_village(db.session, CAMPAIGN).to_dict() == stepped
