@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -143,7 +144,7 @@ def pull(user: User | TokenUser, since: str | None, limit: str | int | None = No
         # snapshot. A change numbered later is left for the next pull (a row moved
         # past ``current`` meanwhile comes then, in its newer state), so the cursor
         # handed out never skips one, and no second transaction is needed.
-        counter = session.execute(_COUNTER_AND_FORM, {"user_id": user.id}).one()
+        counter = session.execute(_counter_and_form(session.get_bind().dialect.name), {"user_id": user.id}).one()
         current = int(counter.value or 0)
         after = parse_cursor(since, current)
         household_rows = session.execute(
@@ -233,15 +234,16 @@ _VISITED = sa.exists().where(
     Visit.household_id == Household.id, Visit.campaign_id == active_select(Campaign.id).scalar_subquery(),
     Visit.review_status.not_in(("returned", "superseded")),
 )
-# The pull sequence's value, the active form and the user's latest scope removal,
-# in one round trip.
-_COUNTER_AND_FORM = sa.select(
-    changes.CURRENT.scalar_subquery().label("value"),
-    active_select(Campaign.form_version).scalar_subquery().label("form_version"),
-    sa.select(sa.func.max(ScopeRemoval.change_seq)).where(ScopeRemoval.user_id == sa.bindparam("user_id"))
-    .scalar_subquery().label("scope_removed"),
-)
-
+@lru_cache(maxsize=2)
+def _counter_and_form(dialect: str) -> sa.Select[Any]:
+    """The pull sequence's bound, the active form and the user's latest scope removal,
+    in one round trip."""
+    return sa.select(
+        changes.current_query(dialect).scalar_subquery().label("value"),
+        active_select(Campaign.form_version).scalar_subquery().label("form_version"),
+        sa.select(sa.func.max(ScopeRemoval.change_seq)).where(ScopeRemoval.user_id == sa.bindparam("user_id"))
+        .scalar_subquery().label("scope_removed"),
+    )
 
 def _taken_away(user: User | TokenUser, after: int, current: int, exclude: set[str]) -> list[str]:
     """The households of villages taken out of the user's scope after ``after`` (up to

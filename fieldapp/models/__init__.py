@@ -1,6 +1,6 @@
 """All models; import from here."""
 
-from fieldapp.models.audit import AuditLog, ChangeCounter
+from fieldapp.models.audit import AuditLog, ChangeCounter, ChangeReservation
 from fieldapp.models.base import Base, new_uuid, table_of, utcnow
 from fieldapp.models.campaign import Campaign
 from fieldapp.models.geo import Town, Village, VillageGroup
@@ -35,7 +35,7 @@ from fieldapp.models.visit import RETURN_KINDS, REVIEW_STATUSES, SYNC_STATUSES, 
 __all__ = [
     "table_of",
     "AppliedCommand", "DecisionConflict", "Node", "ReplicationCommand", "ReplicationReject", "UpstreamState",
-    "AuditLog", "Base", "Campaign", "ChangeCounter", "Conflict", "DayProgress", "DeviceToken",
+    "AuditLog", "Base", "Campaign", "ChangeCounter", "ChangeReservation", "Conflict", "DayProgress", "DeviceToken",
     "DuplicateCandidate", "HOUSEHOLD_FIELDS", "Household", "HouseholdMember", "HouseholdMerge",
     "HouseholdDayProgress", "HouseholdProgress", "HouseholdRevision", "LoginAttempt", "RETURN_KINDS",
     "REVIEW_STATUSES", "ROLES", "SYNC_STATUSES", "ReportCursor", "ScopeRemoval", "SyncBatch", "Town", "User", "Village", "VillageGroup",

@@ -28,15 +28,24 @@ class AuditLog(Base):
 
 
 class ChangeCounter(Base):
-    """The pull sequence: one row, incremented inside every writing transaction.
-
-    A PostgreSQL sequence can commit out of order (a smaller number may become
-    visible after a larger one), which would make a pull skip a change. Taking
-    the number from this row serialises writers on the row lock, so numbers
-    become visible in order.
-    """
+    """The pull sequence: one row. On SQLite it is incremented inside every writing
+    transaction (one writer at a time anyway); on PostgreSQL in a short transaction of
+    its own, with a :class:`ChangeReservation` (``fieldapp/db/changes.py``)."""
 
     __tablename__ = "change_counters"
 
     name: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class ChangeReservation(Base):
+    """Change numbers ``first``..``last`` taken by a PostgreSQL transaction (``xact``, its
+    transaction id) that has not committed yet: readers stop before ``first``. The
+    transaction deletes its row itself, so the row disappears exactly when its changes
+    appear; a row left by an aborted transaction is ignored and cleared."""
+
+    __tablename__ = "change_reservations"
+
+    first: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(sa.BigInteger)
+    xact: Mapped[int] = mapped_column(sa.BigInteger)
