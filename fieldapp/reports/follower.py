@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import sqlalchemy as sa
 from flask import Flask
 
 from fieldapp.campaigns import active_select
+from fieldapp.db.changes import current_change
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, ReportCursor
 from fieldapp.reports import rollup
@@ -30,6 +32,10 @@ from fieldapp.reports import rollup
 log = logging.getLogger(__name__)
 STEP = 5000  # change numbers per transaction
 IDLE_S = 1.0
+# While changes keep arriving (towns sending pages), the follower steps only this often:
+# the rollups are for people, and the CPU is the writers' until they pause.
+STILL_S = 2.0
+BUSY_EVERY_S = 30.0
 
 
 def follow_once(step: int = STEP) -> int:
@@ -70,15 +76,38 @@ class Follower:
         rollup.set_follower_running(False)
 
     def _run(self) -> None:
+        pace = _Pace()
         with self.app.app_context():
             while not self.stopped.is_set():
+                behind = 0
                 try:
-                    behind = follow_once()
+                    counter = current_change(db.session)
+                    db.session.rollback()
+                    if pace.due(counter, time.monotonic()):
+                        behind = follow_once()
+                        pace.stepped(time.monotonic())
                 except Exception:  # the thread outlives a failed step; the next one tries again
                     log.exception("report rollup step failed")
                     db.session.rollback()
-                    behind = 0
                 finally:
                     db.session.remove()
                 if not behind:
                     self.stopped.wait(IDLE_S)
+
+
+class _Pace:
+    """A step is due once the change counter has been still for :data:`STILL_S`, or
+    :data:`BUSY_EVERY_S` after the last step under a steady stream of changes."""
+
+    def __init__(self) -> None:
+        self.counter = -1
+        self.moved_at = 0.0
+        self.stepped_at = 0.0
+
+    def due(self, counter: int, now: float) -> bool:
+        if counter != self.counter:
+            self.counter, self.moved_at = counter, now
+        return now - self.moved_at >= STILL_S or now - self.stepped_at >= BUSY_EVERY_S
+
+    def stepped(self, now: float) -> None:
+        self.stepped_at = now

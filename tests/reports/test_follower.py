@@ -82,3 +82,19 @@ def test_bounded_steps_end_where_one_refresh_does(backend: str, town: factories.
     stepped = queries.progress_by_village(db.session, CAMPAIGN).to_dict()
     rollup.rebuild(db.session, CAMPAIGN)
     assert queries.progress_by_village(db.session, CAMPAIGN).to_dict() == stepped
+
+
+def test_the_follower_steps_when_changes_pause_or_every_half_minute_under_a_stream() -> None:
+    pace = follower._Pace()
+    assert pace.due(10, 100.0)  # never stepped
+    pace.stepped(100.0)
+    assert not pace.due(11, 101.0) and not pace.due(12, 102.5)  # changes keep coming
+    assert pace.due(12, 104.6)  # still for two seconds
+    pace.stepped(104.6)
+    moments = [105.0 + i for i in range(40)]
+    due = []
+    for i, moment in enumerate(moments):
+        if pace.due(100 + i, moment):
+            pace.stepped(moment)
+            due.append(moment)
+    assert due == [135.0]  # a steady stream: one step thirty seconds after the last
