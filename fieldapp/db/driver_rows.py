@@ -15,19 +15,33 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 Params = list[Any] | dict[str, Any]
 
 
 class RowInsert:
-    """``INSERT INTO table (every column) VALUES (...)`` for one dialect."""
+    """``INSERT INTO table (every column, or ``names``) VALUES (...)`` for one dialect; with
+    ``upsert_keys``, ``ON CONFLICT (keys) DO UPDATE`` the other columns."""
 
-    def __init__(self, table: sa.Table, dialect: Dialect) -> None:
-        compiled = table.insert().compile(dialect=dialect)
+    def __init__(self, table: sa.Table, dialect: Dialect, names: Sequence[str] | None = None,
+                 upsert_keys: Sequence[str] | None = None) -> None:
+        columns = {column.key: column for column in table.columns}
+        if names is not None:
+            columns = {name: columns[name] for name in names}
+        statement: Any = table.insert().values({name: sa.bindparam(name, type_=column.type)
+                                                for name, column in columns.items()})
+        if upsert_keys:
+            dialect_insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+            statement = dialect_insert(table).values({name: sa.bindparam(name, type_=column.type)
+                                                      for name, column in columns.items()})
+            statement = statement.on_conflict_do_update(
+                index_elements=list(upsert_keys),
+                set_={name: statement.excluded[name] for name in columns if name not in upsert_keys})
+        compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
         self.positional = bool(compiled.positional)
-        columns = {column.key: column for column in table.columns}
         self.keys: list[str] = list(compiled.positiontup or []) if self.positional else list(columns)
         if sorted(self.keys) != sorted(columns):
             raise ValueError(f"{table.name}: the compiled INSERT does not bind every column once")
@@ -54,14 +68,16 @@ class RowInsert:
         connection.exec_driver_sql(self.sql, [tuple(r) for r in rows] if self.positional else list(rows))
 
 
-_cache: dict[tuple[str, Dialect], RowInsert] = {}
+_cache: dict[tuple[str, Dialect, tuple[str, ...] | None, tuple[str, ...] | None], RowInsert] = {}
 
 
-def row_insert(table: sa.Table, dialect: Dialect) -> RowInsert:
+def row_insert(table: sa.Table, dialect: Dialect, names: Sequence[str] | None = None,
+               upsert_keys: Sequence[str] | None = None) -> RowInsert:
     """The (cached) :class:`RowInsert` of ``table`` for ``dialect`` (an engine's: its
     JSON serializer is part of the processors)."""
-    key = (table.name, dialect)
+    key = (table.name, dialect, None if names is None else tuple(names),
+           None if upsert_keys is None else tuple(upsert_keys))
     found = _cache.get(key)
     if found is None:
-        found = _cache[key] = RowInsert(table, dialect)
+        found = _cache[key] = RowInsert(table, dialect, names, upsert_keys)
     return found
