@@ -118,19 +118,59 @@ class Central:
         return [self.server.process.pid] + [int(p) for p in subprocess.run(
             ["pgrep", "-P", str(self.server.process.pid)], capture_output=True, text=True).stdout.split()]
 
-    def cpu_seconds(self) -> tuple[float, float]:
-        """CPU used so far by central's server processes and by PostgreSQL's backends serving
-        its database (their connections are pooled, so they live through the run)."""
+    def backend_pids(self) -> list[int]:
         with self.admin.connect() as connection:
-            backends = [row[0] for row in connection.execute(
+            return [row[0] for row in connection.execute(
                 sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": self.name})]
-        return sum(map(process_cpu, self.server_pids())), sum(map(process_cpu, backends))
+
+    def cpu_seconds(self) -> CpuMeter:
+        """A meter of the CPU used by central's server processes and by PostgreSQL's backends
+        serving its database, sampled every half second until stopped (a connection the pool
+        closes takes its backend with it; its CPU up to the last sample is kept)."""
+        meter = CpuMeter(self)
+        meter.start()
+        return meter
 
     def stop(self) -> None:
         self.server.stop()
         with self.admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
+
+
+class CpuMeter(threading.Thread):
+    """CPU seconds per process since the meter started, for central's processes and backends."""
+
+    def __init__(self, central: Central) -> None:
+        super().__init__(daemon=True)
+        self.central, self.done = central, threading.Event()
+        self.start_cpu: dict[int, float] = {}
+        self.latest: dict[int, float] = {}
+        self.kinds: dict[int, str] = {}
+        self.sample(first=True)
+
+    def sample(self, first: bool = False) -> None:
+        for kind, pids in (("central", self.central.server_pids()), ("database", self.central.backend_pids())):
+            for pid in pids:
+                cpu = process_cpu(pid)
+                self.kinds[pid] = kind
+                if first:
+                    self.start_cpu[pid] = cpu
+                if cpu:
+                    self.latest[pid] = max(cpu, self.latest.get(pid, 0.0))
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            self.sample()
+
+    def stop(self) -> tuple[float, float]:
+        self.done.set()
+        self.join()
+        self.sample()
+        used = {"central": 0.0, "database": 0.0}
+        for pid, cpu in self.latest.items():
+            used[self.kinds[pid]] += cpu - self.start_cpu.get(pid, 0.0)
+        return used["central"], used["database"]
 
 
 def process_cpu(pid: int) -> float:
@@ -177,15 +217,15 @@ def one_town(folder: Path, town: Path, page: int) -> dict[str, float]:
     central = Central(folder / "one", 1)
     try:
         copy = upgraded_copy(town, folder / "one" / "town.db")
-        central_before, database_before = central.cpu_seconds()
+        meter = central.cpu_seconds()
         town_before = children_cpu()
         started = time.perf_counter()
         output = cli(["replicate"], town_env(copy, folder / "one" / "town", central, 0, page))
         seconds = time.perf_counter() - started
-        central_after, database_after = central.cpu_seconds()
+        central_cpu, database_cpu = meter.stop()
         result = {"seconds": seconds, **parse(output), "memory": central.peak_memory_mb(),
-                  "town_cpu": children_cpu() - town_before, "central_cpu": central_after - central_before,
-                  "database_cpu": database_after - database_before}
+                  "town_cpu": children_cpu() - town_before, "central_cpu": central_cpu,
+                  "database_cpu": database_cpu}
     finally:
         central.stop()
     return result
@@ -230,7 +270,7 @@ def many_towns(folder: Path, towns: list[Path], page: int) -> dict[str, float]:
                                        headers={"Authorization": f"Bearer {token}"}).raise_for_status())
         dashboard.start()
         pull.start()
-        central_before, database_before = central.cpu_seconds()
+        meter = central.cpu_seconds()
         town_before = children_cpu()
         started = time.perf_counter()
         processes = [subprocess.Popen([sys.executable, "-m", "fieldapp.cli", "replicate"], cwd=ROOT,
@@ -239,7 +279,7 @@ def many_towns(folder: Path, towns: list[Path], page: int) -> dict[str, float]:
                      for index, copy in enumerate(copies)]
         outputs = [p.communicate(timeout=3600) for p in processes]
         seconds = time.perf_counter() - started
-        central_after, database_after = central.cpu_seconds()
+        central_cpu, database_cpu = meter.stop()
         dashboard.done.set()
         pull.done.set()
         failed = [err for (out, err), p in zip(outputs, processes, strict=True) if p.returncode != 0]
@@ -248,12 +288,16 @@ def many_towns(folder: Path, towns: list[Path], page: int) -> dict[str, float]:
                       if "Error" in line or "error" in line]
             raise RuntimeError(f"{len(failed)} towns failed: {failed[0][-1500:]}\ncentral's log:\n"
                                + "\n".join(errors[-30:]))
+        if dashboard.errors or pull.errors:
+            trouble = [line for line in central.server.log_path.read_text(errors="replace").splitlines()
+                       if any(word in line for word in ("CRITICAL", "ERROR", "Error", "TIMEOUT", "Traceback"))]
+            print("central's log around the failed probes:\n" + "\n".join(trouble[-20:]), flush=True)
         totals = [parse(out) for out, _err in outputs]
         return {"seconds": seconds, "visits": sum(t.get("visits", 0) for t in totals),
                 "households": sum(t.get("households", 0) for t in totals),
                 "bytes": sum(t.get("bytes", 0) for t in totals), "pages": sum(t.get("pages", 0) for t in totals),
                 "memory": central.peak_memory_mb(), "town_cpu": children_cpu() - town_before,
-                "central_cpu": central_after - central_before, "database_cpu": database_after - database_before,
+                "central_cpu": central_cpu, "database_cpu": database_cpu,
                 "dashboard_max": max(dashboard.times, default=0), "dashboard_median": statistics.median(dashboard.times or [0]),
                 "pull_max": max(pull.times, default=0), "pull_median": statistics.median(pull.times or [0]),
                 "probe_errors": dashboard.errors + pull.errors}
