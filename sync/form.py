@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -277,6 +277,13 @@ class FormDefinition:
         plan = next((r for r in self._repeats if r.id == repeat_id), None)
         return plan.active_records(records) if plan is not None else records
 
+    def complete_records(self, repeat_id: str, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """``records`` of a repeat with the fields it computes worked out where a record
+        lacks them (a roster's members sheet gives only the answers), as validate works
+        them out; a record that has them is returned as it is."""
+        plan = next(r for r in self._repeats if r.id == repeat_id)
+        return [plan.complete(record) for record in records]
+
     def scope(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """``values`` as the form's expressions see them: a repeat holds only its
         records that count (those whose ``active`` rule holds)."""
@@ -483,6 +490,15 @@ class _RepeatPlan:
         self.empty: dict[str, Any] = dict.fromkeys([*(s.id for s in inputs), *(fid for fid, _ in self.formulas)])
         self.active = compiled(f.get("active")) if f.get("active") else None
         self.unique: str | None = f.get("unique")
+
+    def complete(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        missing = [(field_id, formula) for field_id, formula in self.formulas if field_id not in record]
+        if not missing:
+            return record
+        completed = dict(record)
+        for field_id, formula in missing:
+            completed[field_id] = formula(completed, _NO_SETTINGS)
+        return completed
 
     def active_records(self, records: Any) -> Any:
         if not isinstance(records, list) or self.active is None:

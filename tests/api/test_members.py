@@ -151,3 +151,51 @@ def test_a_new_householder_who_is_a_member_elsewhere_is_proposed_with_that_evide
     assert {candidate.household_a_id, candidate.household_b_id} == {head.id, result["household_id"]}
     assert candidate.evidence == ["新户主是已有户的家庭成员（王小明，与户主关系：子女）"]
     assert CHILD_ID not in str(candidate.evidence)
+
+
+def _rows(household_id: str) -> list[HouseholdMember]:
+    db.session.rollback()
+    return list(db.session.scalars(sa.select(HouseholdMember).where(HouseholdMember.household_id == household_id)
+                                   .order_by(HouseholdMember.position)))
+
+
+def test_visits_that_leave_the_members_as_they_were_keep_their_rows(api, town) -> None:
+    """The roster's list confirmed by a visit keeps its rows (ids, updated_at), now the
+    visit's; a later visit with the same members only names itself; one that changes a
+    member replaces the household's rows."""
+    import datetime as dt
+
+    from fieldapp.households import write_members
+    from fieldapp.models import Household, utcnow
+    _use_2024(town)
+    household = town.households_a[0]
+    listed = [dict(m) for m in MEMBERS]
+    listed[0] = {**listed[0], "name": household.head_name, "id_number": household.head_id}
+    imported = utcnow() - dt.timedelta(days=3)
+    write_members(db.session, {household.id: listed}, imported, source="roster")  # as a members sheet gives them
+    db.session.commit()
+    kept = [(r.id, r.updated_at) for r in _rows(household.id)]
+    token = api.login("worker_a")
+
+    first = members_record(reload(Household, household.id))
+    assert api.push_ok(token, [first])[0]["status"] == "accepted"
+    rows = _rows(household.id)
+    assert [(r.id, r.updated_at) for r in rows] == kept
+    assert {(r.source, r.visit_uuid) for r in rows} == {("visit", first["uuid"])}
+    assert rows[2].answers["birth_date"] == "2014-09-01"
+
+    second = members_record(reload(Household, household.id))
+    assert api.push_ok(token, [second])[0]["status"] == "accepted"
+    rows = _rows(household.id)
+    assert [(r.id, r.updated_at) for r in rows] == kept
+    assert {(r.source, r.visit_uuid) for r in rows} == {("visit", second["uuid"])}
+
+    edited = [dict(m) for m in MEMBERS]
+    edited[1] = {**edited[1], "work": "in_city", "change": "edited"}
+    third = members_record(reload(Household, household.id), edited)
+    assert api.push_ok(token, [third])[0]["status"] == "accepted"
+    rows = _rows(household.id)
+    assert all(r.updated_at > imported for r in rows)  # written again
+    assert [r.answers["work"] for r in rows] == ["in_city", "in_city", "none"]
+    assert {(r.source, r.visit_uuid) for r in rows} == {("visit", third["uuid"])}
+    assert "change" not in rows[1].answers
