@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 _SETTING = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -85,13 +86,19 @@ def _records(repeat: Any) -> list[Mapping[str, Any]]:
     return repeat
 
 
-ItemRule = Callable[[Any], Any]
+ItemRule = Callable[[Mapping[str, Any]], Any]
+"""The rule of ``count any all sum`` over a repeat: a function of one record (see
+:meth:`_Emitter._over_records`)."""
+# The record a two-argument ``sum`` gives its second argument when the first is no list:
+# no keys, so every name is read from the form's values.
+_NO_RECORD: Mapping[str, Any] = MappingProxyType({})
 
 
 class RecordScope(Mapping[str, Any]):
-    """What a rule over a record reads: the record's keys first, then the form's
-    (``{**data, **record}`` without copying either; expressions only call ``get``,
-    which is the fast path)."""
+    """The values a check of a record's field reads: the record's keys first, then
+    the form's (``{**data, **record}`` without copying either; expressions only call
+    ``get``, which is the fast path). A rule over the records of a repeat reads them
+    in the same order without one (see :meth:`_Emitter._over_records`)."""
 
     __slots__ = ("outer", "record")
 
@@ -118,26 +125,26 @@ class RecordScope(Mapping[str, Any]):
         return sum(1 for _ in self)
 
 
-def _count(repeat: Any, rule: ItemRule | None, data: Any) -> int:
+def _count(repeat: Any, rule: ItemRule | None) -> int:
     records = _records(repeat)
     if rule is None:
         return len(records)
-    return sum(1 for r in records if rule(RecordScope(r, data)))
+    return sum(1 for r in records if rule(r))
 
 
-def _any(repeat: Any, rule: ItemRule, data: Any) -> bool:
-    return any(bool(rule(RecordScope(r, data))) for r in _records(repeat))
+def _any(repeat: Any, rule: ItemRule) -> bool:
+    return any(bool(rule(r)) for r in _records(repeat))
 
 
-def _all(repeat: Any, rule: ItemRule, data: Any) -> bool:
-    return all(bool(rule(RecordScope(r, data))) for r in _records(repeat))
+def _all(repeat: Any, rule: ItemRule) -> bool:
+    return all(bool(rule(r)) for r in _records(repeat))
 
 
-def _sum_two(first: Any, second: ItemRule, data: Any) -> float:
+def _sum_two(first: Any, second: ItemRule) -> float:
     """``sum(a, b)``: over the records of ``a`` when it is a list, else ``a + b``."""
     if isinstance(first, list):
-        return sum(_num(second(RecordScope(r, data))) for r in _records(first))
-    return _num(first) + _num(second(data))
+        return sum(_num(second(r)) for r in _records(first))
+    return _num(first) + _num(second(_NO_RECORD))
 
 
 _ID_BIRTH = re.compile(r"[0-9]{6}([0-9]{4})([0-9]{2})([0-9]{2})[0-9]{3}[0-9X]")
@@ -297,6 +304,7 @@ class _Emitter:
     def __init__(self) -> None:
         self.objects: dict[str, Any] = {}
         self._temporaries = 0
+        self._records: list[str] = []  # the records of the rules being emitted, innermost last
 
     def emit(self, node: ast.AST) -> str:
         """Python code for ``node``, safe to embed anywhere (parenthesised if compound)."""
@@ -325,13 +333,22 @@ class _Emitter:
         raise ExpressionError(f"cannot evaluate {type(node).__name__}")
 
     def _over_records(self, name: str, args: list[ast.expr]) -> str:
-        """``count any all`` and two-argument ``sum``: the rule (second
-        argument) becomes a function of one record's scope, which rebinds
-        ``data`` (the record's keys over the form's), so the code emitted for
-        it reads names as anywhere else."""
+        """``count any all`` and two-argument ``sum``: the rule (second argument)
+        becomes a function of one record, ``lambda _record1: ...``, whose names read
+        the record's keys first, then (inside a rule over another repeat) the outer
+        record's, then the form's: what a scope of the record over the form's values
+        gives, without building one per record."""
         function = self._object(_sum_two if name == "sum" else REPEAT_FUNCTIONS[name])
-        rule = f"(lambda data: {self.emit(args[1])})" if len(args) > 1 else "None"
-        return f"{function}({self.emit(args[0])}, {rule}, data)"
+        repeat = self.emit(args[0])
+        if len(args) == 1:
+            return f"{function}({repeat}, None)"
+        record = f"_record{len(self._records) + 1}"
+        self._records.append(record)
+        try:
+            rule = f"(lambda {record}: {self.emit(args[1])})"
+        finally:
+            self._records.pop()
+        return f"{function}({repeat}, {rule})"
 
     def evaluator(self, code: str, filename: str) -> Evaluator:
         """``def expression(data, settings): return <code>``, compiled in a
@@ -423,7 +440,11 @@ class _Emitter:
             return repr(_CONSTANTS[name])
         if name.startswith("__setting_"):
             return f"settings.get({name[len('__setting_'):]!r})"
-        return f"data.get({name!r})"
+        key = repr(name)
+        read = f"data.get({key})"
+        for record in self._records:  # outermost first: the innermost record is tested first
+            read = f"{record}[{key}] if {key} in {record} else {read}"
+        return f"({read})" if self._records else read
 
     def _compare(self, node: ast.Compare) -> str:
         """``a < b < c`` compares pairwise, stops at the first false pair and
