@@ -151,20 +151,24 @@ _ID_BIRTH = re.compile(r"[0-9]{6}([0-9]{4})([0-9]{2})([0-9]{2})[0-9]{3}[0-9X]")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _valid_date(year: int, month: int, day: int) -> bool:
     if not (1 <= year and 1 <= month <= 12 and day >= 1):
         return False
-    days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28,
-            31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-    return day <= days
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return day <= 29
+    return day <= _MONTH_DAYS[month - 1]
 
 
 def id_birth(value: Any) -> str | None:
     """The birth date written in an 18-character ID number, or ``None``."""
     match = _ID_BIRTH.fullmatch(value) if isinstance(value, str) else None
-    if not match or not _valid_date(*(int(g) for g in match.groups())):
+    if not match:
         return None
-    return "-".join(match.groups())
+    year, month, day = match.groups()
+    return f"{year}-{month}-{day}" if _valid_date(int(year), int(month), int(day)) else None
 
 
 def id_sex(value: Any) -> str | None:
@@ -174,18 +178,25 @@ def id_sex(value: Any) -> str | None:
     return "男" if int(value[16]) % 2 else "女"
 
 
+@lru_cache(maxsize=1024)
+def _iso_date(text: str) -> tuple[int, int, int] | None:
+    """A valid ``'YYYY-MM-DD'`` as numbers (the day of a visit is read once, not for
+    each member), else ``None``."""
+    match = _ISO_DATE.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day = int(match[1]), int(match[2]), int(match[3])
+    return (year, month, day) if _valid_date(year, month, day) else None
+
+
 def age(birth: Any, on: Any) -> int | None:
     """Whole years from ``birth`` to ``on`` (both ``'YYYY-MM-DD'``), or ``None``."""
     if type(birth) is not str or type(on) is not str:
         return None
-    first, second = _ISO_DATE.fullmatch(birth), _ISO_DATE.fullmatch(on)
+    first, second = _iso_date(birth), _iso_date(on)
     if first is None or second is None:
         return None
-    by, bm, bd = int(first[1]), int(first[2]), int(first[3])
-    oy, om, od = int(second[1]), int(second[2]), int(second[3])
-    if not (_valid_date(by, bm, bd) and _valid_date(oy, om, od)):
-        return None
-    return oy - by - (1 if (om, od) < (bm, bd) else 0)
+    return second[0] - first[0] - (1 if second[1:] < first[1:] else 0)
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
