@@ -30,7 +30,9 @@ side by side in each round, each on its own town, and prints them as columns.
 Each round runs 1-4 on a fresh copy of the town, fieldapp and the
 insert-only endpoint back to back: this machine's speed drifts by tens of
 per cent from minute to minute, so the table gives medians over the rounds
-and the ratio is taken within each round. Prints one table. Servers listen on 127.0.0.1 on free ports and are stopped
+and the ratio is taken within each round; it also gives the CPU time the
+server's processes spent on the push, which other load on the machine hardly
+changes. Prints one table. Servers listen on 127.0.0.1 on free ports and are stopped
 at the end. Not part of the test run.
 """
 
@@ -642,6 +644,22 @@ def push_all(url: str, batches: list[tuple[str, bytes]], clients: int,
     return time.perf_counter() - started, counts
 
 
+def group_cpu_s(group: int) -> float:
+    """CPU seconds (user and system) used so far by the live processes of a process
+    group: the server's gunicorn master and workers (Linux ``/proc``; NaN elsewhere).
+    Unlike the wall time, it hardly moves with what else the machine is running."""
+    ticks, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        if int(fields[2]) == group:  # fields after the name: state, ppid, pgrp, ..., utime (12), stime (13)
+            ticks += int(fields[11]) + int(fields[12])
+            found = True
+    return ticks / os.sysconf("SC_CLK_TCK") if found else float("nan")
+
+
 def time_pull(url: str, token: str, runs: int = 5) -> tuple[float, int]:
     session = requests.Session()
     times, count = [], 0
@@ -660,8 +678,11 @@ def run_round(backend: str, app_url: str, raw_url: str, instance: Path, data: di
     """fieldapp push, replay and pull, then the insert-only endpoint, back to back (the
     machine's speed drifts: the ratio is only fair between runs close in time)."""
     server = LiveServer(app_url, instance, workers=workers, threads=threads).start()
+    assert server.process is not None
     try:
+        cpu_before = group_cpu_s(server.process.pid)
         push_s, counts = push_all(f"{server.url}/api/v1/sync/push", data["batches"], clients)
+        push_cpu_s = group_cpu_s(server.process.pid) - cpu_before
         replay_s, replay_counts = push_all(f"{server.url}/api/v1/sync/push", data["batches"], clients,
                                            rewrite_ids=True)
         pull_s, pulled = time_pull(server.url, data["puller"])
@@ -674,7 +695,8 @@ def run_round(backend: str, app_url: str, raw_url: str, instance: Path, data: di
         raw.stop()
     assert replay_counts == {"already_received": data["records"]}, replay_counts
     assert pulled == min(500, data["first_village"]), pulled
-    return {"push_s": push_s, "replay_s": replay_s, "pull_s": pull_s, "raw_s": raw_s, "counts": counts}
+    return {"push_s": push_s, "push_cpu_s": push_cpu_s, "replay_s": replay_s, "pull_s": pull_s, "raw_s": raw_s,
+            "counts": counts}
 
 
 def run_backend(backend: str, households: int, clients: int, workers: int, threads: int,
@@ -718,8 +740,9 @@ def run_backend(backend: str, households: int, clients: int, workers: int, threa
                 result = run_round(backend, app_url, raw_url, here / "instance", data[form], clients, workers,
                                    threads, here / "insert_only.log")
                 measured[form].append(result)
-                print(f"[{tag}] round {number + 1}: fieldapp {result['push_s']:.2f} s, "
-                      f"insert-only {result['raw_s']:.2f} s", file=sys.stderr)
+                print(f"[{tag}] round {number + 1}: fieldapp {result['push_s']:.2f} s "
+                      f"(server CPU {result['push_cpu_s']:.2f} s), insert-only {result['raw_s']:.2f} s, "
+                      f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
     finally:
         if admin is not None:
             with admin.connect() as conn:
@@ -739,7 +762,7 @@ def summarise(backend: str, form: str, data: dict[str, Any], measured: list[dict
     push_s, raw_s, replay_s = median("push_s"), median("raw_s"), median("replay_s")
     return {"backend": backend, "form": form, "visits": n, "members": data["members"],
             "mb": data["bytes"] / 1e6, "rounds": len(measured), "push_s": push_s, "push_rate": n / push_s,
-            "best_push_s": min(float(r["push_s"]) for r in measured),
+            "best_push_s": min(float(r["push_s"]) for r in measured), "push_cpu_s": median("push_cpu_s"),
             "counts": measured[-1]["counts"], "raw_s": raw_s, "raw_rate": n / raw_s,
             "ratio": statistics.median(float(r["raw_s"]) / float(r["push_s"]) for r in measured),
             "replay_s": replay_s, "replay_rate": n / replay_s, "pull_s": median("pull_s")}
@@ -754,6 +777,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
         ("rounds (medians below)", [f"{r['rounds']}" for r in results]),
         ("fieldapp push: whole town (s)", [f"{r['push_s']:.2f}" for r in results]),
         ("fieldapp push: whole town, best round (s)", [f"{r['best_push_s']:.2f}" for r in results]),
+        ("fieldapp push: server CPU, both workers (s)", [f"{r['push_cpu_s']:.2f}" for r in results]),
         ("fieldapp push: visits/s", [f"{r['push_rate']:.0f}" for r in results]),
         ("insert-only endpoint: visits/s", [f"{r['raw_rate']:.0f}" for r in results]),
         ("ratio fieldapp / insert-only (same round)", [f"{r['ratio']:.2f}" for r in results]),

@@ -4,13 +4,16 @@ worked out, applied with bulk statements inside the caller's write transaction.
 Push ingest (through ``sync_store.SqlStore``), conflict resolution, merges and their
 undo (``review/``) and roster import all call :func:`write_households`; none of them
 sets household columns itself. The change numbers must be given first
-(:meth:`sync.store.HouseholdChanges.number`).
+(:meth:`sync.store.HouseholdChanges.number`). A household's members (form 2024.1) are
+written here too (:func:`write_members`), by push ingest, roster import and central's
+replication, rewriting only the households whose members changed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,15 +27,18 @@ from fieldapp.models import (
     HouseholdRevision,
     table_of,
 )
+from sync.form import load_form
 from sync.store import UNCHANGED, HouseholdChanges, HouseholdState, HouseholdUpdate, StaleHousehold
 
 _HOUSEHOLDS = table_of(Household)
 _REVISIONS = table_of(HouseholdRevision)
 _MEMBERS = table_of(HouseholdMember)
-# A member record's keys that are columns; the change and its reason stay with the visit.
-_MEMBER_COLUMNS = ("name", "id_number", "relation")
-_MEMBER_CHANGE = ("change", "change_reason")
+# A member record's keys that are not stored as its answers: the columns, and the
+# change and its reason (they stay with the visit).
+_NOT_ANSWERS = frozenset({"name", "id_number", "relation", "change", "change_reason"})
 _FIELD_COLUMNS = [getattr(Household, name) for name in HOUSEHOLD_FIELDS]
+# The form whose members repeat defines a stored member (its fields label them too).
+MEMBERS_FORM = "2024.1"
 # Rows per executemany: keeps each statement's parameter list (and memory) bounded.
 CHUNK = 2000
 
@@ -120,39 +126,162 @@ def _update(session: Session, updates: list[HouseholdUpdate], now: dt.datetime) 
 
 
 def write_members(session: Session, members: Mapping[str, Sequence[Mapping[str, Any]]], now: dt.datetime, *,
-                  source: str, visit_uuids: Mapping[str, str] | None = None, renumber: bool = False) -> None:
-    """Replace each named household's members with ``members[household_id]``: the
-    records of the form's members repeat (or of a roster's members sheet) that
-    count, i.e. without those removed (迁出, 死亡), in their order.
+                  source: str, visit_uuids: Mapping[str, str] | None = None, renumber: bool = False,
+                  keep_visit_lists: bool = False) -> list[str]:
+    """Make each named household's members ``members[household_id]``: the records of
+    the form's members repeat (or of a roster's members sheet) that count, i.e.
+    without those removed (迁出, 死亡), in their order. Only what changed is written
+    (:func:`plan_members`, then :func:`apply_members`).
 
     :param source: ``roster`` or ``visit``
     :param visit_uuids: the visit each household's list comes from
-    :param renumber: give the households a new change number, so that phones and the
-        replication feed carry the new members (a visit's household takes one anyway)
+    :param renumber: give the households written a new change number, so that phones
+        and the replication feed carry the new members (a visit's household takes one anyway)
+    :param keep_visit_lists: leave alone a household whose members a visit recorded
+        (a roster re-import)
+    :returns: the households whose rows were written, in id order
     """
+    plan = plan_members(session, members, source=source, visit_uuids=visit_uuids, keep_visit_lists=keep_visit_lists)
+    return apply_members(session, plan, now, renumber=renumber)
+
+
+@dataclass
+class MembersWrite:
+    """What :func:`apply_members` writes: the households whose members are replaced,
+    with their new rows (:func:`member_rows`), and those whose stored rows already
+    hold their members and only take the new ``source`` and ``visit_uuid``."""
+
+    source: str
+    visit_uuids: Mapping[str, str]
+    replaced: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    relabelled: list[str] = field(default_factory=list)
+
+    @property
+    def written(self) -> list[str]:
+        return sorted([*self.replaced, *self.relabelled])
+
+
+def plan_members(session: Session, members: Mapping[str, Sequence[Mapping[str, Any]]], *, source: str,
+                 visit_uuids: Mapping[str, str] | None = None, keep_visit_lists: bool = False) -> MembersWrite:
+    """Compare each household's new members with its stored rows (see :func:`write_members`).
+
+    A household whose rows already hold the records as :func:`member_rows` stores them
+    (the same people in the same order, the same answers of the same JSON types)
+    keeps them, their ids and ``updated_at``; if another source or visit gave them
+    (the roster's list, confirmed by a visit; an earlier visit), only ``source`` and
+    ``visit_uuid`` change. Any other household has its rows replaced.
+
+    Push ingest works this out before its write transaction, on the households its
+    plan read: members change only with their household's change number
+    (docs/replication.md), so a plan whose households are still at the versions it
+    read (:func:`write_households` checks) has read their members as they are.
+    """
+    visit_uuids = visit_uuids or {}
+    plan = MembersWrite(source, visit_uuids)
     if not members:
-        return
-    if renumber:
+        return plan
+    stored = _stored_members(session, members)
+    completed = load_form(MEMBERS_FORM).complete_records
+    for household_id, records in members.items():
+        rows = stored.get(household_id, [])
+        if keep_visit_lists and any(row.source == "visit" for row in rows):
+            continue
+        given = completed("members", records)
+        if not _holds(rows, given):
+            plan.replaced[household_id] = member_rows(given)
+        elif any(row.source != source or row.visit_uuid != visit_uuids.get(household_id) for row in rows):
+            plan.relabelled.append(household_id)
+    return plan
+
+
+def apply_members(session: Session, plan: MembersWrite, now: dt.datetime, *, renumber: bool = False) -> list[str]:
+    """Write ``plan`` (:func:`plan_members`); returns the households written, in id order.
+
+    :param renumber: give them a new change number (see :func:`write_members`)
+    """
+    written = plan.written
+    if renumber and written:
         from fieldapp.db.changes import next_change
 
-        first = next_change(session, len(members))
+        first = next_change(session, len(written))
         session.execute(_HOUSEHOLDS.update().where(_HOUSEHOLDS.c.id == sa.bindparam("h_id"))
                         .values(change_seq=sa.bindparam("h_seq"), updated_at=now),
                         [{"h_id": household_id, "h_seq": first + offset}
-                         for offset, household_id in enumerate(sorted(members))])
-    ids = list(members)
+                         for offset, household_id in enumerate(written)])
+    ids = list(plan.replaced)
     for start in range(0, len(ids), 900):
         session.execute(_MEMBERS.delete().where(_MEMBERS.c.household_id.in_(ids[start:start + 900])))
-    rows = [
-        {"household_id": household_id, "position": position, "name": str(record.get("name") or "")[:20],
-         "id_number": record.get("id_number"), "relation": record.get("relation"),
-         "answers": {k: v for k, v in record.items() if k not in _MEMBER_COLUMNS and k not in _MEMBER_CHANGE},
-         "source": source, "visit_uuid": (visit_uuids or {}).get(household_id), "updated_at": now}
-        for household_id, records in members.items()
-        for position, record in enumerate(records)
+    inserted = [{**row, "household_id": household_id, "source": plan.source,
+                 "visit_uuid": plan.visit_uuids.get(household_id), "updated_at": now}
+                for household_id, rows in plan.replaced.items() for row in rows]
+    for start in range(0, len(inserted), CHUNK):
+        session.execute(_MEMBERS.insert(), inserted[start:start + CHUNK])
+    if plan.relabelled:
+        session.execute(_MEMBERS.update().where(_MEMBERS.c.household_id == sa.bindparam("h_id"))
+                        .values(source=sa.bindparam("h_source"), visit_uuid=sa.bindparam("h_visit")),
+                        [{"h_id": household_id, "h_source": plan.source, "h_visit": plan.visit_uuids.get(household_id)}
+                         for household_id in plan.relabelled])
+    return written
+
+
+def member_rows(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Member records as they are stored, in order: the ``name``, ``id_number`` and
+    ``relation`` columns, and the other answers given (an empty one is not kept, nor
+    the change and its reason, which stay with the visit), with the fields the members
+    form computes (出生日期, 性别) worked out where a record lacks them (a roster's
+    members sheet), as a visit's records carry them. Two lists that say the same
+    thing are stored alike, whoever gave them."""
+    completed = load_form(MEMBERS_FORM).complete_records("members", records)
+    return [
+        {"position": position, "name": _member_name(record), "id_number": record.get("id_number"),
+         "relation": record.get("relation"),
+         "answers": {k: v for k, v in record.items() if v is not None and k not in _NOT_ANSWERS}}
+        for position, record in enumerate(completed)
     ]
-    for start in range(0, len(rows), CHUNK):
-        session.execute(_MEMBERS.insert(), rows[start:start + CHUNK])
+
+
+def _member_name(record: Mapping[str, Any]) -> str:
+    return str(record.get("name") or "")[:20]
+
+
+def _stored_members(session: Session, household_ids: Iterable[str]) -> dict[str, list[Any]]:
+    """The stored member rows of each household, in position order."""
+    found: dict[str, list[Any]] = {}
+    wanted = sorted(set(household_ids))
+    for start in range(0, len(wanted), 900):
+        query = (sa.select(_MEMBERS.c.household_id, _MEMBERS.c.position, _MEMBERS.c.name, _MEMBERS.c.id_number,
+                           _MEMBERS.c.relation, _MEMBERS.c.answers, _MEMBERS.c.source, _MEMBERS.c.visit_uuid)
+                 .where(_MEMBERS.c.household_id.in_(wanted[start:start + 900]))
+                 .order_by(_MEMBERS.c.household_id, _MEMBERS.c.position))
+        for row in session.execute(query):
+            found.setdefault(row.household_id, []).append(row)
+    return found
+
+
+def _holds(stored: Sequence[Any], records: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the stored rows are :func:`member_rows` of ``records`` already: values
+    equal and of the same JSON type (``true`` is not ``1``). Compares in place, without
+    building the rows: most visits leave their household's members as they were."""
+    if len(stored) != len(records):
+        return False
+    for position, (row, record) in enumerate(zip(stored, records, strict=True)):
+        if (row.position != position or row.name != _member_name(record)
+                or row.id_number != record.get("id_number") or row.relation != record.get("relation")):
+            return False
+        answers = row.answers or {}
+        given = 0
+        for key, value in record.items():
+            if value is None or key in _NOT_ANSWERS:
+                continue
+            if key not in answers:
+                return False
+            old = answers[key]
+            if old != value or type(old) is not type(value):
+                return False
+            given += 1
+        if given != len(answers):
+            return False
+    return True
 
 
 def load_members(session: AnySession, household_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:

@@ -67,6 +67,7 @@ class SqlStore:
         self.postgres = session.get_bind().dialect.name == "postgresql"
         self._prepared_for: BatchWrite | None = None
         self._prepared_visits: list[driver_rows.Params] = []
+        self._prepared_members: households.MembersWrite | None = None
 
     # -- reads ---------------------------------------------------------------
 
@@ -187,7 +188,13 @@ class SqlStore:
         return changes.next_change(self.session, count)
 
     def prepare_rows(self, batch: BatchWrite) -> None:
+        """Work out the batch's rows before the write transaction: the visits' driver
+        parameters, and which households' members change (read now: the plan's
+        households are checked at write time to be still at the versions it read,
+        and their members change only with their version; see
+        :func:`households.plan_members`)."""
         self._prepared_visits = self._visit_params(batch)
+        self._prepared_members = self._plan_members(batch)
         self._prepared_for = batch
 
     def _visits_insert(self) -> driver_rows.RowInsert:
@@ -230,7 +237,8 @@ class SqlStore:
                 .values(review_status="superseded", change_seq=sa.bindparam("b_seq")),
                 [{"b_uuid": uuid, "b_seq": seq} for uuid, seq in batch.superseded.items()],
             )
-        self._write_members(batch, now)
+        members = self._prepared_members if self._prepared_for is batch else None
+        households.apply_members(session, members if members is not None else self._plan_members(batch), now)
         # Conflicts and candidates take their visit's change number (a town's replication feed).
         seqs = {v.uuid: v.server_seq for v in batch.visits}
         if batch.conflicts:
@@ -251,8 +259,8 @@ class SqlStore:
                 for c in batch.candidates
             ])
 
-    def _write_members(self, batch: BatchWrite, now: dt.datetime) -> None:
-        """A visit under a form with members (2024.1) replaces its household's members
+    def _plan_members(self, batch: BatchWrite) -> households.MembersWrite:
+        """A visit under a form with members (2024.1) gives its household's members
         (the last visit of the batch for a household wins, as it is the latest)."""
         members: dict[str, list[Any]] = {}
         sources: dict[str, str] = {}
@@ -261,7 +269,7 @@ class SqlStore:
             if isinstance(records, list):
                 members[visit.household_id] = load_form(visit.form_version).active_records("members", records)
                 sources[visit.household_id] = visit.uuid
-        households.write_members(self.session, members, now, source="visit", visit_uuids=sources)
+        return households.plan_members(self.session, members, source="visit", visit_uuids=sources)
 
     def commit(self) -> None:
         self.session.commit()

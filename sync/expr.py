@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 _SETTING = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -85,13 +86,19 @@ def _records(repeat: Any) -> list[Mapping[str, Any]]:
     return repeat
 
 
-ItemRule = Callable[[Any], Any]
+ItemRule = Callable[[Mapping[str, Any]], Any]
+"""The rule of ``count any all sum`` over a repeat: a function of one record (see
+:meth:`_Emitter._over_records`)."""
+# The record a two-argument ``sum`` gives its second argument when the first is no list:
+# no keys, so every name is read from the form's values.
+_NO_RECORD: Mapping[str, Any] = MappingProxyType({})
 
 
 class RecordScope(Mapping[str, Any]):
-    """What a rule over a record reads: the record's keys first, then the form's
-    (``{**data, **record}`` without copying either; expressions only call ``get``,
-    which is the fast path)."""
+    """The values a check of a record's field reads: the record's keys first, then
+    the form's (``{**data, **record}`` without copying either; expressions only call
+    ``get``, which is the fast path). A rule over the records of a repeat reads them
+    in the same order without one (see :meth:`_Emitter._over_records`)."""
 
     __slots__ = ("outer", "record")
 
@@ -118,46 +125,50 @@ class RecordScope(Mapping[str, Any]):
         return sum(1 for _ in self)
 
 
-def _count(repeat: Any, rule: ItemRule | None, data: Any) -> int:
+def _count(repeat: Any, rule: ItemRule | None) -> int:
     records = _records(repeat)
     if rule is None:
         return len(records)
-    return sum(1 for r in records if rule(RecordScope(r, data)))
+    return sum(1 for r in records if rule(r))
 
 
-def _any(repeat: Any, rule: ItemRule, data: Any) -> bool:
-    return any(bool(rule(RecordScope(r, data))) for r in _records(repeat))
+def _any(repeat: Any, rule: ItemRule) -> bool:
+    return any(bool(rule(r)) for r in _records(repeat))
 
 
-def _all(repeat: Any, rule: ItemRule, data: Any) -> bool:
-    return all(bool(rule(RecordScope(r, data))) for r in _records(repeat))
+def _all(repeat: Any, rule: ItemRule) -> bool:
+    return all(bool(rule(r)) for r in _records(repeat))
 
 
-def _sum_two(first: Any, second: ItemRule, data: Any) -> float:
+def _sum_two(first: Any, second: ItemRule) -> float:
     """``sum(a, b)``: over the records of ``a`` when it is a list, else ``a + b``."""
     if isinstance(first, list):
-        return sum(_num(second(RecordScope(r, data))) for r in _records(first))
-    return _num(first) + _num(second(data))
+        return sum(_num(second(r)) for r in _records(first))
+    return _num(first) + _num(second(_NO_RECORD))
 
 
 _ID_BIRTH = re.compile(r"[0-9]{6}([0-9]{4})([0-9]{2})([0-9]{2})[0-9]{3}[0-9X]")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _valid_date(year: int, month: int, day: int) -> bool:
     if not (1 <= year and 1 <= month <= 12 and day >= 1):
         return False
-    days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28,
-            31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-    return day <= days
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return day <= 29
+    return day <= _MONTH_DAYS[month - 1]
 
 
 def id_birth(value: Any) -> str | None:
     """The birth date written in an 18-character ID number, or ``None``."""
     match = _ID_BIRTH.fullmatch(value) if isinstance(value, str) else None
-    if not match or not _valid_date(*(int(g) for g in match.groups())):
+    if not match:
         return None
-    return "-".join(match.groups())
+    year, month, day = match.groups()
+    return f"{year}-{month}-{day}" if _valid_date(int(year), int(month), int(day)) else None
 
 
 def id_sex(value: Any) -> str | None:
@@ -167,18 +178,25 @@ def id_sex(value: Any) -> str | None:
     return "男" if int(value[16]) % 2 else "女"
 
 
+@lru_cache(maxsize=1024)
+def _iso_date(text: str) -> tuple[int, int, int] | None:
+    """A valid ``'YYYY-MM-DD'`` as numbers (the day of a visit is read once, not for
+    each member), else ``None``."""
+    match = _ISO_DATE.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day = int(match[1]), int(match[2]), int(match[3])
+    return (year, month, day) if _valid_date(year, month, day) else None
+
+
 def age(birth: Any, on: Any) -> int | None:
     """Whole years from ``birth`` to ``on`` (both ``'YYYY-MM-DD'``), or ``None``."""
     if type(birth) is not str or type(on) is not str:
         return None
-    first, second = _ISO_DATE.fullmatch(birth), _ISO_DATE.fullmatch(on)
+    first, second = _iso_date(birth), _iso_date(on)
     if first is None or second is None:
         return None
-    by, bm, bd = int(first[1]), int(first[2]), int(first[3])
-    oy, om, od = int(second[1]), int(second[2]), int(second[3])
-    if not (_valid_date(by, bm, bd) and _valid_date(oy, om, od)):
-        return None
-    return oy - by - (1 if (om, od) < (bm, bd) else 0)
+    return second[0] - first[0] - (1 if second[1:] < first[1:] else 0)
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -297,6 +315,7 @@ class _Emitter:
     def __init__(self) -> None:
         self.objects: dict[str, Any] = {}
         self._temporaries = 0
+        self._records: list[str] = []  # the records of the rules being emitted, innermost last
 
     def emit(self, node: ast.AST) -> str:
         """Python code for ``node``, safe to embed anywhere (parenthesised if compound)."""
@@ -325,13 +344,22 @@ class _Emitter:
         raise ExpressionError(f"cannot evaluate {type(node).__name__}")
 
     def _over_records(self, name: str, args: list[ast.expr]) -> str:
-        """``count any all`` and two-argument ``sum``: the rule (second
-        argument) becomes a function of one record's scope, which rebinds
-        ``data`` (the record's keys over the form's), so the code emitted for
-        it reads names as anywhere else."""
+        """``count any all`` and two-argument ``sum``: the rule (second argument)
+        becomes a function of one record, ``lambda _record1: ...``, whose names read
+        the record's keys first, then (inside a rule over another repeat) the outer
+        record's, then the form's: what a scope of the record over the form's values
+        gives, without building one per record."""
         function = self._object(_sum_two if name == "sum" else REPEAT_FUNCTIONS[name])
-        rule = f"(lambda data: {self.emit(args[1])})" if len(args) > 1 else "None"
-        return f"{function}({self.emit(args[0])}, {rule}, data)"
+        repeat = self.emit(args[0])
+        if len(args) == 1:
+            return f"{function}({repeat}, None)"
+        record = f"_record{len(self._records) + 1}"
+        self._records.append(record)
+        try:
+            rule = f"(lambda {record}: {self.emit(args[1])})"
+        finally:
+            self._records.pop()
+        return f"{function}({repeat}, {rule})"
 
     def evaluator(self, code: str, filename: str) -> Evaluator:
         """``def expression(data, settings): return <code>``, compiled in a
@@ -423,7 +451,11 @@ class _Emitter:
             return repr(_CONSTANTS[name])
         if name.startswith("__setting_"):
             return f"settings.get({name[len('__setting_'):]!r})"
-        return f"data.get({name!r})"
+        key = repr(name)
+        read = f"data.get({key})"
+        for record in self._records:  # outermost first: the innermost record is tested first
+            read = f"{record}[{key}] if {key} in {record} else {read}"
+        return f"({read})" if self._records else read
 
     def _compare(self, node: ast.Compare) -> str:
         """``a < b < c`` compares pairwise, stops at the first false pair and

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from sync.expr import Evaluator, RecordScope, compile_expression, compiled, evaluate
+from sync.expr import Evaluator, RecordScope, compile_expression, compiled, evaluate, names_in
 from sync.form_types import TYPE_CHECKS, UNANSWERED, Rejected, TypeCheck
 
 FORMS_DIR = Path(__file__).parent / "forms"
@@ -44,6 +44,49 @@ class _FieldPlan(NamedTuple):
     check: TypeCheck
     when_empty: RelationCheck | None
     when_given: RelationCheck | None
+    own: bool = False
+    """A repeat's field whose relation check reads only its own record's fields: it
+    is run on the record itself, which holds every one of them, rather than on the
+    record over the form's values (the same answers, read faster)."""
+
+
+class _FieldPlans(NamedTuple):
+    """The plans of a list of input fields, and their ids (to read the answers in one go)."""
+
+    ids: tuple[str, ...]
+    plans: tuple[_FieldPlan, ...]
+
+
+_Pending = tuple[str, RelationCheck, Any, Mapping[str, Any]]
+"""A relation check waiting for the computed fields: the error key, the check, the
+field's value, and what its expressions read (the form's values, or a record over them)."""
+
+_UNKNOWN: Any = object()
+
+
+def _check_answers(fields: _FieldPlans, given: Mapping[str, Any], into: dict[str, Any],
+                   errors: dict[str, list[str]], prefix: str, context: FormContext,
+                   pending: list[_Pending], scope: Mapping[str, Any]) -> None:
+    """Type-check each answer of ``given`` into ``into`` (the form's values, or a record),
+    errors keyed ``prefix + field id``; queue each relation check that applies, to
+    be run on ``scope`` once the computed fields are known. The one loop over a
+    list of fields, for the form's and for each record of a repeat."""
+    for (field_id, check, when_empty, when_given, own), raw in zip(fields.plans, map(given.get, fields.ids),
+                                                                    strict=True):
+        if raw is not None:
+            try:
+                value = check(raw, context)
+            except Rejected as rejected:
+                into[field_id] = rejected.value
+                errors.setdefault(prefix + field_id, []).append(rejected.message)
+                continue
+            if value is not UNANSWERED:
+                into[field_id] = value
+                if when_given is not None:
+                    pending.append((prefix + field_id, when_given, value, into if own else scope))
+                continue
+        if when_empty is not None:
+            pending.append((prefix + field_id, when_empty, None, into if own else scope))
 
 
 @dataclass(frozen=True)
@@ -221,50 +264,37 @@ class FormDefinition:
             for key in data:
                 if key not in self.by_id:
                     errors.setdefault(str(key), []).append(self.messages["unknown_field"])
-        # Relation checks need the computed fields, so they wait; which of
-        # them apply is known here already (ids are unique, so no later step
-        # changes an input's value).
-        pending: list[tuple[str, RelationCheck, Any]] = []
-        answers = map(data.get, self._input_ids)
-        for (field_id, check, when_empty, when_given), raw in zip(self._field_plans, answers, strict=True):
-            if raw is not None:
-                try:
-                    value = check(raw, context)
-                except Rejected as rejected:
-                    values[field_id] = rejected.value
-                    errors.setdefault(field_id, []).append(rejected.message)
-                    continue
-                if value is not UNANSWERED:
-                    values[field_id] = value
-                    if when_given is not None and field_id not in errors:
-                        pending.append((field_id, when_given, value))
-                    continue
-            if when_empty is not None and field_id not in errors:
-                pending.append((field_id, when_empty, None))
+        # What the expressions read: the values, and with a repeat only its records that
+        # count; filled once the records are checked (the checks queued meanwhile hold it).
+        scope: dict[str, Any] = {} if self._repeats else values
+        # Relation checks need the computed fields, so they wait, each with what it reads.
+        pending: list[_Pending] = []
+        _check_answers(self._fields, data, values, errors, "", context, pending, scope)
         settings = context.settings()
-        scope = values
         if self._repeats:
-            # Records first (their types and computed fields); the form's
-            # expressions then see only the records that count (``active``).
-            item_pending: list[tuple[str, RelationCheck, Any, dict[str, Any]]] = []
-            scope = dict(values)
-            for repeat in self._repeats:
-                records = repeat.check_records(values, errors, context, item_pending)
-                scope[repeat.id] = records
+            # Records first (their types and computed fields); the form's expressions
+            # then see only the records that count (``active``).
+            active = [(repeat.id, repeat.check_records(values, errors, context, pending, scope))
+                      for repeat in self._repeats]
+            scope.update(values)
+            scope.update(active)
         self._compute(values, scope)
-        for field_id, relation, value in pending:
-            error = relation(value, scope, settings)
+        for key, relation, value, where in pending:
+            error = relation(value, where, settings)
             if error:
-                errors.setdefault(field_id, []).append(error)
-        if self._repeats:
-            for key, relation, value, item in item_pending:
-                error = relation(value, RecordScope(item, scope), settings)
-                if error:
-                    errors.setdefault(key, []).append(error)
-            for repeat in self._repeats:
-                repeat.check_unique(values, errors)
-        for field_id, when, require, message in self._cross_checks:
-            if field_id not in errors and when(scope, settings) and not require(scope, settings):
+                errors.setdefault(key, []).append(error)
+        for repeat in self._repeats:
+            repeat.check_unique(values, errors)
+        # Checks often share their condition (``count(members) > 0``): each distinct
+        # one is evaluated once, when a check first needs it (expressions have no side effects).
+        conditions: list[Any] = [_UNKNOWN] * len(self._conditions)
+        for field_id, condition, require, message in self._cross_checks:
+            if field_id in errors:
+                continue
+            applies = conditions[condition]
+            if applies is _UNKNOWN:
+                applies = conditions[condition] = self._conditions[condition](scope, settings)
+            if applies and not require(scope, settings):
                 errors.setdefault(field_id, []).append(message)
         return Validation(values=values, errors=errors, flags=self._flag_values(scope, settings))
 
@@ -276,6 +306,13 @@ class FormDefinition:
         """The records of a repeat that count (its ``active`` rule: members not 迁出 or 死亡)."""
         plan = next((r for r in self._repeats if r.id == repeat_id), None)
         return plan.active_records(records) if plan is not None else records
+
+    def complete_records(self, repeat_id: str, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        """``records`` of a repeat with the fields it computes worked out where a record
+        lacks them (a roster's members sheet gives only the answers), as validate works
+        them out; a record that has them is returned as it is."""
+        plan = next(r for r in self._repeats if r.id == repeat_id)
+        return [plan.complete(record) for record in records]
 
     def scope(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """``values`` as the form's expressions see them: a repeat holds only its
@@ -309,21 +346,27 @@ class FormDefinition:
         self._no_values: dict[str, Any] = dict.fromkeys(
             [*self._input_ids, *(f.id for f in self.fields if f.type == "computed")]
         )
-        self._field_plans = [
-            _FieldPlan(f.id, self._type_check(f), self._when_empty(f), self._when_given(f))
-            for f in self.input_fields
-        ]
+        self._fields = self._field_plans(self.input_fields)
         self._formulas: list[tuple[str, Evaluator]] = [
             (f.id, _rule(f.get("formula"))) for f in self.fields if f.type == "computed"
         ]
-        self._cross_checks: list[tuple[str, Evaluator, Evaluator, str]] = [
-            (check["field"], compiled(check["when"]), compiled(check["require"]), check["message"])
+        conditions = list(dict.fromkeys(check["when"] for check in self.checks))  # distinct, in order
+        self._conditions: list[Evaluator] = [compiled(when) for when in conditions]
+        self._cross_checks: list[tuple[str, int, Evaluator, str]] = [
+            (check["field"], conditions.index(check["when"]), compiled(check["require"]), check["message"])
             for check in self.checks
         ]
         self._flag_rules: list[tuple[str, Evaluator]] = [
             (flag["id"], compiled(flag["rule"])) for flag in self.flags
         ]
         self._repeats = [_RepeatPlan(self, f) for f in self.repeats]
+
+    def _field_plans(self, fields: list[Field], record: frozenset[str] = frozenset()) -> _FieldPlans:
+        """What validate does for each of ``fields``: the form's inputs, or those of a
+        repeat's records (``record``: the ids of every field of such a record)."""
+        plans = tuple(_FieldPlan(f.id, self._type_check(f), self._when_empty(f), self._when_given(f),
+                                 bool(record) and _reads(f) <= record) for f in fields)
+        return _FieldPlans(tuple(f.id for f in fields), plans)
 
     def _type_check(self, f: Field) -> TypeCheck:
         """The checker of ``f``'s type, with the field's limits already read."""
@@ -459,6 +502,14 @@ def _parse_json(text: str) -> Any:
         return text
 
 
+def _reads(f: Field) -> set[str]:
+    """The field ids that ``f``'s relation checks read (see ``_when_empty`` and ``_when_given``)."""
+    expressions = [f.required] if isinstance(f.required, str) else []
+    expressions += [f.get("empty_unless")] + [c.when for c in f.choices]
+    names = {name for source in expressions if source for name in names_in(source)}
+    return names | {f.get("max_field")} - {None}
+
+
 def _rule(source: Any) -> Evaluator:
     """A compiled expression; a value that is not an expression fails when
     used, as it always did (only expression strings are checked at load)."""
@@ -478,11 +529,20 @@ class _RepeatPlan:
         self.field = f
         self.ids = frozenset(s.id for s in f.fields)
         inputs = [s for s in f.fields if s.type != "computed"]
-        self.plans = [_FieldPlan(s.id, form._type_check(s), form._when_empty(s), form._when_given(s)) for s in inputs]
+        self.fields = form._field_plans(inputs, self.ids)
         self.formulas = [(s.id, _rule(s.get("formula"))) for s in f.fields if s.type == "computed"]
         self.empty: dict[str, Any] = dict.fromkeys([*(s.id for s in inputs), *(fid for fid, _ in self.formulas)])
         self.active = compiled(f.get("active")) if f.get("active") else None
         self.unique: str | None = f.get("unique")
+
+    def complete(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        missing = [(field_id, formula) for field_id, formula in self.formulas if field_id not in record]
+        if not missing:
+            return record
+        completed = dict(record)
+        for field_id, formula in missing:
+            completed[field_id] = formula(completed, _NO_SETTINGS)
+        return completed
 
     def active_records(self, records: Any) -> Any:
         if not isinstance(records, list) or self.active is None:
@@ -490,9 +550,10 @@ class _RepeatPlan:
         return [r for r in records if isinstance(r, Mapping) and self.active(r, _NO_SETTINGS)]
 
     def check_records(self, values: dict[str, Any], errors: dict[str, list[str]], context: FormContext,
-                      pending: list[tuple[str, RelationCheck, Any, dict[str, Any]]]) -> Any:
-        """Normalise each record of ``values[self.id]`` in place; queue their
-        relation checks; return the records that count (``None`` if none given)."""
+                      pending: list[_Pending], scope: Mapping[str, Any]) -> Any:
+        """Normalise each record of ``values[self.id]`` in place; queue their relation
+        checks (each on the record over ``scope``, the form's values once complete);
+        return the records that count (``None`` if none given)."""
         raw = values.get(self.id)
         if not isinstance(raw, list):
             return raw
@@ -505,23 +566,7 @@ class _RepeatPlan:
                 for key in given:
                     if key not in ids:
                         errors.setdefault(prefix + str(key), []).append(self.form.messages["unknown_field"])
-            for field_id, check, when_empty, when_given in self.plans:
-                key = prefix + field_id
-                answer = given.get(field_id)
-                if answer is not None:
-                    try:
-                        value = check(answer, context)
-                    except Rejected as rejected:
-                        record[field_id] = rejected.value
-                        errors.setdefault(key, []).append(rejected.message)
-                        continue
-                    if value is not UNANSWERED:
-                        record[field_id] = value
-                        if when_given is not None:
-                            pending.append((key, when_given, value, record))
-                        continue
-                if when_empty is not None:
-                    pending.append((key, when_empty, None, record))
+            _check_answers(self.fields, given, record, errors, prefix, context, pending, RecordScope(record, scope))
             for field_id, formula in self.formulas:
                 record[field_id] = formula(record, _NO_SETTINGS)
             records.append(record)

@@ -41,7 +41,7 @@ from typing import Any
 from sync.dedup import blocking_keys, match_one
 from sync.dedup.members import with_member_links
 from sync.errors import SyncError
-from sync.form import FormContext, FormDefinition, load_form
+from sync.form import CHINA, FormContext, FormDefinition, load_form
 from sync.households import HouseholdWriter
 from sync.merge import three_way_merge
 from sync.protocol import PushRecord, PushRequest
@@ -145,13 +145,24 @@ def _unsafe_numbers(data: Mapping[str, Any]) -> list[str]:
         if kind is int:
             unsafe = not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
         elif kind is list:
-            unsafe = any(type(v) is int and not -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER for v in value) or any(
-                bool(_unsafe_numbers(v)) for v in value if type(v) is dict)  # a repeat's records
+            unsafe = _unsafe_items(value)
         else:
             continue
         if unsafe:
             found.append(str(key))
     return found
+
+
+def _unsafe_items(items: list[Any]) -> bool:
+    """Whether a list answer holds such an integer, itself or in one of its records (a repeat's)."""
+    for item in items:
+        kind = type(item)
+        if kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return True
+        elif kind is dict and _unsafe_numbers(item):
+            return True
+    return False
 
 
 class BatchIngest:
@@ -160,7 +171,7 @@ class BatchIngest:
     :param store: the storage for this batch
     :param actor: the pushing user and their scope
     :param request: the checked envelope
-    :param today: the date in China for validation (``None``: the real date)
+    :param today: the date in China for validation (``None``: the day the batch is received)
     :param new_id: makes ids for new households (tests may pin it)
     """
 
@@ -188,11 +199,16 @@ class BatchIngest:
         self.campaigns = self.store.load_campaigns({r.campaign_id for r in self.request.records})
         for index, record in enumerate(self.request.records):
             if record.uuid not in known:
-                self.checked[index] = check_record(record, self.campaigns, self.today)
+                self.checked[index] = check_record(record, self.campaigns, self._today(received_at))
         if not self._creates_households(known):
             self.plan = self._work_out(known, received_at, lock=False)
             self.store.prepare_rows(self.plan)
         return None
+
+    def _today(self, received_at: dt.datetime) -> dt.date:
+        """The date in China the records are checked against: the pinned one, else the
+        day the batch was received (worked out once, not for each date and ID number)."""
+        return self.today or received_at.astimezone(CHINA).date()
 
     def _creates_households(self, known: dict[str, StoredVisit]) -> bool:
         """Whether a record may create a household: its duplicate search must see every
@@ -276,7 +292,7 @@ class BatchIngest:
             checked = self.checked.get(index)
             if checked is None and record.uuid not in known and record.uuid not in state.stored:
                 checked = check_record(record, self.campaigns or store.load_campaigns([record.campaign_id]),
-                                       self.today)
+                                       self._today(received_at))
             state.results.append(state.apply(record, checked))
         write = state.finish()
         if not lock:

@@ -106,18 +106,15 @@ class Section:
     rows: list[Row]
 
 
-MEMBERS_VERSION = "2024.1"  # the form whose member fields label a household's stored members
-
-
 def household_members(household_id: str, *, mask: bool = True) -> Table | None:
     """A household's stored members (roster, last visit) as a table; None when it has none."""
     from fieldapp.extensions import db
-    from fieldapp.households import load_members
+    from fieldapp.households import MEMBERS_FORM, load_members
 
     records = load_members(db.session, [household_id]).get(household_id)
     if not records:
         return None
-    return repeat_table(load_form(MEMBERS_VERSION).by_id["members"], records, mask=mask)
+    return repeat_table(load_form(MEMBERS_FORM).by_id["members"], records, mask=mask)
 
 
 def answer_sections(version: str, data: Mapping[str, Any], *, mask: bool = True) -> list[Section]:

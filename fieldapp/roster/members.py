@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from fieldapp.households import load_members, write_members
-from fieldapp.models import Household, HouseholdMember
+from fieldapp.households import MEMBERS_FORM, write_members
+from fieldapp.models import Household
 from fieldapp.roster.reader import RawRow
 from fieldapp.roster.validate import (
     _NAME,
@@ -36,8 +36,6 @@ from sync.form import Field, load_form
 from sync.idnumber import validate_id
 from sync.normalize import normalize_name
 from sync.roster_file import MEMBER_SHEET
-
-MEMBERS_FORM = "2024.1"  # the first form version with members; their fields are read from it
 
 
 @dataclass
@@ -135,17 +133,7 @@ def store_members(session: Session, town_codes: dict[str, set[int]], members: di
     towns = sorted({t for code in wanted for t in town_codes[code]})
     found = session.execute(sa.select(Household.id, Household.code).where(
         Household.town_id.in_(towns), Household.code.in_(list(wanted)), Household.merged_into_id.is_(None))).all()
-    by_visit = set(session.scalars(sa.select(HouseholdMember.household_id).where(
-        HouseholdMember.household_id.in_([row.id for row in found]), HouseholdMember.source == "visit")))
-    lists = {row.id: wanted[row.code] for row in found if row.id not in by_visit}
-    current = load_members(session, lists)
-    changed = {household_id: records for household_id, records in lists.items()
-               if current.get(household_id, []) != _stored(records)}
-    write_members(session, changed, now, source="roster", renumber=True)
-    return len(changed)
-
-
-def _stored(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Records as :func:`load_members` gives them back (to tell what a re-import changes)."""
-    return [{"name": r.get("name"), "id_number": r.get("id_number"), "relation": r.get("relation"),
-             **{k: v for k, v in r.items() if k not in ("name", "id_number", "relation")}} for r in records]
+    # write_members writes only the households whose members change (the same file again writes none)
+    written = write_members(session, {row.id: wanted[row.code] for row in found}, now, source="roster",
+                            renumber=True, keep_visit_lists=True)
+    return len(written)

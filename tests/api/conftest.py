@@ -32,6 +32,28 @@ def record(household: Household | None, *, base_rev: int | None = None, campaign
     }
 
 
+def use_form_2024() -> None:
+    """The campaign of the small town takes form 2024.1 (household members)."""
+    from fieldapp.models import Campaign
+    campaign = db.session.get(Campaign, "2023-jzpc")
+    campaign.form_version = "2024.1"
+    db.session.commit()
+
+
+def members_record(household: Household, members: list[dict[str, Any]] | None = None, **data: Any) -> dict[str, Any]:
+    """A valid 2024.1 record for ``household`` with ``members`` (tests/members_data.py's
+    by default), the first being its householder."""
+    from tests.members_data import MEMBERS
+    records = [dict(m) for m in (members or MEMBERS)]
+    records[0] = {**records[0], "name": household.head_name, "id_number": household.head_id}
+    rec = record(household, size=sum(1 for m in records if m.get("change") != "removed"), labor_count=2,
+                 members=records, **data)
+    rec["form_version"] = "2024.1"
+    for key in ("work_out_province", "work_in_province", "work_in_city"):
+        rec["data"].pop(key, None)
+    return rec
+
+
 class Api:
     """A device talking to /api/v1 through the test client."""
 

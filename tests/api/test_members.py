@@ -8,32 +8,15 @@ import pytest
 import sqlalchemy as sa
 
 from fieldapp.extensions import db
-from fieldapp.models import Campaign, HouseholdMember, Visit
-from tests.api.conftest import record, reload
+from fieldapp.models import HouseholdMember, Visit
+from tests.api.conftest import members_record, record, reload, use_form_2024
 from tests.members_data import CHILD_ID, MEMBERS, SPOUSE_ID, member
 
 pytestmark = pytest.mark.both_backends
 
 
-def _use_2024(town) -> None:
-    campaign = db.session.get(Campaign, "2023-jzpc")
-    campaign.form_version = "2024.1"
-    db.session.commit()
-
-
-def members_record(household, members=None, **data):
-    records = [dict(m) for m in (members or MEMBERS)]
-    records[0] = {**records[0], "name": household.head_name, "id_number": household.head_id}
-    rec = record(household, size=sum(1 for m in records if m.get("change") != "removed"), labor_count=2,
-                 members=records, **data)
-    rec["form_version"] = "2024.1"
-    for key in ("work_out_province", "work_in_province", "work_in_city"):
-        rec["data"].pop(key, None)
-    return rec
-
-
 def test_a_2024_visit_stores_its_members_and_replaces_the_households(api, town) -> None:
-    _use_2024(town)
+    use_form_2024()
     token = api.login("worker_a")
     household = town.households_a[0]
     rec = members_record(household)
@@ -63,7 +46,7 @@ def test_a_2024_visit_stores_its_members_and_replaces_the_households(api, town) 
 
 
 def test_a_mismatch_is_refused_with_both_named(api, town) -> None:
-    _use_2024(town)
+    use_form_2024()
     token = api.login("worker_a")
     rec = members_record(town.households_a[0])
     rec["data"]["size"] = 5
@@ -77,7 +60,7 @@ def test_a_mismatch_is_refused_with_both_named(api, town) -> None:
 
 
 def test_2023_visits_go_on_next_to_2024_ones(api, town) -> None:
-    _use_2024(town)
+    use_form_2024()
     token = api.login("worker_a")
     old = record(town.households_a[1])  # saved offline under 2023.1 before the switch
     new = members_record(town.households_a[0])
@@ -88,7 +71,7 @@ def test_2023_visits_go_on_next_to_2024_ones(api, town) -> None:
 
 
 def test_the_pull_carries_members_masked_for_a_supervisor(api, town) -> None:
-    _use_2024(town)
+    use_form_2024()
     worker = api.login("worker_a")
     household = town.households_a[0]
     api.push_ok(worker, [members_record(household, [*MEMBERS[:2], member("王小明", CHILD_ID, "child",
@@ -105,7 +88,7 @@ def test_the_pull_carries_members_masked_for_a_supervisor(api, town) -> None:
 
 
 def test_review_page_shows_each_visit_in_its_own_version(api, town, client, auth) -> None:
-    _use_2024(town)
+    use_form_2024()
     token = api.login("worker_a")
     old = record(town.households_a[1])
     new = members_record(town.households_a[0])
@@ -121,7 +104,7 @@ def test_review_page_shows_each_visit_in_its_own_version(api, town, client, auth
 
 def test_reports_count_people_from_the_members(api, town) -> None:
     from fieldapp.reports.queries import progress_by_village
-    _use_2024(town)
+    use_form_2024()
     token = api.login("worker_a")
     moved = [dict(m) for m in MEMBERS]
     moved[2] = {**moved[2], "change": "removed", "change_reason": "moved_out"}
@@ -151,3 +134,51 @@ def test_a_new_householder_who_is_a_member_elsewhere_is_proposed_with_that_evide
     assert {candidate.household_a_id, candidate.household_b_id} == {head.id, result["household_id"]}
     assert candidate.evidence == ["新户主是已有户的家庭成员（王小明，与户主关系：子女）"]
     assert CHILD_ID not in str(candidate.evidence)
+
+
+def _rows(household_id: str) -> list[HouseholdMember]:
+    db.session.rollback()
+    return list(db.session.scalars(sa.select(HouseholdMember).where(HouseholdMember.household_id == household_id)
+                                   .order_by(HouseholdMember.position)))
+
+
+def test_visits_that_leave_the_members_as_they_were_keep_their_rows(api, town) -> None:
+    """The roster's list confirmed by a visit keeps its rows (ids, updated_at), now the
+    visit's; a later visit with the same members only names itself; one that changes a
+    member replaces the household's rows."""
+    import datetime as dt
+
+    from fieldapp.households import write_members
+    from fieldapp.models import Household, utcnow
+    use_form_2024()
+    household = town.households_a[0]
+    listed = [dict(m) for m in MEMBERS]
+    listed[0] = {**listed[0], "name": household.head_name, "id_number": household.head_id}
+    imported = utcnow() - dt.timedelta(days=3)
+    write_members(db.session, {household.id: listed}, imported, source="roster")  # as a members sheet gives them
+    db.session.commit()
+    kept = [(r.id, r.updated_at) for r in _rows(household.id)]
+    token = api.login("worker_a")
+
+    first = members_record(reload(Household, household.id))
+    assert api.push_ok(token, [first])[0]["status"] == "accepted"
+    rows = _rows(household.id)
+    assert [(r.id, r.updated_at) for r in rows] == kept
+    assert {(r.source, r.visit_uuid) for r in rows} == {("visit", first["uuid"])}
+    assert rows[2].answers["birth_date"] == "2014-09-01"
+
+    second = members_record(reload(Household, household.id))
+    assert api.push_ok(token, [second])[0]["status"] == "accepted"
+    rows = _rows(household.id)
+    assert [(r.id, r.updated_at) for r in rows] == kept
+    assert {(r.source, r.visit_uuid) for r in rows} == {("visit", second["uuid"])}
+
+    edited = [dict(m) for m in MEMBERS]
+    edited[1] = {**edited[1], "work": "in_city", "change": "edited"}
+    third = members_record(reload(Household, household.id), edited)
+    assert api.push_ok(token, [third])[0]["status"] == "accepted"
+    rows = _rows(household.id)
+    assert all(r.updated_at > imported for r in rows)  # written again
+    assert [r.answers["work"] for r in rows] == ["in_city", "in_city", "none"]
+    assert {(r.source, r.visit_uuid) for r in rows} == {("visit", third["uuid"])}
+    assert "change" not in rows[1].answers

@@ -100,3 +100,39 @@ def test_a_batch_that_may_create_households_is_worked_out_under_the_lock(town, o
     [result] = job.apply(MOMENT)["results"]
     assert result["status"] == "accepted"
     assert reload(Household, result["household_id"]).head_id == head_id
+
+
+def test_members_planned_before_the_lock_are_compared_again_when_the_household_moved_on(
+        api, town, own_session) -> None:
+    """The plan found the household's members unchanged (only to be taken over by its
+    visit); another phone's visit then changed them: the batch is worked out again on
+    the locked household, and its own list replaces the other one."""
+    from fieldapp.households import write_members
+    from fieldapp.models import HouseholdMember, utcnow
+    from tests.api.conftest import members_record, use_form_2024
+    from tests.members_data import MEMBERS
+
+    use_form_2024()
+    household = town.households_a[0]
+    listed = [dict(m) for m in MEMBERS]
+    listed[0] = {**listed[0], "name": household.head_name, "id_number": household.head_id}
+    write_members(db.session, {household.id: listed}, utcnow(), source="roster")
+    db.session.commit()
+    mine = members_record(household)
+    job = job_for(own_session, town.worker_a, [mine])
+    assert job.prepare(MOMENT) is None and job.plan is not None
+    assert job.store._prepared_members.relabelled == [household.id]  # type: ignore[attr-defined]
+    edited = [dict(m) for m in MEMBERS]
+    edited[1] = {**edited[1], "work": "in_city", "change": "edited"}
+    token = api.login("worker_a", "phone-2")
+    [other] = api.push_ok(token, [members_record(household, edited)], device_id="phone-2")
+    assert other["status"] == "accepted"
+
+    [result] = job.apply(MOMENT)["results"]
+
+    assert result["status"] in ("accepted", "conflict")
+    db.session.rollback()
+    rows = db.session.scalars(sa.select(HouseholdMember).where(HouseholdMember.household_id == household.id)
+                              .order_by(HouseholdMember.position)).all()
+    assert [r.answers["work"] for r in rows] == [m["work"] for m in MEMBERS]
+    assert {(r.source, r.visit_uuid) for r in rows} == {("visit", mine["uuid"])}

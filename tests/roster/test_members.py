@@ -55,10 +55,13 @@ def test_an_xlsx_rosters_members_sheet_is_stored_with_its_households(app: Flask,
         assert [(m.name, m.id_number, m.relation, m.source) for m in rows] == [
             ("王建国", person_id(1), "self", "roster"), ("李秀英", SPOUSE, "spouse", "roster"),
             ("王小明", CHILD, "child", "roster")]
+        # stored as a visit stores its members: with the birth date and sex read from the ID number
         assert rows[0].answers == {"health": "healthy", "skill": "normal", "work": "out_province",
                                    "work_months": 10, "school": "none", "medical_insured": True,
-                                   "pension_insured": True, "dibao": False}
-        assert rows[1].answers == {"health": "disabled", "disability_type": "physical", "disability_grade": "2"}
+                                   "pension_insured": True, "dibao": False, "birth_date": "1960-02-07",
+                                   "sex": "男"}
+        assert rows[1].answers == {"health": "disabled", "disability_type": "physical", "disability_grade": "2",
+                                   "birth_date": "1962-03-08", "sex": "女"}
         assert [m.name for m in members_of("H003")] == []
 
 

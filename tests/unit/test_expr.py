@@ -28,6 +28,12 @@ CASES = [
     ("all(ms, n > 0)", {"ms": []}, True),
     ("sum(ms, n)", {"ms": [{"n": 1}, {"n": None}, {"n": 2.5}]}, 3.5),
     ("sum(a, b)", {"a": 1, "b": 2}, 3),  # two numbers, as before
+    # a rule inside a rule reads its record, then the outer one's, then the form's
+    ("count(ms, any(ts, t == w))", {"ms": [{"w": "a", "ts": [{"t": "a"}]}, {"w": "b", "ts": [{"t": "a"}]}],
+                                    "w": "b"}, 1),
+    ("count(ms, any(ts, t == v))", {"ms": [{"ts": [{"t": "a"}]}], "v": "a"}, 1),
+    ("count(ms, w == null)", {"ms": [{"w": None}, {}], "w": "a"}, 1),  # a key held as null hides the form's
+    ("count(ms, sum(n, 1) > 1)", {"ms": [{"n": 1}, {"n": 0}], "n": 5}, 1),  # two numbers, the record's n
     ("id_birth(x)", {"x": "420281197005010021"}, "1970-05-01"),
     ("id_birth(x)", {"x": "420281197002300021"}, None),
     ("id_sex(x)", {"x": "420281201409010132"}, "男"),
