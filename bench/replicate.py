@@ -83,6 +83,34 @@ def build_town(index: int, visits: float) -> Path:
     return path
 
 
+def build_members_town() -> Path:
+    """A town on form 2024.1 (``bench/sync_push.py``'s: 13,740 households with 2–6 members
+    each from a roster, every one visited with its members through the real push), cached."""
+    path = CACHE / "town-2024.1.db"
+    if path.exists():
+        return path
+    sys.path.insert(0, str(ROOT / "bench"))
+    import sync_push  # noqa: PLC0415 - the benchmark's own town, only when asked for
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/town.db"
+        print("building a 2024.1 town with members ...", flush=True)
+        data = sync_push.build(url, Path(folder) / "instance", 13_740, form_version="2024.1")
+        server = LiveServer(url, Path(folder) / "instance").start()
+        try:
+            _seconds, counts = sync_push.push_all(f"{server.url}/api/v1/sync/push", data["batches"], 4)
+        finally:
+            server.stop()
+        print(f"pushed: {counts}", flush=True)
+        connection = sqlite3.connect(f"{folder}/town.db")
+        try:
+            connection.execute("VACUUM INTO ?", (str(path),))
+        finally:
+            connection.close()
+    return path
+
+
 class Central:
     """An empty central on PostgreSQL with a node per town, served by ``fieldapp serve``."""
 
@@ -321,11 +349,15 @@ def main() -> None:
     parser.add_argument("--towns", type=int, default=10)
     parser.add_argument("--visits", type=float, default=1.0)
     parser.add_argument("--page", type=int, default=2000)
-    parser.add_argument("--skip-many", action="store_true", help="only the one-town run")
+    parser.add_argument("--skip-many", action="store_true", help="only the one-town runs")
+    parser.add_argument("--members", action="store_true",
+                        help="also one town on form 2024.1, every visit with its members (issue 19)")
     args = parser.parse_args()
     towns = [build_town(i, args.visits) for i in range(1 if args.skip_many else args.towns)]
+    with_members = build_members_town() if args.members else None
     with tempfile.TemporaryDirectory() as folder:
         one = one_town(Path(folder), towns[0], args.page)
+        members = one_town(Path(folder) / "members", with_members, args.page) if with_members else None
         many = None if args.skip_many else many_towns(Path(folder), towns, args.page)
     print()
     print(f"{os.cpu_count()} CPUs; load average at the end {os.getloadavg()[0]:.1f} (CPU seconds do not depend "
@@ -334,6 +366,8 @@ def main() -> None:
           "| bytes/visit on the wire | central peak MB |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     rows = [("one town into an empty central", one, "< 10")]
+    if members:
+        rows.append(("one 2024.1 town with members into an empty central", members, "< 10"))
     if many:
         rows.append((f"{args.towns} towns at once", many, "< 60"))
     for name, run, target in rows:

@@ -11,8 +11,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
-
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -132,7 +130,12 @@ _SURNAME_READINGS = {
 _GIVEN_READINGS = {"长": "chang"}
 
 
+# pypinyin is imported on first use, here and in sync/dedup/prepare.py: loading its
+# dictionaries takes half a second, which every process start (each ``fieldapp``
+# command, each server worker) paid whether or not it read a name.
 def _char_pinyin(char: str) -> str:
+    from pypinyin import lazy_pinyin
+
     return lazy_pinyin(char, errors="default")[0].lower()  # a character pinyin lacks stays itself
 
 
@@ -190,4 +193,6 @@ def name_pinyin_table() -> dict[str, object]:
 
 
 def name_pinyin_style_initials(name: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
     return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER))

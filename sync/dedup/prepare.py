@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
 
-from pypinyin import Style, pinyin
-
 from sync.dedup.record import RecordLike
 from sync.idnumber import CHECK_CHARS, normalize_id
 from sync.normalize import normalize_group, normalize_hamlet, normalize_name, normalize_phone
@@ -129,6 +127,8 @@ def classify_id(raw: object) -> tuple[str, str, int]:
 @lru_cache(maxsize=16_384)
 def char_readings(char: str) -> tuple[str, frozenset[str]]:
     """Default reading and every reading of one character (itself if not Chinese)."""
+    from pypinyin import Style, pinyin  # on first use (sync/normalize.py says why)
+
     found = pinyin(char, style=Style.NORMAL, heteronym=True, errors="default")
     options = [r.lower() for r in (found[0] if found else []) if r]
     if not options:
