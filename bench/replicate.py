@@ -96,6 +96,8 @@ def build_members_town() -> Path:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/town.db"
         print("building a 2024.1 town with members ...", flush=True)
+        # The schema by its migrations first (the town is upgraded like any other later on).
+        cli(["init-db"], {**os.environ, "FIELDAPP_DATABASE_URL": url, "FIELDAPP_INSTANCE_PATH": f"{folder}/instance"})
         data = sync_push.build(url, Path(folder) / "instance", 13_740, form_version="2024.1")
         server = LiveServer(url, Path(folder) / "instance").start()
         try:
