@@ -97,7 +97,7 @@ class Refresh:
 # While a background follower runs in this process (``fieldapp serve``), a page view follows
 # at most this many change numbers itself; a larger backlog (towns replicating into central,
 # a roster import) is the follower's, and the page shows the rollups as they stand.
-PAGE_CHANGES = 3000
+PAGE_CHANGES = 1000
 _follower_running = False
 
 
@@ -108,14 +108,19 @@ def set_follower_running(running: bool) -> None:
 
 def for_page(session: Session, campaign_id: str) -> Refresh:
     """What a report page does before reading the rollups: :func:`refresh`, unless the
-    background follower runs and has more than :data:`PAGE_CHANGES` to follow."""
-    if _follower_running:
+    background follower runs and has more than :data:`PAGE_CHANGES` to follow, or is
+    following them right now (the page never waits for its step)."""
+    if not _follower_running:
+        return refresh(session, campaign_id)
+    cursor, current = _read_cursor(session, campaign_id), current_change(session)
+    if cursor is None or current - cursor <= PAGE_CHANGES:
+        done = refresh(session, campaign_id, wait=False)
+        if not done.busy:
+            return done
         cursor, current = _read_cursor(session, campaign_id), current_change(session)
-        if cursor is not None and current - cursor > PAGE_CHANGES:
-            refreshed_at = session.scalar(sa.select(ReportCursor.refreshed_at)
-                                          .where(ReportCursor.campaign_id == campaign_id))
-            return Refresh(campaign_id, cursor, behind=current - cursor, refreshed_at=refreshed_at)
-    return refresh(session, campaign_id)
+    refreshed_at = session.scalar(sa.select(ReportCursor.refreshed_at).where(ReportCursor.campaign_id == campaign_id))
+    session.rollback()
+    return Refresh(campaign_id, cursor or 0, behind=max(current - (cursor or 0), 0), refreshed_at=refreshed_at)
 
 
 def refresh(session: Session, campaign_id: str, *, step: int | None = None, wait: bool = True) -> Refresh:

@@ -4,12 +4,15 @@ full refresh does (both backends)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from fieldapp.extensions import db
+from fieldapp.models import ReportCursor
 from fieldapp.reports import follower, queries, rollup
 from tests import factories
 from tests.api.conftest import Api, record
@@ -98,3 +101,24 @@ def test_the_follower_steps_when_changes_pause_or_every_half_minute_under_a_stre
             pace.stepped(moment)
             due.append(moment)
     assert due == [135.0]  # a steady stream: one step thirty seconds after the last
+
+
+def test_a_page_does_not_wait_for_the_followers_step(backend: str, scenario: Scenario, client: FlaskClient,
+                                                      follower_running: None) -> None:
+    if backend != "postgres":
+        pytest.skip("the follower runs on PostgreSQL only (a row lock on the cursor)")
+    rollup.refresh(db.session, CAMPAIGN)
+    api = Api(client)
+    api.push_ok(api.login("worker_b"), [record(scenario.town.households_b[0])])
+    holder = db.engine.connect()
+    try:
+        holder.begin()  # the follower in the middle of a step: it holds the campaign's cursor
+        holder.execute(sa.select(ReportCursor).where(ReportCursor.campaign_id == CAMPAIGN).with_for_update())
+        started = time.perf_counter()
+        shown = queries.progress_by_village(db.session, CAMPAIGN, page=True)
+        assert time.perf_counter() - started < 2 and shown.behind > 0
+    finally:
+        holder.rollback()
+        holder.close()
+    assert follower.follow_once() == 0  # the step it waited for
+    assert queries.progress_by_village(db.session, CAMPAIGN, page=True).behind == 0
