@@ -167,14 +167,15 @@ export async function show(container, {params, auth, go, scope, updatePendingBad
   locate().catch(() => null); // asks for the permission now, and warms the fix used at 保存
   s.flagsEl = h('div', {class: 'flags', id: 'flags', 'aria-live': 'polite'});
   s.statusEl = h('p', {class: 'save-status muted', id: 'save-status', role: 'status'});
-  const saveButton = h('button', {type: 'submit', class: 'primary big wide', id: 'save-visit'}, '保存');
+  // Not a submit button: a form submission first walks every control (autofill).
+  const saveButton = h('button', {type: 'button', class: 'primary big wide', id: 'save-visit'}, '保存');
   formEl.append(s.flagsEl, h('div', {class: 'form-actions'}, s.statusEl,
     h('div', {class: 'row'}, s.missingButton, saveButton),
     h('a', {class: 'button wide', href: scope, 'data-link': true, id: 'back-to-list'}, '返回列表（草稿已保存）')));
   formEl.addEventListener('input', onInput);
   formEl.addEventListener('change', onInput);
-  formEl.addEventListener('submit', async (event) => {
-    event.preventDefault();
+  formEl.addEventListener('submit', (event) => event.preventDefault());
+  saveButton.addEventListener('click', async () => {
     saveButton.disabled = true;
     try { await submit(); } finally { saveButton.disabled = false; }
   });
