@@ -1,7 +1,7 @@
 // The worker's app: boot, service worker and its update flow, router, sync triggers.
 
 import * as store from './db.js';
-import {allPending} from './outbox.js';
+import {sweepPhotos} from './photos.js';
 import {onSync, syncNow} from './sync.js';
 import {removeBanner, showCapabilityBanners, showUpdateBanner} from './ui/banners.js';
 import {clear, h, toast} from './ui/dom.js';
@@ -54,7 +54,7 @@ async function render() {
 async function updatePendingBadge() {
   const badge = document.getElementById('pending-badge');
   if (!badge) return;
-  const pending = (await allPending()).length;
+  const pending = await store.count('outbox');
   badge.textContent = String(pending);
   badge.hidden = pending === 0;
 }
@@ -152,6 +152,7 @@ async function boot() {
   await render();
   root.dataset.ready = 'true';
   syncNow('open');
+  sweepPhotos().catch((error) => console.error(error));
 }
 
 window.fieldapp = {go, syncNow, updatePendingBadge};

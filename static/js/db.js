@@ -3,14 +3,15 @@
 // Stores (plural names): households (from pull), drafts (a visit being
 // filled, saved on every change), outbox (visits not yet acknowledged by the
 // server), visits (acknowledged visits and their review status), meta
-// (key-value: device_id, auth, cursor, last_sync, form, ...).
+// (key-value: device_id, auth, cursor, last_sync, form, ...), photos (入户照片's
+// bytes by photo id; the records above only describe their photos).
 // Upgrades run step by step on the old version, so a phone on any earlier
 // version keeps its outbox and drafts.
 
 import {openDB} from '../vendor/idb-8.0.0/idb.js';
 
 export const DB_NAME = 'fieldapp';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 const STRICT = {durability: 'strict'};
 
 function upgrade(db, oldVersion, newVersion, tx) {
@@ -27,6 +28,24 @@ function upgrade(db, oldVersion, newVersion, tx) {
     tx.objectStore('drafts').createIndex('household', ['owner', 'household_key']);
     const visits = db.createObjectStore('visits', {keyPath: 'uuid'});
     visits.createIndex('owner', 'owner');
+  }
+  if (oldVersion < 3) {
+    // v3: the photos' bytes move out of the drafts, outbox and visits records.
+    const photos = db.createObjectStore('photos');
+    for (const name of ['drafts', 'outbox', 'visits']) {
+      tx.objectStore(name).openCursor().then(async function move(cursor) {
+        if (!cursor) return;
+        const record = cursor.value;
+        if ((record.photos || []).some((p) => p.bytes)) {
+          record.photos = record.photos.map(({bytes, ...photo}) => {
+            if (bytes) photos.put(bytes, photo.id);
+            return photo;
+          });
+          cursor.update(record);
+        }
+        move(await cursor.continue());
+      });
+    }
   }
 }
 

@@ -39,10 +39,21 @@ export async function findDraft(owner, householdKey) {
   return found.sort((a, b) => (b.updated_at || '').localeCompare(a.updated_at || ''))[0] || null;
 }
 
+/** ``photos`` without their bytes, which go to the photos store in ``tx`` (and, once
+ *  it completes, leave the photo objects: a later save writes them no more). */
+function keepBytes(tx, photos = []) {
+  const taken = photos.filter((p) => p.bytes);
+  for (const p of taken) tx.objectStore('photos').put(p.bytes, p.id);
+  tx.done.then(() => { for (const p of taken) delete p.bytes; }, () => {});
+  return photos.map(({bytes, ...photo}) => photo);
+}
+
 /** Save the draft (every change); resolves when it is on disk. */
 export function saveDraft(draft) {
   draft.updated_at = isoNow();
-  return store.write(['drafts'], (tx) => { tx.objectStore('drafts').put(draft); });
+  return store.write(['drafts', 'photos'], (tx) => {
+    tx.objectStore('drafts').put({...draft, photos: keepBytes(tx, draft.photos)});
+  });
 }
 
 export function deleteDraft(uuid) {
@@ -77,7 +88,8 @@ export async function saveVisit(draft, data, {campaignId, formVersion, location 
     saved_at: isoNow(),
     save_id: newUuid(), // tells one save of this uuid from the next
   };
-  await store.write(['outbox', 'drafts', 'visits'], async (tx) => {
+  await store.write(['outbox', 'drafts', 'visits', 'photos'], async (tx) => {
+    record.photos = keepBytes(tx, record.photos);
     const outbox = tx.objectStore('outbox');
     // Editing a record that was acknowledged meanwhile: the server keeps the
     // earlier version under that uuid, so this one is stored as a new visit.

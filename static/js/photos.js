@@ -1,7 +1,8 @@
 // Photos of a visit (入户照片, docs/sync-protocol.md#photos): compressed on the phone,
-// kept in IndexedDB with the visit (its draft, then its outbox record, then its
-// visits record), uploaded after the visit was pushed, chunk by chunk. Each upload
-// first asks the server where it stands, so a cut resumes there, never from zero.
+// kept in IndexedDB with the visit (described in its draft, then its outbox record,
+// then its visits record; the bytes in the photos store, by photo id), uploaded after
+// the visit was pushed, chunk by chunk. Each upload first asks the server where it
+// stands, so a cut resumes there, never from zero.
 
 import {ApiError, request} from './api.js';
 import * as store from './db.js';
@@ -35,7 +36,26 @@ export async function compress(file) {
     type: 'image/jpeg', width: canvas.width, height: canvas.height, status: 'queued', photo_id: null};
 }
 
-export const objectUrl = (photo) => URL.createObjectURL(new Blob([photo.bytes], {type: photo.type}));
+/** A URL of the photo's picture (its thumbnail), or null if its bytes are gone. */
+export async function objectUrl(photo) {
+  const bytes = photo.bytes || await store.get('photos', photo.id);
+  return bytes ? URL.createObjectURL(new Blob([bytes], {type: photo.type})) : null;
+}
+
+/** Drop the bytes no record describes (a photo removed from a draft, a draft given
+ *  up), reading the records in the same transaction as a save would write them. */
+export async function sweepPhotos() {
+  if (!(await store.count('photos'))) return 0;
+  return store.write(['photos', 'drafts', 'outbox', 'visits'], async (tx) => {
+    const kept = new Set();
+    for (const name of ['drafts', 'outbox', 'visits']) {
+      for (const record of await tx.objectStore(name).getAll()) for (const p of record.photos || []) kept.add(p.id);
+    }
+    const stale = (await tx.objectStore('photos').getAllKeys()).filter((id) => !kept.has(id));
+    for (const id of stale) tx.objectStore('photos').delete(id);
+    return stale.length;
+  });
+}
 
 /** The worker's photos not yet stored at the server: [{visit, photo}], oldest visit first. */
 export async function pendingPhotos(owner) {
@@ -49,8 +69,9 @@ export const failedPhotos = async (owner) => (await store.getAllByIndex('visits'
   .flatMap((visit) => (visit.photos || []).filter((p) => p.status === 'failed'));
 
 async function update(visitUuid, id, changes) {
-  await store.write(['visits'], async (tx) => {
+  await store.write(['visits', 'photos'], async (tx) => {
     const visits = tx.objectStore('visits');
+    if (changes.status === 'done') tx.objectStore('photos').delete(id); // the bytes leave the phone
     const visit = await visits.get(visitUuid);
     if (!visit) return;
     visit.photos = (visit.photos || []).map((p) => (p.id === id ? {...p, ...changes} : p));
@@ -78,6 +99,8 @@ export async function uploadPhotos(token, owner, progress = () => {}) {
 }
 
 async function uploadOne(visitUuid, photo, token, progress) {
+  const bytes = await store.get('photos', photo.id);
+  if (!bytes) return update(visitUuid, photo.id, {status: 'failed', error: '手机上找不到这张照片的数据'});
   let state;
   if (photo.photo_id) {
     state = await request('GET', `/photos/${photo.photo_id}`, {token});
@@ -91,7 +114,7 @@ async function uploadOne(visitUuid, photo, token, progress) {
     const offset = state.offset;
     progress(offset);
     try {
-      state = await request('PATCH', `/photos/${state.id}`, {token, raw: photo.bytes.slice(offset, offset + CHUNK_BYTES),
+      state = await request('PATCH', `/photos/${state.id}`, {token, raw: bytes.slice(offset, offset + CHUNK_BYTES),
         headers: {'Content-Type': OCTETS, 'Upload-Offset': String(offset)}});
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -104,6 +127,5 @@ async function uploadOne(visitUuid, photo, token, progress) {
       }
     }
   }
-  // Stored and checked at the server: the bytes leave the phone.
-  await update(visitUuid, photo.id, {status: 'done', bytes: null});
+  await update(visitUuid, photo.id, {status: 'done'}); // stored and checked at the server
 }

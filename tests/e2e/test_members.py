@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from fieldapp.extensions import db
 from fieldapp.households import write_members
 from fieldapp.models import Campaign, HouseholdMember, Visit, utcnow
-from sync.idnumber import make_id
+from sync.idnumber import make_id, mask_id
 from tests.factories import SmallTown
 from tests.members_data import member
 
@@ -42,9 +42,15 @@ def test_a_2024_visit_with_members_filled_offline_reaches_the_server(
     phone.open_household(head.head_name)
     p = phone.page
     p.wait_for_selector(".member[data-index='1']")
-    assert p.input_value("input[name='members.0.name']") == head.head_name
-    assert p.input_value("input[name='members.1.id_number']") == PARENT_ID
     born = f"{head.head_id[6:10]}-{head.head_id[10:12]}-{head.head_id[12:14]}"  # derived from the ID number
+    # The head's answers are complete: a summary until 修改; 王老汉's are not: his questions are open.
+    assert p.locator(".member[data-index='0'] .member-body").count() == 0
+    summary = p.inner_text(".member[data-index='0'] .member-summary")
+    assert f"本人 · {'男' if int(head.head_id[16]) % 2 else '女'} · {born} · {mask_id(head.head_id)}" in summary
+    assert "健康" in summary
+    assert p.input_value("input[name='members.1.id_number']") == PARENT_ID
+    p.click(".member[data-index='0'] [data-toggle]")
+    assert p.input_value("input[name='members.0.name']") == head.head_name
     assert p.inner_text(".member[data-index='0'] [data-member-field=birth_date] output") == born
 
     # 王老汉 died: removed with its reason, kept greyed in the list.

@@ -107,3 +107,81 @@ def test_the_visit_form_loads_without_booting_the_app(module_page: Any) -> None:
     assert "/static/js/ui/visit-form.js" in loaded["scripts"]
     assert "/static/js/app.js" not in loaded["scripts"]
     assert loaded["booted"] is False
+
+
+def test_photo_bytes_live_apart_from_the_records_and_go_when_nothing_describes_them(module_page: Any) -> None:
+    """A photo's bytes are stored once, in the photos store: a draft saved again, the
+    outbox record and the list never read or write them; bytes that no record
+    describes any more are swept, the others stay."""
+    result = module_page.evaluate("""async () => {
+      const db = await import('/static/js/db.js');
+      const outbox = await import('/static/js/outbox.js');
+      const photos = await import('/static/js/photos.js');
+      const stores = ['outbox', 'visits', 'drafts', 'photos'];
+      await db.write(stores, (tx) => stores.forEach((s) => tx.objectStore(s).clear()));
+      const photo = (n) => ({id: outbox.newUuid(), bytes: new Uint8Array(1000).fill(n).buffer, size: 1000,
+        type: 'image/jpeg', status: 'queued'});
+      const [kept, removed] = [photo(1), photo(2)];
+      const draft = {uuid: outbox.newUuid(), owner: 'w', household_key: 'h1', household_id: 'h1',
+        started_at: outbox.isoNow(), photos: [kept, removed]};
+      await outbox.saveDraft(draft);
+      const stored = await db.get('drafts', draft.uuid);
+      const inMemory = draft.photos.map((p) => 'bytes' in p);
+      draft.photos = [kept]; // the worker removes one photo, saves the visit
+      await outbox.saveDraft(draft);
+      const record = await outbox.saveVisit(draft, {income_wage: 1}, {campaignId: 'c', formVersion: '2023.1'});
+      const before = await db.count('photos');
+      const swept = await photos.sweepPhotos();
+      const url = await photos.objectUrl((await db.get('outbox', record.uuid)).photos[0]);
+      const picture = new Uint8Array(await (await fetch(url)).arrayBuffer());
+      return {draftHasBytes: stored.photos.map((p) => 'bytes' in p), inMemory,
+              outboxHasBytes: (await db.getAll('outbox'))[0].photos.map((p) => 'bytes' in p),
+              before, swept, left: await (await db.db()).getAllKeys('photos'), kept: kept.id, picture: [picture.length, picture[0]]};
+    }""")
+    assert result["draftHasBytes"] == [False, False]
+    assert result["inMemory"] == [False, False]  # once stored, the form's photos let go of them
+    assert result["outboxHasBytes"] == [False]
+    assert (result["before"], result["swept"], result["left"]) == (2, 1, [result["kept"]])
+    assert result["picture"] == [1000, 1]  # the thumbnail comes from the photos store
+
+
+def test_the_upgrade_to_version_3_moves_photo_bytes_out_of_the_records(module_page: Any) -> None:
+    """A phone on IndexedDB version 2 kept the bytes inside the records: the upgrade
+    moves them to the photos store and the records keep the rest."""
+    result = module_page.evaluate("""async () => {
+      const db = await import('/static/js/db.js');
+      db.close();
+      const done = (request) => new Promise((resolve, reject) => {
+        request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error);
+      });
+      await done(indexedDB.deleteDatabase(db.DB_NAME));
+      const open = indexedDB.open(db.DB_NAME, 2);
+      open.onupgradeneeded = () => {
+        const d = open.result;
+        d.createObjectStore('households', {keyPath: 'id'});
+        d.createObjectStore('drafts', {keyPath: 'uuid'}).createIndex('household', ['owner', 'household_key']);
+        d.createObjectStore('outbox', {keyPath: 'uuid'}).createIndex('owner', 'owner');
+        d.createObjectStore('meta');
+        d.createObjectStore('visits', {keyPath: 'uuid'}).createIndex('owner', 'owner');
+      };
+      const v2 = await done(open);
+      const bytes = (n) => new Uint8Array(300 * 1024).fill(n).buffer;
+      const tx = v2.transaction(['drafts', 'outbox', 'visits'], 'readwrite');
+      tx.objectStore('drafts').put({uuid: 'd1', owner: 'w', household_key: 'h1', photos: [{id: 'p1', bytes: bytes(1)}]});
+      tx.objectStore('outbox').put({uuid: 'o1', owner: 'w', photos: [{id: 'p2', bytes: bytes(2)}, {id: 'p3', bytes: bytes(3)}]});
+      tx.objectStore('visits').put({uuid: 'v1', owner: 'w', photos: [{id: 'p4', bytes: null, status: 'done'},
+        {id: 'p5', bytes: bytes(5), status: 'queued'}]});
+      tx.objectStore('visits').put({uuid: 'v2', owner: 'w', photos: []});
+      await new Promise((resolve) => { tx.oncomplete = resolve; });
+      v2.close();
+      const records = [await db.get('drafts', 'd1'), await db.get('outbox', 'o1'), await db.get('visits', 'v1')];
+      const first = async (id) => new Uint8Array(await db.get('photos', id))[0];
+      return {version: (await db.db()).version,
+              photos: records.map((r) => r.photos.map((p) => [p.id, 'bytes' in p, p.status ?? null])),
+              stored: (await (await db.db()).getAllKeys('photos')).sort(), firstBytes: await Promise.all(['p1', 'p2', 'p3', 'p5'].map(first))};
+    }""")
+    assert result["version"] == 3
+    assert result["photos"] == [[["p1", False, None]], [["p2", False, None], ["p3", False, None]],
+                                [["p4", False, "done"], ["p5", False, "queued"]]]
+    assert result["stored"] == ["p1", "p2", "p3", "p5"]
+    assert result["firstBytes"] == [1, 2, 3, 5]

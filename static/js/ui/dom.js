@@ -22,6 +22,12 @@ export function append(el, children) {
   return el;
 }
 
+/** An element's text, set only if it changed (no needless layout). */
+export function setText(el, text) {
+  const value = String(text);
+  if (el && el.textContent !== value) el.textContent = value;
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;

@@ -123,7 +123,7 @@ export async function show(container, {params, auth, go, scope, updatePendingBad
     touched: new Set(), submitted: false, dirty: false, resign: Boolean(opened.resign),
     serverErrors: opened.serverErrors || {}, context: {monitoring_line: campaign.monitoring_line ?? 7600,
       start: campaign.start_date || null, end: campaign.end_date || null},
-    wrappers: {}, members: {}, saveTimer: null, saving: null};
+    wrappers: {}, members: {}, saveTimer: null, saving: null, photoUrls: new Map()};
   s.settings = {monitoring_line: s.context.monitoring_line};
 
   const title = opened.isNew ? '新增农户（花名册外）' : `${draft.label || opened.household?.head_name || ''}`;
@@ -167,14 +167,15 @@ export async function show(container, {params, auth, go, scope, updatePendingBad
   locate().catch(() => null); // asks for the permission now, and warms the fix used at 保存
   s.flagsEl = h('div', {class: 'flags', id: 'flags', 'aria-live': 'polite'});
   s.statusEl = h('p', {class: 'save-status muted', id: 'save-status', role: 'status'});
-  const saveButton = h('button', {type: 'submit', class: 'primary big wide', id: 'save-visit'}, '保存');
+  // Not a submit button: a form submission first walks every control (autofill).
+  const saveButton = h('button', {type: 'button', class: 'primary big wide', id: 'save-visit'}, '保存');
   formEl.append(s.flagsEl, h('div', {class: 'form-actions'}, s.statusEl,
     h('div', {class: 'row'}, s.missingButton, saveButton),
     h('a', {class: 'button wide', href: scope, 'data-link': true, id: 'back-to-list'}, '返回列表（草稿已保存）')));
   formEl.addEventListener('input', onInput);
   formEl.addEventListener('change', onInput);
-  formEl.addEventListener('submit', async (event) => {
-    event.preventDefault();
+  formEl.addEventListener('submit', (event) => event.preventDefault());
+  saveButton.addEventListener('click', async () => {
     saveButton.disabled = true;
     try { await submit(); } finally { saveButton.disabled = false; }
   });
@@ -238,11 +239,18 @@ function photoCard(limit) {
   const add = h('label', {for: 'photo-input', class: 'button', id: 'photo-add'}, '拍照');
   const list = h('div', {class: 'photo-list', id: 'photo-list'});
   const note = h('p', {class: 'muted', id: 'photo-note'});
-  const render = () => {
-    list.querySelectorAll('img').forEach((img) => URL.revokeObjectURL(img.src));
+  const urls = s.photoUrls; // photo id → its thumbnail's URL
+  let turn = 0;
+  const render = async () => {
+    const mine = ++turn;
     const photos = s.draft.photos || [];
+    for (const p of photos) if (!urls.has(p.id)) urls.set(p.id, await objectUrl(p));
+    if (mine !== turn || !s) return; // a later render, or the form was left
+    for (const [id, url] of urls) {
+      if (!photos.some((p) => p.id === id)) { URL.revokeObjectURL(url); urls.delete(id); }
+    }
     list.replaceChildren(...photos.map((p) => h('figure', {class: 'photo', dataset: {id: p.id}},
-      h('img', {src: objectUrl(p), alt: '入户照片', class: 'photo-thumb'}),
+      h('img', {src: urls.get(p.id), alt: '入户照片', class: 'photo-thumb'}),
       h('button', {type: 'button', onclick: () => {
         s.draft.photos = photos.filter((x) => x.id !== p.id);
         render();
@@ -310,7 +318,7 @@ async function doorstep(ownUuid) {
       s.dirty = false;
       await s.saving;
       await deleteDraft(draft.uuid);
-      s = null;
+      close();
       go(x.local ? `${scope}visit?edit=${encodeURIComponent(x.uuid)}` : `${scope}visit?h=${encodeURIComponent(x.id)}`);
     },
     onGoOn: () => {
@@ -453,7 +461,7 @@ async function submit() {
   s.dirty = false;
   toast('已保存', 'ok');
   const {go, scope, updatePendingBadge, requestBackgroundSync} = s;
-  s = null;
+  close();
   updatePendingBadge();
   requestBackgroundSync();
   syncNow('save');
@@ -474,5 +482,10 @@ export function isDirty() { return Boolean(s); }
 
 export async function leave() {
   await flush();
+  close();
+}
+
+function close() {
+  s?.photoUrls.forEach((url) => URL.revokeObjectURL(url));
   s = null;
 }
