@@ -23,6 +23,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('villages', schema=None) as batch_op:
-        batch_op.drop_column('lon')
-        batch_op.drop_column('lat')
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not a batch copy of the table: the copy
+    # drops ``villages`` under the households and users that point at it, which SQLite's
+    # foreign keys refuse once the table holds rows.
+    op.drop_column('villages', 'lon')
+    op.drop_column('villages', 'lat')
