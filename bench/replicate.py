@@ -116,7 +116,7 @@ def build_members_town() -> Path:
 class Central:
     """An empty central on PostgreSQL with a node per town, served by ``fieldapp serve``."""
 
-    def __init__(self, folder: Path, towns: int) -> None:
+    def __init__(self, folder: Path, towns: int, threads: int = 4) -> None:
         self.name = f"bench_central_{uuid.uuid4().hex[:8]}"
         self.admin = sa.create_engine(re.sub(r"/[^/?]*(\?|$)", r"/postgres\1", PG_URL, count=1),
                                       isolation_level="AUTOCOMMIT")
@@ -130,7 +130,7 @@ class Central:
         cli(["user", "create", "county", "--role", "admin", "--password-stdin"], self.env, ADMIN_PASSWORD + "\n")
         self.tokens = [cli(["node", "create", f"town{i}", "--town", town_name(i)], self.env).strip().splitlines()[-1]
                        for i in range(towns)]
-        self.server = LiveServer(self.url, folder / "central" / "live").start()
+        self.server = LiveServer(self.url, folder / "central" / "live", threads=threads).start()
 
     def peak_memory_mb(self) -> float:
         """The largest peak resident size among the server's processes (master and workers)."""
@@ -292,8 +292,8 @@ class Probe(threading.Thread):
             self.done.wait(1.0)
 
 
-def many_towns(folder: Path, towns: list[Path], page: int) -> dict[str, float]:
-    central = Central(folder / "many", len(towns))
+def many_towns(folder: Path, towns: list[Path], page: int, threads: int = 4) -> dict[str, float]:
+    central = Central(folder / "many", len(towns), threads)
     copies = []
     for index, town in enumerate(towns):
         copies.append(upgraded_copy(town, folder / "many" / f"town{index}.db"))
@@ -352,6 +352,8 @@ def main() -> None:
     parser.add_argument("--visits", type=float, default=1.0)
     parser.add_argument("--page", type=int, default=2000)
     parser.add_argument("--skip-many", action="store_true", help="only the one-town runs")
+    parser.add_argument("--central-threads", type=int, default=4,
+                        help="threads per worker of central's fieldapp serve in the ten-town run")
     parser.add_argument("--members", action="store_true",
                         help="also one town on form 2024.1, every visit with its members (issue 19)")
     args = parser.parse_args()
@@ -360,7 +362,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         one = one_town(Path(folder), towns[0], args.page)
         members = one_town(Path(folder) / "members", with_members, args.page) if with_members else None
-        many = None if args.skip_many else many_towns(Path(folder), towns, args.page)
+        many = None if args.skip_many else many_towns(Path(folder), towns, args.page, args.central_threads)
     print()
     print(f"{os.cpu_count()} CPUs; load average at the end {os.getloadavg()[0]:.1f} (CPU seconds do not depend "
           "on the neighbours, wall seconds do)")
