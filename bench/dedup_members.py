@@ -43,7 +43,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.sync_push import PG_URL, VILLAGES, roster, with_members  # noqa: E402
+from bench.sync_push import PG_URL  # noqa: E402
+from bench.town_data import add_town, household_rows, roster, with_members  # noqa: E402
 
 
 @contextmanager
@@ -69,22 +70,13 @@ def build(database_url: str, instance: Path, households: int, splits: float, see
     from fieldapp import create_app
     from fieldapp.extensions import db
     from fieldapp.households import write_members
-    from fieldapp.models import Campaign, Household, Town, Village
-    from sync.normalize import name_pinyin
+    from fieldapp.models import Household
 
     rng = random.Random(seed)
     app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
     with app.app_context():
         db.create_all()
-        town = Town(name="保安镇", code="420281101", county="大冶市")
-        db.session.add(town)
-        db.session.flush()
-        villages = [Village(town_id=town.id, name=f"第{i + 1}村", code=f"4202811012{i:02d}") for i in range(VILLAGES)]
-        db.session.add_all(villages)
-        db.session.add(Campaign(id="2024-jzpc", name="2024年防止返贫监测帮扶集中排查", start_date=dt.date(2024, 10, 1),
-                                end_date=dt.date(2024, 12, 31), monitoring_line=7600.0, active=True,
-                                form_version="2024.1"))
-        db.session.flush()
+        town, villages = add_town(db.session, "2024-jzpc", 2024, "2024.1")
         rows = roster(households, rng)
         with_members(rows, rng)
         ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in rows]
@@ -100,14 +92,8 @@ def build(database_url: str, instance: Path, households: int, splits: float, see
                                           "phone": f"139{rng.randrange(10**7, 10**8)}", "size": 2,
                                           "labor_count": 1, "members": []}))
                 split_pairs.append((hid, new_id))
-        fields = ("head_name", "head_id", "phone", "group", "hamlet", "size", "labor_count", "category",
-                  "monitor_type", "risk_eliminated")
         everything = list(zip(ids, rows, strict=True)) + new_rows
-        db.session.execute(sa.insert(Household), [
-            {"id": hid, "code": r["code"], "town_id": town.id, "village_id": villages[r["village"]].id,
-             **{f: r[f] for f in fields}, "head_pinyin": name_pinyin(r["head_name"])[0],
-             "head_initials": name_pinyin(r["head_name"])[1], "source": "roster", "rev": 1, "change_seq": 0}
-            for hid, r in everything])
+        db.session.execute(sa.insert(Household), household_rows(everything, town, villages))
         write_members(db.session, {hid: r["members"] for hid, r in zip(ids, rows, strict=True)},
                       dt.datetime.now(dt.UTC), source="roster")
         db.session.commit()

@@ -2,7 +2,7 @@
 
     python bench/form_validate.py [--records 2000] [--repeat 7] [--check 20000] [--reference 4fdb7b2]
 
-Builds ``--records`` realistic visits of form 2023.1 the way bench/sync_push.py
+Builds ``--records`` realistic visits of form 2023.1 the way bench/sync_push.py (bench/town_data.py)
 does (a roster household's answers, incomes, risks, a signature PNG for
 in-person visits) and times ``FormDefinition.validate`` on them, in
 microseconds per record, for this checkout and for the validator at git
@@ -46,7 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.sync_push import roster, signature_png, visit_data  # noqa: E402
+from bench.town_data import roster, signature_png, visit_data  # noqa: E402
 from sync import form as current  # noqa: E402
 
 REFERENCE = "4fdb7b2"  # before the per-field plans and generated expression code

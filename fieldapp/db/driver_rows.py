@@ -30,12 +30,10 @@ class RowInsert:
         columns = {column.key: column for column in table.columns}
         if names is not None:
             columns = {name: columns[name] for name in names}
-        statement: Any = table.insert().values({name: sa.bindparam(name, type_=column.type)
-                                                for name, column in columns.items()})
+        insert = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert) if upsert_keys else sa.insert
+        statement: Any = insert(table).values({name: sa.bindparam(name, type_=column.type)
+                                               for name, column in columns.items()})
         if upsert_keys:
-            dialect_insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
-            statement = dialect_insert(table).values({name: sa.bindparam(name, type_=column.type)
-                                                      for name, column in columns.items()})
             statement = statement.on_conflict_do_update(
                 index_elements=list(upsert_keys),
                 set_={name: statement.excluded[name] for name in columns if name not in upsert_keys})

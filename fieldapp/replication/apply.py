@@ -112,7 +112,6 @@ class _PageWriter:
         self.counts: dict[str, int] = {}
         self.rejected = 0
         self.households: list[str] = []
-        self.postgres = session.get_bind().dialect.name == "postgresql"
         self.town_name = node.town.name
         self.villages: dict[str, int] = {}
         self.users: dict[str, int] = {}

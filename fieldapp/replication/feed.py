@@ -138,14 +138,15 @@ def read_page(session: Session, after: FeedCursor, *, max_records: int = 2000,
     chosen = positions[:max_records]
     sent = sent or {}
     stored = {key for position, stream, key in chosen
-              if stream.index == 0 and sent.get(key) == position.seq}
-    whole = _whole_rows(session, [item for item in chosen if item[1].index != 0 or item[2] not in stored])
+              if stream.name == "households" and sent.get(key) == position.seq}
+    chosen_to_send = [item for item in chosen if item[1].name != "households" or item[2] not in stored]
+    whole = _whole_rows(session, chosen_to_send)
     body: dict[str, Any] = {name: [] for name in STREAMS}
     size = 0
     taken = skipped = 0
     last = after
     for position, stream, key in chosen:
-        if stream.index == 0 and key in stored:
+        if stream.name == "households" and key in stored:
             skipped += 1
             last = position
             continue
