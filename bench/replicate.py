@@ -116,7 +116,7 @@ def build_members_town() -> Path:
 class Central:
     """An empty central on PostgreSQL with a node per town, served by ``fieldapp serve``."""
 
-    def __init__(self, folder: Path, towns: int, threads: int = 4) -> None:
+    def __init__(self, folder: Path, towns: int, threads: int | None = None) -> None:
         self.name = f"bench_central_{uuid.uuid4().hex[:8]}"
         self.admin = sa.create_engine(re.sub(r"/[^/?]*(\?|$)", r"/postgres\1", PG_URL, count=1),
                                       isolation_level="AUTOCOMMIT")
@@ -292,7 +292,20 @@ class Probe(threading.Thread):
             self.done.wait(1.0)
 
 
-def many_towns(folder: Path, towns: list[Path], page: int, threads: int = 4) -> dict[str, float]:
+def rollups_current_after(web: requests.Session, url: str, limit_s: float = 600.0) -> float:
+    """Seconds until central's dashboard counts everything the towns sent (its notice
+    ``统计正在更新`` gone: the report follower has caught up, docs/domain.md)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        page = web.get(f"{url}/reports/", timeout=60)
+        page.raise_for_status()
+        if 'id="counting-behind"' not in page.text:
+            break
+        time.sleep(0.5)
+    return time.perf_counter() - started
+
+
+def many_towns(folder: Path, towns: list[Path], page: int, threads: int | None = None) -> dict[str, float]:
     central = Central(folder / "many", len(towns), threads)
     copies = []
     for index, town in enumerate(towns):
@@ -322,6 +335,7 @@ def many_towns(folder: Path, towns: list[Path], page: int, threads: int = 4) -> 
         central_cpu, database_cpu = meter.stop()
         dashboard.done.set()
         pull.done.set()
+        current_after = rollups_current_after(web, central.server.url)
         failed = [err for (out, err), p in zip(outputs, processes, strict=True) if p.returncode != 0]
         if failed:
             errors = [line for line in central.server.log_path.read_text(errors="replace").splitlines()
@@ -337,7 +351,7 @@ def many_towns(folder: Path, towns: list[Path], page: int, threads: int = 4) -> 
                 "households": sum(t.get("households", 0) for t in totals),
                 "bytes": sum(t.get("bytes", 0) for t in totals), "pages": sum(t.get("pages", 0) for t in totals),
                 "memory": central.peak_memory_mb(), "town_cpu": children_cpu() - town_before,
-                "central_cpu": central_cpu, "database_cpu": database_cpu,
+                "central_cpu": central_cpu, "database_cpu": database_cpu, "current_after": current_after,
                 "dashboard_max": max(dashboard.times, default=0), "dashboard_median": statistics.median(dashboard.times or [0]),
                 "pull_max": max(pull.times, default=0), "pull_median": statistics.median(pull.times or [0]),
                 "probe_errors": dashboard.errors + pull.errors}
@@ -352,8 +366,9 @@ def main() -> None:
     parser.add_argument("--visits", type=float, default=1.0)
     parser.add_argument("--page", type=int, default=2000)
     parser.add_argument("--skip-many", action="store_true", help="only the one-town runs")
-    parser.add_argument("--central-threads", type=int, default=4,
-                        help="threads per worker of central's fieldapp serve in the ten-town run")
+    parser.add_argument("--central-threads", type=int, default=None,
+                        help="threads per worker of central's fieldapp serve in the ten-town run "
+                             "(default: fieldapp serve's, 4 plus one per town)")
     parser.add_argument("--members", action="store_true",
                         help="also one town on form 2024.1, every visit with its members (issue 19)")
     args = parser.parse_args()
@@ -385,6 +400,8 @@ def main() -> None:
         print("| --- | --- | --- | --- |")
         print(f"| central's dashboard (/reports/) | {many['dashboard_median']:.2f} | {many['dashboard_max']:.2f} | < 1 |")
         print(f"| a worker's pull at a town | {many['pull_median']:.2f} | {many['pull_max']:.2f} | < 1 |")
+        print(f"\ncentral's dashboard counted everything {many['current_after']:.1f} s after the last town finished "
+              "(the report follower catching up)")
         for error in many["probe_errors"]:
             print(f"probe failed: {error}")
 

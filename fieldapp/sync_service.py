@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import threading
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +23,7 @@ from fieldapp import access, audit, households
 from fieldapp.campaigns import active_campaign, active_select
 from fieldapp.db import changes, write_transaction
 from fieldapp.extensions import db
+from fieldapp.ingest_slot import ONE_INGEST_AT_A_TIME
 from fieldapp.models import Campaign, Household, ScopeRemoval, User, Village, Visit
 from fieldapp.sync_store import SqlStore
 from fieldapp.tokens import TokenUser
@@ -46,12 +46,6 @@ from sync.store import Actor, VillageRef
 log = logging.getLogger(__name__)
 
 PUSH_ATTEMPTS = 3
-# A batch is CPU work (validation, merge) with a short serial write at the end.
-# Two batches of one process would share its interpreter lock, and the one
-# holding the database's write lock would run at half speed, holding up every
-# writer of every process. So each process ingests one batch at a time, and its
-# other threads stay free for pulls and slow uploads; processes run in parallel.
-_ONE_INGEST_AT_A_TIME = threading.Lock()
 # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
 _RETRY_SQLSTATES = {"40P01", "40001", "55P03"}
 
@@ -91,7 +85,7 @@ def push_batch(user: User | TokenUser, payload: dict[str, Any], *, today: dt.dat
     actor = actor_for(user)
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         try:
-            with _ONE_INGEST_AT_A_TIME:
+            with ONE_INGEST_AT_A_TIME:
                 return ingest(SqlStore(db.session(), user), actor, request, today=today)
         except (IntegrityError, OperationalError, DBAPIError) as exc:
             db.session.rollback()

@@ -24,7 +24,7 @@ class LiveServer:
 
     def __init__(self, database_url: str, instance: Path, workers: int = 2,
                  port: int | None = None, extra_env: dict[str, str] | None = None,
-                 threads: int = 4) -> None:
+                 threads: int | None = None) -> None:
         self.database_url = database_url
         self.instance = instance
         self.workers = workers
@@ -50,7 +50,8 @@ class LiveServer:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "fieldapp.cli", "serve", "--port", str(self.port),
-             "--workers", str(self.workers), "--threads", str(self.threads), "--quiet"],
+             "--workers", str(self.workers), *(["--threads", str(self.threads)] if self.threads else []),
+             "--quiet"],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout

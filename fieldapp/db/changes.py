@@ -84,6 +84,12 @@ def current_query(dialect: str) -> sa.Select[Any]:
             .where(ChangeCounter.name == COUNTER))
 
 
+def last_taken(session: Writer) -> int:
+    """The last change number handed out, committed or not: it stands still only once the
+    writers pause (a reader's bound also stands still while one writer's transaction is slow)."""
+    return int(session.scalar(sa.select(ChangeCounter.value).where(ChangeCounter.name == COUNTER)) or 0)
+
+
 def current_change(session: Writer) -> int:
     """Every change numbered up to this is committed and visible to the session."""
     return int(session.scalar(current_query(_dialect(session))) or 0)

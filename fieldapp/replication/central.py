@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from fieldapp import audit
 from fieldapp.db import AnySession, write_transaction
 from fieldapp.db.retry import run_again_if_aborted
+from fieldapp.ingest_slot import ONE_INGEST_AT_A_TIME
 from fieldapp.models import Campaign, Node, ReplicationCommand, User, table_of, utcnow
 from fieldapp.replication import county_dedup
 from fieldapp.replication.apply import apply_page
@@ -60,8 +61,14 @@ def _check_shape(body: Any) -> dict[str, Any]:
 
 
 def receive_page(session: Session, node_id: int, body: Any) -> dict[str, Any]:
-    """Apply one page of a node's feed, then look for the same household in other towns."""
+    """Apply one page of a node's feed, then look for the same household in other towns
+    (one page at a time per process: :mod:`fieldapp.ingest_slot`)."""
     page = _check_shape(body)
+    with ONE_INGEST_AT_A_TIME:
+        return _receive_page(session, node_id, page)
+
+
+def _receive_page(session: Session, node_id: int, page: dict[str, Any]) -> dict[str, Any]:
     try:
         # Another town's page or a county decision may lock the same rows in another order:
         # PostgreSQL aborts one of them, and the page (one transaction) simply runs again.

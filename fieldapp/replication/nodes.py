@@ -110,6 +110,11 @@ def node_for_token(session: AnySession, token: str | None) -> tuple[int | None, 
     return row.id, None
 
 
+def active_node_count(session: AnySession) -> int:
+    """How many towns may replicate into this server now (not revoked; 0 on a town)."""
+    return int(session.scalar(sa.select(sa.func.count()).select_from(Node).where(Node.revoked_at.is_(None))) or 0)
+
+
 def node_statuses(session: AnySession) -> list[NodeStatus]:
     """Every node with what is waiting each way, by name."""
     pending_down = dict(session.execute(

@@ -8,7 +8,8 @@ them), and the page shows the rollups as they stand with the time they were last
 brought up to date (:func:`fieldapp.reports.rollup.for_page`).
 
 It runs on PostgreSQL (a county's central, where ten towns' pages arrive at once), in
-every server process; a step skips a campaign whose cursor another process holds. On
+every server process; a step skips a campaign whose cursor another process holds. Before
+its steps it analyses the tables whose planner statistics are stale (``fieldapp/db/statistics.py``). On
 SQLite a town's pages keep bringing the rollups up to date themselves: a background
 writer there would make a request that reads and then writes (a login) meet a newer
 commit and fail with "database is locked" instead of waiting.
@@ -24,7 +25,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from fieldapp.campaigns import active_select
-from fieldapp.db.changes import current_change
+from fieldapp.db.changes import last_taken
+from fieldapp.db.statistics import analyze_stale
 from fieldapp.extensions import db
 from fieldapp.models import Campaign, ReportCursor
 from fieldapp.reports import rollup
@@ -38,8 +40,12 @@ STILL_S = 2.0
 BUSY_EVERY_S = 30.0
 
 
-def follow_once(step: int = STEP) -> int:
-    """One step for each campaign with rollups (viewed once) or active; what is left to follow."""
+def follow_once(step: int | None = STEP) -> int:
+    """One step for each campaign with rollups (viewed once) or active; what is left to follow.
+
+    :param step: change numbers per campaign; ``None``: all of them, in one transaction
+        (rebuilding the rollups when far behind, :func:`rollup.refresh`)
+    """
     session = db.session()
     campaigns = set(session.scalars(sa.select(ReportCursor.campaign_id))) | set(
         session.scalars(active_select(Campaign.id)))
@@ -81,10 +87,13 @@ class Follower:
             while not self.stopped.is_set():
                 behind = 0
                 try:
-                    counter = current_change(db.session)
+                    counter = last_taken(db.session)
                     db.session.rollback()
-                    if pace.due(counter, time.monotonic()):
-                        behind = follow_once()
+                    now = time.monotonic()
+                    if pace.due(counter, now):
+                        analyze_stale(db.session)
+                        # bounded steps while the writers keep going; once they pause, everything
+                        behind = follow_once(None if pace.still(now) else STEP)
                         pace.stepped(time.monotonic())
                 except Exception:  # the thread outlives a failed step; the next one tries again
                     log.exception("report rollup step failed")
@@ -108,6 +117,10 @@ class _Pace:
         if counter != self.counter:
             self.counter, self.moved_at = counter, now
         return now - self.moved_at >= STILL_S or now - self.stepped_at >= BUSY_EVERY_S
+
+    def still(self, now: float) -> bool:
+        """Whether the counter has not moved for :data:`STILL_S` (the writers pause)."""
+        return now - self.moved_at >= STILL_S
 
     def stepped(self, now: float) -> None:
         self.stepped_at = now

@@ -96,11 +96,12 @@ class ProgressRow:
         return round(100.0 * self.visited / self.households, 1) if self.households else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in _ROW_FIELDS}  # plain values: no deep copy
         data["completion"] = self.completion
         return data
 
 
+_ROW_FIELDS = tuple(f.name for f in fields(ProgressRow))
 COUNT_FIELDS = tuple(f.name for f in fields(ProgressRow) if f.type == "int")
 
 
@@ -185,10 +186,15 @@ class WorkerProgress:
         return data
 
 
-def progress_by_worker(session: Session, campaign_id: str,
-                       village_ids: Sequence[int] | None = None) -> list[WorkerProgress]:
-    """Counting visits per worker, in the villages in scope (``worker_village_progress``)."""
-    rollup.for_page(session, campaign_id)
+def progress_by_worker(session: Session, campaign_id: str, village_ids: Sequence[int] | None = None, *,
+                       follow: bool = True) -> list[WorkerProgress]:
+    """Counting visits per worker, in the villages in scope (``worker_village_progress``).
+
+    :param follow: bring the rollups up to date first (:func:`rollup.for_page`); a page that
+        already did for its first table passes False (each follow is several queries)
+    """
+    if follow:
+        rollup.for_page(session, campaign_id)
     w = WorkerVillageProgress
     query = (
         sa.select(
@@ -216,10 +222,12 @@ def progress_by_worker(session: Session, campaign_id: str,
     ]
 
 
-def visits_per_day(session: Session, campaign_id: str,
-                   village_ids: Sequence[int] | None = None) -> list[tuple[dt.date, int]]:
-    """Counting visits per ``visited_on`` day, oldest first, in the villages in scope (``day_progress``)."""
-    rollup.for_page(session, campaign_id)
+def visits_per_day(session: Session, campaign_id: str, village_ids: Sequence[int] | None = None, *,
+                   follow: bool = True) -> list[tuple[dt.date, int]]:
+    """Counting visits per ``visited_on`` day, oldest first, in the villages in scope
+    (``day_progress``); ``follow`` as for :func:`progress_by_worker`."""
+    if follow:
+        rollup.for_page(session, campaign_id)
     d = DayProgress
     query = (
         sa.select(d.visited_on, sa.func.sum(d.visits))

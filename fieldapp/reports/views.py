@@ -46,6 +46,7 @@ def index() -> str:
         return render_template("reports/index.html", campaign=None, campaigns=[])
     campaign = _campaign()
     scope = village_scope(current_user)
+    # the rollups are followed once, for the first table; the others read them as they stand then
     report = services.progress_report(db.session(), campaign.id, scope, page=True)
     progress = report.progress
     sort, order = request.args.get("sort", ""), request.args.get("order", "asc")
@@ -54,8 +55,8 @@ def index() -> str:
         rows=_sorted(progress.rows, sort, order == "desc"), sort=sort, order=order,
         columns=exports.progress_columns(by_town=report.towns is not None), flags=exports.FLAG_TITLES,
         summary=report.summary, towns=report.towns, town_columns=exports.PROGRESS_COLUMNS[1:],
-        workers=queries.progress_by_worker(db.session(), campaign.id, scope),
-        chart=visits_chart(queries.visits_per_day(db.session(), campaign.id, scope)),
+        workers=queries.progress_by_worker(db.session(), campaign.id, scope, follow=False),
+        chart=visits_chart(queries.visits_per_day(db.session(), campaign.id, scope, follow=False)),
     )
 
 

@@ -5,12 +5,14 @@ between tiers, dedup and merges across towns, tokens."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from fieldapp.db.changes import next_change
 from fieldapp.extensions import db
+from fieldapp.ingest_slot import ONE_INGEST_AT_A_TIME
 from fieldapp.models import (
     AppliedCommand,
     Campaign,
@@ -24,10 +26,12 @@ from fieldapp.models import (
     User,
     Visit,
 )
-from fieldapp.replication.nodes import new_token, revoke_node
+from fieldapp.replication import central as central_service
+from fieldapp.replication.nodes import active_node_count, new_token, revoke_node
 from fieldapp.review import merges, visits
 from fieldapp.review.decision_conflicts import resolve_decision
 from fieldapp.review.errors import SentToTown
+from fieldapp.server import default_threads
 from tests import factories
 from tests.replication.conftest import (
     County,
@@ -270,6 +274,33 @@ def test_a_revoked_node_gets_401_loses_nothing_and_resumes_with_a_new_token(coun
         db.session.remove()
     assert baoan.replicate(county.central).ok
     assert_converged(county.central, baoan.app, baoan.name)
+
+
+def test_a_page_is_applied_in_the_process_ingest_slot(county: County, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One ingest at a time per process, pushes and pages alike (fieldapp/ingest_slot.py)."""
+    held: list[bool] = []
+    original = central_service.apply_page
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        held.append(ONE_INGEST_AT_A_TIME.locked())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(central_service, "apply_page", watched)
+    baoan = county.towns[0]
+    push_visits(baoan, [baoan.households[0]])
+    county.round()
+    assert held and all(held)
+    assert not ONE_INGEST_AT_A_TIME.locked()
+
+
+def test_central_serves_with_a_thread_more_per_town(county: County) -> None:
+    with county.central.app_context():
+        assert default_threads(active_node_count(db.session)) == 4 + 2
+        revoke_node(db.session, "baoan")
+        assert active_node_count(db.session) == 1
+        db.session.remove()
+    with county.towns[0].context():
+        assert default_threads(active_node_count(db.session)) == 4
 
 
 def test_user_and_node_tokens_open_only_their_own_endpoints(county: County) -> None:

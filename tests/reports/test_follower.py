@@ -87,6 +87,23 @@ def test_bounded_steps_end_where_one_refresh_does(backend: str, town: factories.
     assert queries.progress_by_village(db.session, CAMPAIGN).to_dict() == stepped
 
 
+def test_far_behind_a_full_follow_rebuilds_and_a_bounded_step_does_not(
+        backend: str, town: factories.SmallTown, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More change numbers to follow than half the households: counting everything again is cheaper."""
+    rollup.refresh(db.session, CAMPAIGN)
+    monkeypatch.setattr(rollup, "REBUILD_BEHIND", 2)
+    api = Api(client)
+    api.push_ok(api.login("worker_a"), [record(h, **LOW_INCOME) for h in town.households_a])
+    stepped = rollup.refresh(db.session, CAMPAIGN, step=1)
+    assert not stepped.full and stepped.behind > 0
+    caught_up = rollup.refresh(db.session, CAMPAIGN)
+    assert caught_up.full and caught_up.behind == 0
+    counted = queries.progress_by_village(db.session, CAMPAIGN).to_dict()
+    rollup.rebuild(db.session, CAMPAIGN)
+    assert queries.progress_by_village(db.session, CAMPAIGN).to_dict() == counted
+    assert counted["totals"]["visited"] == len(town.households_a)
+
+
 def test_the_follower_steps_when_changes_pause_or_every_half_minute_under_a_stream() -> None:
     pace = follower._Pace()
     assert pace.due(10, 100.0)  # never stepped
@@ -101,6 +118,7 @@ def test_the_follower_steps_when_changes_pause_or_every_half_minute_under_a_stre
             pace.stepped(moment)
             due.append(moment)
     assert due == [135.0]  # a steady stream: one step thirty seconds after the last
+    assert not pace.still(145.0) and pace.still(146.5)  # bounded steps under the stream, all once it stops
 
 
 def test_a_page_does_not_wait_for_the_followers_step(backend: str, scenario: Scenario, client: FlaskClient,
