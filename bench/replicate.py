@@ -116,7 +116,7 @@ def build_members_town() -> Path:
 class Central:
     """An empty central on PostgreSQL with a node per town, served by ``fieldapp serve``."""
 
-    def __init__(self, folder: Path, towns: int, threads: int | None = None) -> None:
+    def __init__(self, folder: Path, towns: int, threads: int | None = None, pages_server: bool = False) -> None:
         self.name = f"bench_central_{uuid.uuid4().hex[:8]}"
         self.admin = sa.create_engine(re.sub(r"/[^/?]*(\?|$)", r"/postgres\1", PG_URL, count=1),
                                       isolation_level="AUTOCOMMIT")
@@ -131,6 +131,14 @@ class Central:
         self.tokens = [cli(["node", "create", f"town{i}", "--town", town_name(i)], self.env).strip().splitlines()[-1]
                        for i in range(towns)]
         self.server = LiveServer(self.url, folder / "central" / "live", threads=threads).start()
+        # README "Running a county": the proxy may send the towns' pages to one fieldapp serve
+        # and everything else to another, so that people's pages never share a process with them.
+        self.pages = LiveServer(self.url, folder / "central" / "pages").start() if pages_server else None
+
+    @property
+    def pages_url(self) -> str:
+        """Where people's pages are served (the towns' server unless there is one for pages)."""
+        return (self.pages or self.server).url
 
     def peak_memory_mb(self) -> float:
         """The largest peak resident size among the server's processes (master and workers)."""
@@ -146,9 +154,12 @@ class Central:
         return max(peaks, default=0.0)
 
     def server_pids(self) -> list[int]:
-        assert self.server.process is not None
-        return [self.server.process.pid] + [int(p) for p in subprocess.run(
-            ["pgrep", "-P", str(self.server.process.pid)], capture_output=True, text=True).stdout.split()]
+        pids = []
+        for server in (self.server, self.pages):
+            if server is not None and server.process is not None:
+                pids += [server.process.pid] + [int(p) for p in subprocess.run(
+                    ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True).stdout.split()]
+        return pids
 
     def backend_pids(self) -> list[int]:
         with self.admin.connect() as connection:
@@ -165,6 +176,8 @@ class Central:
 
     def stop(self) -> None:
         self.server.stop()
+        if self.pages is not None:
+            self.pages.stop()
         with self.admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
@@ -313,20 +326,21 @@ def rollups_current_after(web: requests.Session, url: str, limit_s: float = 600.
     return time.perf_counter() - started
 
 
-def many_towns(folder: Path, towns: list[Path], page: int, threads: int | None = None) -> dict[str, float]:
-    central = Central(folder / "many", len(towns), threads)
+def many_towns(folder: Path, towns: list[Path], page: int, threads: int | None = None,
+               pages_server: bool = False) -> dict[str, float]:
+    central = Central(folder / "many", len(towns), threads, pages_server)
     copies = []
     for index, town in enumerate(towns):
         copies.append(upgraded_copy(town, folder / "many" / f"town{index}.db"))
     first_town = LiveServer(f"sqlite:///{copies[0]}", folder / "many" / "serve0").start()
     try:
         web, phone = keep_alive_session(), keep_alive_session()
-        login = web.get(f"{central.server.url}/login", timeout=30)
-        web.post(f"{central.server.url}/login", timeout=30, data={
+        login = web.get(f"{central.pages_url}/login", timeout=30)
+        web.post(f"{central.pages_url}/login", timeout=30, data={
             "username": "county", "password": ADMIN_PASSWORD, "csrf_token": csrf_token_from(login.text)})
         token = phone.post(f"{first_town.url}/api/v1/auth/token", timeout=30, json={
             "username": "worker_zhaoshan", "password": "baoan-worker-2023", "device_id": "bench"}).json()["token"]
-        dashboard = Probe(lambda: web.get(f"{central.server.url}/reports/", timeout=30).raise_for_status())
+        dashboard = Probe(lambda: web.get(f"{central.pages_url}/reports/", timeout=30).raise_for_status())
         pull = Probe(lambda: phone.get(f"{first_town.url}/api/v1/sync/pull", timeout=30,
                                        headers={"Authorization": f"Bearer {token}"}).raise_for_status())
         dashboard.start()
@@ -343,7 +357,7 @@ def many_towns(folder: Path, towns: list[Path], page: int, threads: int | None =
         central_cpu, database_cpu = meter.stop()
         dashboard.done.set()
         pull.done.set()
-        current_after = rollups_current_after(web, central.server.url)
+        current_after = rollups_current_after(web, central.pages_url)
         failed = [err for (out, err), p in zip(outputs, processes, strict=True) if p.returncode != 0]
         if failed:
             errors = [line for line in central.server.log_path.read_text(errors="replace").splitlines()
@@ -376,6 +390,9 @@ def main() -> None:
     parser.add_argument("--central-threads", type=int, default=None,
                         help="threads per worker of central's fieldapp serve in the ten-town run "
                              "(default: fieldapp serve's, 4 plus one per town)")
+    parser.add_argument("--pages-server", action="store_true",
+                        help="in the ten-town run, central's pages from a fieldapp serve of their own, the "
+                             "towns' pages to another (README, Running a county: the proxy splits them)")
     parser.add_argument("--members", action="store_true",
                         help="also one town on form 2024.1, every visit with its members (issue 19)")
     args = parser.parse_args()
@@ -384,7 +401,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         one = one_town(Path(folder), towns[0], args.page)
         members = one_town(Path(folder) / "members", with_members, args.page) if with_members else None
-        many = None if args.skip_many else many_towns(Path(folder), towns, args.page, args.central_threads)
+        many = None if args.skip_many else many_towns(Path(folder), towns, args.page, args.central_threads,
+                                                            args.pages_server)
     print()
     print(f"{os.cpu_count()} CPUs; load average at the end {os.getloadavg()[0]:.1f} (CPU seconds do not depend "
           "on the neighbours, wall seconds do)")
