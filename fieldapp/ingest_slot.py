@@ -6,8 +6,9 @@ write. Threads of one process share its interpreter lock: two ingests side by si
 half speed each, the one holding the database's write lock holds up every writer of every
 process for longer, and every other request of the process (a supervisor's page, a pull)
 waits behind all of them for the interpreter. Measured at central with ten towns sending
-pages at once (``bench/replicate.py``): the dashboard's slowest view fell from 2.3 s to
-0.5 s with this lock, and the towns finished no later. Ingests waiting here sleep without
+pages at once (``bench/replicate.py``): the dashboard's slowest view took 2.1-3.6 s
+before, 0.5-1.3 s with this lock and a thread per town (``server.default_threads``),
+and the towns finished no later. Ingests waiting here sleep without
 the interpreter lock; processes still ingest in parallel (one per core).
 """
 

@@ -23,8 +23,8 @@ def default_threads(towns: int) -> int:
 
     A town's page waits for its process's ingest (:mod:`fieldapp.ingest_slot`) on a
     thread of its own; with every thread taken by pages, a supervisor's view would queue
-    behind them (measured at central with ten towns sending at once: the dashboard's
-    slowest view took 1.6 s with 4 threads, 0.5 s with 12)."""
+    behind them (measured at central with ten towns sending at once, one run each: the
+    dashboard's slowest view took 1.6 s with 4 threads, 0.5 s with 12)."""
     return 4 + max(towns, 0)
 
 
