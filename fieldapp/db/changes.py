@@ -34,6 +34,7 @@ _ABORTED = sa.text("coalesce(pg_xact_status(change_reservations.xact::text::xid8
 
 
 Writer = AnySession | sa.Connection
+_COUNTER_VALUE = sa.select(ChangeCounter.value).where(ChangeCounter.name == COUNTER)
 
 
 def _dialect(session: Writer) -> str:
@@ -76,9 +77,8 @@ def next_change(session: Writer, count: int = 1) -> int:
 @lru_cache(maxsize=2)
 def current_query(dialect: str) -> sa.Select[Any]:
     """The bound as a query (no row before the first change); a query may take it as a subquery."""
-    value = sa.select(ChangeCounter.value).where(ChangeCounter.name == COUNTER)
     if dialect != "postgresql":
-        return value
+        return _COUNTER_VALUE
     standing = sa.select(sa.func.min(ChangeReservation.first) - 1).where(_NOT_ABORTED).scalar_subquery()
     return (sa.select(sa.func.least(ChangeCounter.value, sa.func.coalesce(standing, ChangeCounter.value)))
             .where(ChangeCounter.name == COUNTER))
@@ -87,7 +87,7 @@ def current_query(dialect: str) -> sa.Select[Any]:
 def last_taken(session: Writer) -> int:
     """The last change number handed out, committed or not: it stands still only once the
     writers pause (a reader's bound also stands still while one writer's transaction is slow)."""
-    return int(session.scalar(sa.select(ChangeCounter.value).where(ChangeCounter.name == COUNTER)) or 0)
+    return int(session.scalar(_COUNTER_VALUE) or 0)
 
 
 def current_change(session: Writer) -> int:

@@ -2,9 +2,8 @@
 
 A report page brings the rollups up to date itself when little has changed. When much
 has (towns replicating into central, a roster import), recomputing it all inside a page
-view took longer than the page's timeout; the follower does it instead, in bounded
-steps (one transaction each, so a town's pushes and central's pages pass between
-them), and the page shows the rollups as they stand with the time they were last
+view took longer than the page's timeout; the follower does it instead (in bounded
+steps while changes keep coming, everything at once when they pause), and the page shows the rollups as they stand with the time they were last
 brought up to date (:func:`fieldapp.reports.rollup.for_page`).
 
 It runs on PostgreSQL (a county's central, where ten towns' pages arrive at once), in

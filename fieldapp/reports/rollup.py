@@ -380,11 +380,12 @@ def _changed_households(session: Session, campaign_id: str, cursor: int, upto: i
 
 def _far_behind(session: Session, campaign_id: str, behind: int) -> bool:
     """Whether counting everything again is cheaper than following ``behind`` change numbers."""
-    if behind < REBUILD_BEHIND:
-        return False
-    counted = session.scalar(sa.select(sa.func.count()).select_from(HouseholdProgress)
-                             .where(HouseholdProgress.campaign_id == campaign_id))
-    return 2 * behind > int(counted or 0)
+    return behind >= REBUILD_BEHIND and 2 * behind > _households_counted(session, campaign_id)
+
+
+def _households_counted(session: Session, campaign_id: str) -> int:
+    return int(session.scalar(sa.select(sa.func.count()).select_from(HouseholdProgress)
+                              .where(HouseholdProgress.campaign_id == campaign_id)) or 0)
 
 
 def _rebuild(session: Session, campaign_id: str, current: int) -> Refresh:
@@ -405,9 +406,7 @@ def _rebuild(session: Session, campaign_id: str, current: int) -> Refresh:
     session.execute(sa.insert(DayProgress).from_select(
         ["campaign_id", "village_id", "visited_on", "visits"],
         sa.select(sa.literal(campaign_id, sa.String(40)), *per_day.c)))
-    count = session.scalar(sa.select(sa.func.count()).select_from(HouseholdProgress)
-                           .where(HouseholdProgress.campaign_id == campaign_id))
-    return Refresh(campaign_id, current, households=int(count or 0), full=True)
+    return Refresh(campaign_id, current, households=_households_counted(session, campaign_id), full=True)
 
 
 def _recompute(session: Session, campaign_id: str, household_ids: Sequence[str]) -> None:
